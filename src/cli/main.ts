@@ -1,0 +1,96 @@
+import { Command, Option } from 'commander';
+import { loadConfig, ConfigError, type Config } from '../config.ts';
+import { openRuntime, buildServer, type Runtime } from '../runtime.ts';
+import { SCOPES } from '../services/context.ts';
+import { parseScopes } from '../services/workspaces.ts';
+import { ServiceError } from '../services/errors.ts';
+
+async function withRuntime<T>(work: (runtime: Runtime, config: Config) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const runtime = await openRuntime(config);
+  try {
+    return await work(runtime, config);
+  } finally {
+    await runtime.close();
+  }
+}
+
+async function serve(): Promise<void> {
+  const config = loadConfig();
+  const runtime = await openRuntime(config);
+  const app = await buildServer(config, runtime);
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    app.log.info({ signal }, 'shutting down: finishing in-flight requests');
+    try {
+      await app.close();
+      await runtime.close();
+      process.exit(0);
+    } catch (error) {
+      app.log.error({ err: error }, 'shutdown failed');
+      process.exit(1);
+    }
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  await app.listen({ port: config.PORT, host: config.HOST });
+}
+
+const program = new Command()
+  .name('switchboard')
+  .description('Switchboard phone-number service. Uses DATABASE_URL like the server (default sqlite:./data/switchboard.db).')
+  .showHelpAfterError();
+
+program.command('serve').description('start the HTTP server (applies migrations first)').action(serve);
+
+program
+  .command('migrate')
+  .description('apply pending database migrations and exit')
+  .action(() =>
+    withRuntime(async (runtime) => {
+      // openRuntime already migrated; report where we stand.
+      process.stdout.write(`migrated (${runtime.database.engine})\n`);
+    }),
+  );
+
+const keys = program.command('keys').description('manage API keys');
+keys
+  .command('create')
+  .description('create an API key (and the workspace, if it does not exist); prints the key once')
+  .requiredOption('--workspace <name>', 'workspace name')
+  .option('--parent <name>', 'agency workspace that manages this one (created if missing)')
+  .addOption(new Option('--scopes <list>', `comma-separated: ${SCOPES.join(',')}`).default(SCOPES.join(',')))
+  .option('--name <label>', 'a label for the key')
+  .option('--json', 'print {workspace_id, key_id, key} as JSON')
+  .action((options: { workspace: string; parent?: string; scopes: string; name?: string; json?: boolean }) =>
+    withRuntime(async ({ services }) => {
+      const scopes = parseScopes(options.scopes);
+      const workspace = await services.workspaces.ensureWorkspace(options.workspace, options.parent);
+      const created = await services.workspaces.createKey(workspace.id, scopes, options.name ?? null);
+      process.stdout.write(
+        options.json ? `${JSON.stringify({ workspace_id: workspace.id, key_id: created.id, key: created.key })}\n` : `${created.key}\n`,
+      );
+    }),
+  );
+keys
+  .command('revoke <key_id>')
+  .description('revoke an API key; it stops working at once on this instance and within seconds on others')
+  .action((keyId: string) =>
+    withRuntime(async ({ services }) => {
+      const revoked = await services.workspaces.revokeKey(keyId);
+      process.stdout.write(`revoked ${revoked.id}\n`);
+    }),
+  );
+
+export const cli = program;
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  if (error instanceof ServiceError || error instanceof ConfigError) {
+    process.stderr.write(`switchboard: ${error.message}\n`);
+  } else {
+    process.stderr.write(`switchboard: ${error instanceof Error ? error.message : String(error)}\n`);
+  }
+  process.exitCode = 1;
+});

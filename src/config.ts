@@ -1,0 +1,49 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+
+/**
+ * Every setting the process reads from its environment. Parsed once at the process edge
+ * (server.ts / cli) and passed down; nothing below reads `process.env`.
+ */
+export const ConfigSchema = Type.Object({
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000, description: 'TCP port of the HTTP server' }),
+  HOST: Type.String({ default: '127.0.0.1', description: 'Interface to listen on (`0.0.0.0` for all)' }),
+  DATABASE_URL: Type.String({
+    default: 'sqlite:./data/switchboard.db',
+    description: '`sqlite:<path>` (embedded, default) or `postgres://user@host:port/db`',
+  }),
+  SWITCHBOARD_SECRET_KEY: Type.Optional(
+    Type.String({
+      description:
+        'Base64 of 32 random bytes; encrypts trunk and carrier passwords at rest. Embedded mode generates `data/secret.key` when unset; required with PostgreSQL',
+    }),
+  ),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
+    { default: 'info', description: 'pino log level' },
+  ),
+  BODY_LIMIT_BYTES: Type.Integer({
+    minimum: 1024,
+    default: 16 * 1024 * 1024,
+    description: 'Largest accepted request body (a 10,000-number bulk import is about 3 MB)',
+  }),
+});
+
+export type Config = Static<typeof ConfigSchema>;
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const known = Object.fromEntries(
+    Object.keys(ConfigSchema.properties)
+      .filter((name) => env[name] !== undefined && env[name] !== '')
+      .map((name) => [name, env[name]]),
+  );
+  const candidate = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, known));
+  const problems = [...Value.Errors(ConfigSchema, candidate)];
+  if (problems.length > 0) {
+    const lines = problems.map((problem) => `${problem.path.slice(1)}: ${problem.message}`);
+    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  return candidate as Config;
+}

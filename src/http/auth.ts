@@ -1,0 +1,27 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Actor } from '../services/context.ts';
+import type { Services } from '../services/index.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    actor: Actor;
+  }
+}
+
+/** The bearer secret of `Authorization: Bearer <key>`, or undefined. */
+export function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (!header) return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1];
+}
+
+/**
+ * Requires a valid API key on every route of the plugin it is called in. Runs on `onRequest`,
+ * before the body is read, so an unauthenticated caller cannot make us parse anything.
+ */
+export function requireApiKey(app: FastifyInstance, services: Services): void {
+  app.addHook('onRequest', async (request) => {
+    request.actor = await services.workspaces.authenticate(bearerToken(request));
+  });
+}

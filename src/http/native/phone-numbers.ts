@@ -1,0 +1,220 @@
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { Services } from '../../services/index.ts';
+import type { PhoneNumber } from '../../services/phone-numbers/model.ts';
+import { CountryCode, Id, ListLimit, Nullable, Timestamp } from '../schemas/common.ts';
+import { PhoneNumberChangesSchema, PhoneNumberImportSchema, PhoneNumberSchema } from '../schemas/phone-number.ts';
+import { problemResponses, ERROR_STATUS } from '../problem.ts';
+
+export const MAX_BULK_ITEMS = 10_000;
+
+const IdOrNumber = Type.Object({
+  id: Type.String({ minLength: 1, maxLength: 64, description: 'The number\'s id, or the number itself (`+14157774444`, `%2B14157774444` or `14157774444`)' }),
+});
+
+const ListQuery = Type.Object(
+  {
+    limit: ListLimit,
+    cursor: Type.Optional(Type.String({ maxLength: 200, description: '`next_cursor` of the previous page' })),
+    status: Type.Optional(Type.Union(['pending', 'active', 'failed', 'inactive'].map((s) => Type.Literal(s)))),
+    country: Type.Optional(CountryCode),
+    capability: Type.Optional(Type.Union([Type.Literal('voice'), Type.Literal('sms')])),
+    agent_id: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Numbers bound to this agent in any of the four lists' })),
+    available: Type.Optional(Type.Boolean({ description: 'true: numbers without an inbound agent; false: numbers with one' })),
+    q: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Case-insensitive text in the number or nickname' })),
+  },
+  { additionalProperties: false },
+);
+
+const NumberEventSchema = Type.Object({
+  id: Id,
+  action: Type.Union([Type.Literal('create'), Type.Literal('update'), Type.Literal('delete')]),
+  actor_key_id: Nullable(Type.String()),
+  changed_fields: Type.Array(Type.String()),
+  before: Nullable(Type.Ref(PhoneNumberSchema)),
+  after: Nullable(Type.Ref(PhoneNumberSchema)),
+  at: Timestamp,
+});
+
+const BulkResult = Type.Object({
+  index: Type.Integer(),
+  status: Type.Union([Type.Literal('created'), Type.Literal('failed')]),
+  phone_number: Type.Optional(Type.Ref(PhoneNumberSchema)),
+  error: Type.Optional(
+    Type.Object({
+      status: Type.Integer(),
+      code: Type.String(),
+      detail: Type.String(),
+      errors: Type.Array(Type.Object({ field: Type.String(), message: Type.String() })),
+    }),
+  ),
+});
+
+export function etagOf(record: PhoneNumber): string {
+  return `"${record.version}"`;
+}
+
+/** Parses `If-Match` into the version it names; `*` means any. */
+function versionFromIfMatch(header: string | undefined): number | undefined {
+  if (header === undefined || header.trim() === '*') return undefined;
+  const match = /^\s*(?:W\/)?"(\d{1,12})"\s*$/.exec(header);
+  // An unparseable tag can never match the current one.
+  return match ? Number(match[1]) : -1;
+}
+
+function sendNumber(reply: FastifyReply, record: PhoneNumber, status = 200) {
+  return reply.code(status).header('etag', etagOf(record)).send(record);
+}
+
+export const phoneNumberRoutes: FastifyPluginAsync<{ services: Services }> = async (plain, { services }) => {
+  const app = plain.withTypeProvider<TypeBoxTypeProvider>();
+  const numbers = services.phoneNumbers;
+  const tags = ['phone-numbers'];
+  app.addSchema(PhoneNumberSchema);
+
+  app.post(
+    '/phone-numbers',
+    {
+      schema: {
+        tags,
+        operationId: 'importPhoneNumber',
+        summary: 'Import a phone number',
+        description: 'Creates the record for a number you own. One live record per number in the whole installation: a second import is 409.',
+        body: PhoneNumberImportSchema,
+        response: { 201: Type.Ref(PhoneNumberSchema), ...problemResponses(400, 401, 403, 409) },
+      },
+    },
+    async (request, reply) => {
+      const record = await numbers.importNumber(request.actor, request.body);
+      reply.header('location', `/v1/phone-numbers/${record.id}`);
+      return sendNumber(reply, record, 201);
+    },
+  );
+
+  app.post(
+    '/phone-numbers/bulk',
+    {
+      schema: {
+        tags,
+        operationId: 'bulkImportPhoneNumbers',
+        summary: 'Import up to 10,000 numbers in one request',
+        description:
+          'One transaction with batched inserts; each item succeeds or fails on its own (per-item results, in request order). The response is 200 whenever the request itself was valid; look at `failed` and each item\'s `status`.',
+        body: Type.Object({ items: Type.Array(PhoneNumberImportSchema, { minItems: 1, maxItems: MAX_BULK_ITEMS }) }, { additionalProperties: false }),
+        response: {
+          200: Type.Object({ created: Type.Integer(), failed: Type.Integer(), data: Type.Array(BulkResult) }),
+          ...problemResponses(400, 401, 403, 413),
+        },
+      },
+    },
+    async (request) => {
+      const results = await numbers.importMany(request.actor, request.body.items);
+      const data = results.map((result) =>
+        result.status === 'created'
+          ? result
+          : {
+              index: result.index,
+              status: result.status,
+              error: {
+                status: ERROR_STATUS[result.code as keyof typeof ERROR_STATUS]?.status ?? 400,
+                code: result.code,
+                detail: result.errors.length > 0 ? result.errors.map((e) => `${e.field}: ${e.message}`).join('; ') : result.message,
+                errors: result.errors,
+              },
+            },
+      );
+      const created = results.filter((result) => result.status === 'created').length;
+      return { created, failed: results.length - created, data };
+    },
+  );
+
+  app.get(
+    '/phone-numbers',
+    {
+      schema: {
+        tags,
+        operationId: 'listPhoneNumbers',
+        summary: 'List phone numbers (cursor pagination, oldest first)',
+        querystring: ListQuery,
+        response: {
+          200: Type.Object({ data: Type.Array(Type.Ref(PhoneNumberSchema)), has_more: Type.Boolean(), next_cursor: Nullable(Type.String()) }),
+          ...problemResponses(400, 401, 403),
+        },
+      },
+    },
+    async (request) => numbers.list(request.actor, request.query),
+  );
+
+  app.get(
+    '/phone-numbers/:id',
+    {
+      schema: {
+        tags,
+        operationId: 'getPhoneNumber',
+        summary: 'Get a phone number by id or by number',
+        params: IdOrNumber,
+        response: { 200: Type.Ref(PhoneNumberSchema), ...problemResponses(401, 403, 404) },
+      },
+    },
+    async (request, reply) => sendNumber(reply, await numbers.getByIdOrNumber(request.actor, request.params.id)),
+  );
+
+  app.patch(
+    '/phone-numbers/:id',
+    {
+      schema: {
+        tags,
+        operationId: 'updatePhoneNumber',
+        summary: 'Update a phone number (absent keeps, null clears)',
+        description: 'Send `If-Match` with the ETag of a previous read to update only if nobody changed the number since (412 otherwise).',
+        params: IdOrNumber,
+        headers: Type.Object({ 'if-match': Type.Optional(Type.String({ maxLength: 64 })) }),
+        body: PhoneNumberChangesSchema,
+        response: { 200: Type.Ref(PhoneNumberSchema), ...problemResponses(400, 401, 403, 404, 412) },
+      },
+    },
+    async (request, reply) => {
+      const current = await numbers.getByIdOrNumber(request.actor, request.params.id);
+      const ifVersion = versionFromIfMatch(request.headers['if-match']);
+      const updated = await numbers.update(request.actor, current.id, request.body, ifVersion === undefined ? {} : { ifVersion });
+      return sendNumber(reply, updated);
+    },
+  );
+
+  app.delete(
+    '/phone-numbers/:id',
+    {
+      schema: {
+        tags,
+        operationId: 'deletePhoneNumber',
+        summary: 'Delete a phone number (soft delete; the number can be imported again)',
+        params: IdOrNumber,
+        response: { 204: Type.Null(), ...problemResponses(401, 403, 404) },
+      },
+    },
+    async (request, reply) => {
+      const current = await numbers.getByIdOrNumber(request.actor, request.params.id);
+      await numbers.remove(request.actor, current.id);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.get(
+    '/phone-numbers/:id/events',
+    {
+      schema: {
+        tags,
+        operationId: 'listPhoneNumberEvents',
+        summary: 'The audit trail of a number (secrets redacted)',
+        params: IdOrNumber,
+        response: { 200: Type.Object({ data: Type.Array(NumberEventSchema) }), ...problemResponses(401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const current = await numbers.getByIdOrNumber(request.actor, request.params.id);
+      return { data: await numbers.events(request.actor, current.id) };
+    },
+  );
+};
+

@@ -1,0 +1,144 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { ServiceError, type ErrorCode, type FieldIssue } from '../services/errors.ts';
+
+/** The one table from error code to HTTP status and title; every transport renders from it. */
+export const ERROR_STATUS: Record<ErrorCode | 'INTERNAL' | 'BAD_REQUEST' | 'UNSUPPORTED_MEDIA_TYPE' | 'PAYLOAD_TOO_LARGE', { status: number; title: string }> = {
+  BAD_REQUEST: { status: 400, title: 'Bad Request' },
+  VALIDATION_FAILED: { status: 400, title: 'Validation Failed' },
+  UNAUTHORIZED: { status: 401, title: 'Unauthorized' },
+  FORBIDDEN: { status: 403, title: 'Forbidden' },
+  NOT_FOUND: { status: 404, title: 'Not Found' },
+  CONFLICT: { status: 409, title: 'Conflict' },
+  PRECONDITION_FAILED: { status: 412, title: 'Precondition Failed' },
+  PAYLOAD_TOO_LARGE: { status: 413, title: 'Payload Too Large' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported Media Type' },
+  UNPROCESSABLE: { status: 422, title: 'Unprocessable Content' },
+  NO_NUMBER_AVAILABLE: { status: 422, title: 'No Number Available' },
+  RATE_LIMITED: { status: 429, title: 'Too Many Requests' },
+  INTERNAL: { status: 500, title: 'Internal Server Error' },
+};
+
+export type ProblemCode = keyof typeof ERROR_STATUS;
+
+/** A transport-neutral description of a failed request; each dialect renders it its own way. */
+export interface Problem {
+  status: number;
+  code: ProblemCode;
+  title: string;
+  detail: string;
+  errors: FieldIssue[];
+}
+
+const fastifyCodes: Record<string, ProblemCode> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'BAD_REQUEST',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'BAD_REQUEST',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
+};
+
+/** Turns anything thrown while handling a request into a Problem. 5xx never carry the cause. */
+export function toProblem(error: unknown): Problem {
+  if (error instanceof ServiceError) {
+    const { status, title } = ERROR_STATUS[error.code];
+    return { status, code: error.code, title, detail: error.message, errors: error.issues };
+  }
+  const fastifyError = error as FastifyError & { validation?: Array<{ instancePath: string; message?: string; params?: Record<string, unknown>; keyword: string }>; validationContext?: string };
+  if (fastifyError?.validation) {
+    const errors = withoutUnionNoise(fastifyError.validation.map((issue) => schemaIssue(fastifyError.validationContext ?? 'body', issue)));
+    return {
+      status: 400,
+      code: 'VALIDATION_FAILED',
+      title: ERROR_STATUS.VALIDATION_FAILED.title,
+      detail: errors.map((issue) => `${issue.field}: ${issue.message}`).join('; '),
+      errors,
+    };
+  }
+  const mapped = fastifyError?.code ? fastifyCodes[fastifyError.code] : undefined;
+  if (mapped) {
+    const { status, title } = ERROR_STATUS[mapped];
+    const detail =
+      mapped === 'BAD_REQUEST' ? 'the request body is not valid JSON' : mapped === 'PAYLOAD_TOO_LARGE' ? 'the request body is too large' : 'send the body as application/json';
+    return { status, code: mapped, title, detail, errors: [] };
+  }
+  const statusCode = fastifyError?.statusCode;
+  if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
+    return { status: statusCode, code: 'BAD_REQUEST', title: ERROR_STATUS.BAD_REQUEST.title, detail: fastifyError.message, errors: [] };
+  }
+  return { status: 500, code: 'INTERNAL', title: ERROR_STATUS.INTERNAL.title, detail: 'an internal error occurred; the request id identifies it in the logs', errors: [] };
+}
+
+function schemaIssue(
+  context: string,
+  issue: { instancePath: string; message?: string; params?: Record<string, unknown>; keyword: string },
+): FieldIssue {
+  const path = issue.instancePath
+    .split('/')
+    .slice(1)
+    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce((acc, part) => (/^\d+$/.test(part) ? `${acc}[${part}]` : acc ? `${acc}.${part}` : part), '');
+  const params = issue.params ?? {};
+  if (issue.keyword === 'additionalProperties') {
+    const field = [path, String(params.additionalProperty)].filter(Boolean).join('.');
+    return { field: qualify(context, field), message: 'is not a known field' };
+  }
+  if (issue.keyword === 'required') {
+    const field = [path, String(params.missingProperty)].filter(Boolean).join('.');
+    return { field: qualify(context, field), message: 'is required' };
+  }
+  return { field: qualify(context, path || context), message: issue.message ?? 'is invalid' };
+}
+
+/**
+ * A nullable field that fails reports three issues (wrong type, "must be null", "must match a
+ * schema in anyOf"); keep the specific one.
+ */
+function withoutUnionNoise(issues: FieldIssue[]): FieldIssue[] {
+  const noise = new Set(['must be null', 'must match a schema in anyOf', 'must match exactly one schema in oneOf']);
+  const seen = new Set<string>();
+  return issues.filter((issue) => {
+    const key = `${issue.field}\u0000${issue.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return !noise.has(issue.message) || !issues.some((other) => other.field === issue.field && !noise.has(other.message));
+  });
+}
+
+function qualify(context: string, field: string): string {
+  // Body fields are named plainly (`nickname`); others say where they came from (`query.limit`).
+  return context === 'body' ? field : field === context ? context : `${context}.${field}`;
+}
+
+/** RFC 9457 problem+json, the native and TopCalls error envelope. */
+export const ProblemSchema = Type.Object(
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Integer(),
+    detail: Type.String(),
+    code: Type.String(),
+    request_id: Type.String(),
+    errors: Type.Array(Type.Object({ field: Type.String(), message: Type.String() })),
+  },
+  { $id: 'Problem', description: 'RFC 9457 problem details' },
+);
+
+export function sendProblem(request: FastifyRequest, reply: FastifyReply, problem: Problem) {
+  return reply
+    .code(problem.status)
+    .type('application/problem+json')
+    .send({
+      type: `https://switchboard.dev/errors/${problem.code.toLowerCase().replace(/_/g, '-')}`,
+      title: problem.title,
+      status: problem.status,
+      detail: problem.detail,
+      code: problem.code,
+      request_id: request.id,
+      errors: problem.errors,
+    });
+}
+
+export function problemResponses(...statuses: number[]) {
+  return Object.fromEntries(statuses.map((status) => [status, Type.Ref(ProblemSchema)]));
+}

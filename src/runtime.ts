@@ -1,0 +1,46 @@
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config.ts';
+import { openDatabase, type Database, type OpenOptions } from './db/database.ts';
+import { isMigrated, migrateToLatest } from './db/migrate.ts';
+import { describeNumber } from './domain/phone.ts';
+import { resolveSecretKey, SecretBox } from './domain/secrets.ts';
+import { buildApp, type AppOptions } from './http/app.ts';
+import { createServices, type Services } from './services/index.ts';
+
+export interface Runtime {
+  database: Database;
+  services: Services;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the store named by the config, applies pending migrations and wires the services.
+ * Shared by the server and the CLI so both see exactly the same installation.
+ */
+export async function openRuntime(config: Config, options: OpenOptions & { clock?: () => Date } = {}): Promise<Runtime> {
+  const database = await openDatabase(config.DATABASE_URL, options);
+  try {
+    await migrateToLatest(database);
+    const secrets = new SecretBox(resolveSecretKey(config.SWITCHBOARD_SECRET_KEY, database.dataDir));
+    // Load the geocoding tables now rather than on the first request that needs them.
+    describeNumber('+14155550100');
+    const services = createServices(database, secrets, options.clock);
+    return { database, services, close: () => database.close() };
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}
+
+export async function buildServer(
+  config: Config,
+  runtime: Runtime,
+  logger?: AppOptions['logger'],
+): Promise<FastifyInstance> {
+  return buildApp({
+    config,
+    services: runtime.services,
+    logger,
+    isReady: () => isMigrated(runtime.database),
+  });
+}

@@ -1,0 +1,71 @@
+/**
+ * Errors the services raise. They know nothing of HTTP: each transport maps `code` to its own
+ * status and envelope (see src/http/problem.ts).
+ */
+export interface FieldIssue {
+  /** Dotted path of the offending field, e.g. `inbound_agents[1].weight` or `sip.transport`. */
+  field: string;
+  message: string;
+}
+
+export type ErrorCode =
+  | 'VALIDATION_FAILED'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'PRECONDITION_FAILED'
+  | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
+  | 'UNPROCESSABLE'
+  | 'NO_NUMBER_AVAILABLE'
+  | 'RATE_LIMITED';
+
+export class ServiceError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly issues: FieldIssue[] = [],
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class ValidationError extends ServiceError {
+  constructor(issues: FieldIssue[], message?: string) {
+    super('VALIDATION_FAILED', message ?? issues.map((issue) => `${issue.field}: ${issue.message}`).join('; '), issues);
+  }
+
+  static field(field: string, message: string): ValidationError {
+    return new ValidationError([{ field, message }]);
+  }
+}
+
+export class NotFoundError extends ServiceError {
+  constructor(message: string) {
+    super('NOT_FOUND', message);
+  }
+}
+
+export class ConflictError extends ServiceError {
+  constructor(message: string, issues: FieldIssue[] = []) {
+    super('CONFLICT', message, issues);
+  }
+}
+
+export class PreconditionFailedError extends ServiceError {
+  constructor(message: string) {
+    super('PRECONDITION_FAILED', message);
+  }
+}
+
+export class UnauthorizedError extends ServiceError {
+  constructor(message = 'missing or invalid API key') {
+    super('UNAUTHORIZED', message);
+  }
+}
+
+export class ForbiddenError extends ServiceError {
+  constructor(message: string) {
+    super('FORBIDDEN', message);
+  }
+}

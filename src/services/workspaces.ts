@@ -1,0 +1,168 @@
+import crypto from 'node:crypto';
+import type { ApiKeyRow } from '../db/tables.ts';
+import { isUniqueViolation } from '../db/database.ts';
+import { newId, isId } from '../domain/ids.ts';
+import { sha256Hex } from '../domain/secrets.ts';
+import { nowIso, requireScope, SCOPES, type Actor, type Scope, type ServiceDeps } from './context.ts';
+import { NotFoundError, UnauthorizedError, ValidationError } from './errors.ts';
+
+export interface Workspace {
+  id: string;
+  name: string;
+  parent_id: string | null;
+  created_at: string;
+}
+
+export interface ApiKey {
+  id: string;
+  workspace_id: string;
+  name: string | null;
+  prefix: string;
+  scopes: Scope[];
+  created_at: string;
+  revoked_at: string | null;
+}
+
+export interface CreatedApiKey extends ApiKey {
+  /** The secret, returned exactly once. */
+  key: string;
+}
+
+const KEY_PREFIX = 'sk_';
+/** How long a resolved key is trusted without asking the store; revocation through any API clears it at once. */
+const AUTH_CACHE_MS = 5_000;
+
+export function parseScopes(value: string): Scope[] {
+  const scopes = value
+    .split(',')
+    .map((scope) => scope.trim())
+    .filter(Boolean);
+  const unknown = scopes.filter((scope) => !(SCOPES as readonly string[]).includes(scope));
+  if (unknown.length > 0) {
+    throw ValidationError.field('scopes', `unknown scope ${unknown.join(', ')}; use ${SCOPES.join(', ')}`);
+  }
+  if (scopes.length === 0) throw ValidationError.field('scopes', 'name at least one scope');
+  return [...new Set(scopes)] as Scope[];
+}
+
+function toApiKey(row: ApiKeyRow): ApiKey {
+  return {
+    id: row.id,
+    workspace_id: row.workspace_id,
+    name: row.name,
+    prefix: row.key_prefix,
+    scopes: JSON.parse(row.scopes) as Scope[],
+    created_at: row.created_at,
+    revoked_at: row.revoked_at,
+  };
+}
+
+export class WorkspaceService {
+  private readonly authCache = new Map<string, { actor: Actor; until: number }>();
+
+  constructor(private readonly deps: ServiceDeps) {}
+
+  private get db() {
+    return this.deps.database.db;
+  }
+
+  /** Returns the workspace of that name, creating it when missing (the CLI's `keys create`). */
+  async ensureWorkspace(name: string, parentName?: string): Promise<Workspace> {
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(name)) {
+      throw ValidationError.field('workspace', 'must be 1-64 letters, digits, "_", "." or "-", starting with a letter or digit');
+    }
+    const existing = await this.db.selectFrom('workspaces').selectAll().where('name', '=', name).executeTakeFirst();
+    if (existing) return existing;
+    const parent = parentName ? await this.ensureWorkspace(parentName) : null;
+    const row = { id: newId(), name, parent_id: parent?.id ?? null, created_at: nowIso(this.deps) };
+    try {
+      await this.db.insertInto('workspaces').values(row).execute();
+      return row;
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      return this.db.selectFrom('workspaces').selectAll().where('name', '=', name).executeTakeFirstOrThrow();
+    }
+  }
+
+  async getWorkspace(id: string): Promise<Workspace> {
+    const row = isId(id) ? await this.db.selectFrom('workspaces').selectAll().where('id', '=', id).executeTakeFirst() : undefined;
+    if (!row) throw new NotFoundError(`workspace ${id} not found`);
+    return row;
+  }
+
+  /** True when `workspaceId` is the actor's workspace or one of its child workspaces (agency model). */
+  async canManageWorkspace(actor: Actor, workspaceId: string): Promise<boolean> {
+    if (workspaceId === actor.workspaceId) return true;
+    if (!isId(workspaceId)) return false;
+    const row = await this.db.selectFrom('workspaces').select('parent_id').where('id', '=', workspaceId).executeTakeFirst();
+    return row?.parent_id === actor.workspaceId;
+  }
+
+  async createKey(workspaceId: string, scopes: Scope[], name: string | null = null): Promise<CreatedApiKey> {
+    const secret = `${KEY_PREFIX}${crypto.randomBytes(24).toString('base64url')}`;
+    const row: ApiKeyRow = {
+      id: newId(),
+      workspace_id: workspaceId,
+      name,
+      key_hash: sha256Hex(secret),
+      key_prefix: secret.slice(0, KEY_PREFIX.length + 6),
+      scopes: JSON.stringify(scopes),
+      created_at: nowIso(this.deps),
+      revoked_at: null,
+    };
+    await this.db.insertInto('api_keys').values(row).execute();
+    return { ...toApiKey(row), key: secret };
+  }
+
+  /** Keys are high-entropy random strings, so a plain SHA-256 is a sound lookup hash. */
+  async authenticate(secret: string | undefined): Promise<Actor> {
+    if (!secret || !secret.startsWith(KEY_PREFIX) || secret.length > 200) throw new UnauthorizedError();
+    const hash = sha256Hex(secret);
+    const cached = this.authCache.get(hash);
+    const now = Date.now();
+    if (cached && cached.until > now) return cached.actor;
+    const row = await this.db
+      .selectFrom('api_keys')
+      .selectAll()
+      .where('key_hash', '=', hash)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    if (!row) {
+      this.authCache.delete(hash);
+      throw new UnauthorizedError();
+    }
+    const actor: Actor = { workspaceId: row.workspace_id, keyId: row.id, scopes: new Set(JSON.parse(row.scopes) as Scope[]) };
+    if (this.authCache.size > 10_000) this.authCache.clear();
+    this.authCache.set(hash, { actor, until: now + AUTH_CACHE_MS });
+    return actor;
+  }
+
+  async listKeys(actor: Actor): Promise<ApiKey[]> {
+    requireScope(actor, 'admin');
+    const rows = await this.db.selectFrom('api_keys').selectAll().where('workspace_id', '=', actor.workspaceId).orderBy('id').execute();
+    return rows.map(toApiKey);
+  }
+
+  async createKeyFor(actor: Actor, scopes: Scope[], name: string | null): Promise<CreatedApiKey> {
+    requireScope(actor, 'admin');
+    return this.createKey(actor.workspaceId, scopes, name);
+  }
+
+  /** Revokes a key; with an actor, only a key of the actor's workspace (others are 404). */
+  async revokeKey(keyId: string, actor?: Actor): Promise<ApiKey> {
+    if (actor) requireScope(actor, 'admin');
+    let query = this.db.selectFrom('api_keys').selectAll().where('id', '=', isId(keyId) ? keyId : '-');
+    if (actor) query = query.where('workspace_id', '=', actor.workspaceId);
+    const row = await query.executeTakeFirst();
+    if (!row) throw new NotFoundError(`API key ${keyId} not found`);
+    const revokedAt = row.revoked_at ?? nowIso(this.deps);
+    await this.db.updateTable('api_keys').set({ revoked_at: revokedAt }).where('id', '=', row.id).execute();
+    this.authCache.delete(row.key_hash);
+    return toApiKey({ ...row, revoked_at: revokedAt });
+  }
+
+  /** Drops every cached credential (another instance revoked a key). */
+  forgetCachedKeys(): void {
+    this.authCache.clear();
+  }
+}
