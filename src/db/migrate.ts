@@ -1,6 +1,10 @@
 import { Migrator, type Migration, type MigrationProvider } from 'kysely';
 import type { Database } from './database.ts';
 import * as core from './migrations/0001_core.ts';
+import * as inventory from './migrations/0002_inventory.ts';
+import * as carriersIdempotency from './migrations/0003_carriers_idempotency.ts';
+import * as routing from './migrations/0004_routing.ts';
+import * as synthflow from './migrations/0005_synthflow.ts';
 
 /**
  * The ordered, forward-only migration list. New migrations are appended here with the next
@@ -8,6 +12,10 @@ import * as core from './migrations/0001_core.ts';
  */
 const migrations: Record<string, Migration> = {
   '0001_core': core,
+  '0002_inventory': inventory,
+  '0003_carriers_idempotency': carriersIdempotency,
+  '0004_routing': routing,
+  '0005_synthflow': synthflow,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -9,6 +9,10 @@ import { newId } from '../domain/ids.ts';
 import { ProblemSchema, sendProblem, toProblem } from './problem.ts';
 import { healthRoutes } from './health.ts';
 import { nativeApi } from './native/index.ts';
+import { retellApi } from './retell/index.ts';
+import { synthflowApi } from './synthflow/index.ts';
+import { topcallsApi } from './topcalls/index.ts';
+import { routingApi } from './routing/index.ts';
 
 export interface AppOptions {
   config: Pick<Config, 'BODY_LIMIT_BYTES' | 'LOG_LEVEL'>;
@@ -113,6 +117,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   await app.register(healthRoutes, { services: options.services, isReady: options.isReady });
   await app.register(nativeApi, { prefix: '/v1', services: options.services });
+  await app.register(routingApi, { prefix: '/v1', services: options.services });
+  await app.register(retellApi, { prefix: '/retell', services: options.services });
+  await app.register(synthflowApi, { prefix: '/synthflow', services: options.services });
+  await app.register(topcallsApi, { prefix: '/topcalls', services: options.services });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
