@@ -29,6 +29,8 @@ const { values: args } = parseArgs({
     'no-write': { type: 'boolean', default: false },
     'log-compare': { type: 'boolean' },
     reseed: { type: 'boolean', default: false },
+    'cpu-prof': { type: 'boolean', default: false },
+    'seed-only': { type: 'boolean', default: false },
   },
   allowPositionals: false,
 });
@@ -221,6 +223,7 @@ async function measureHttp(
       const load = (target: Child, seconds: number) =>
         runLoad({
           url: target.url,
+          pid: target.pid,
           connections: profile.connections,
           durationSec: seconds,
           headers: authHeaders(keyOf(scenario)),
@@ -243,7 +246,7 @@ async function measureHttp(
       figures.push(figure);
       const bad = real.non2xx + real.errors + real.timeouts;
       log(
-        `  ${scenario.label.padEnd(40)} ${Math.round(real.rps).toString().padStart(6)} req/s  p50 ${fmt(real.p50)} ms  p99 ${fmt(real.p99)} ms  | bare ${Math.round(bareResult.rps)} req/s  → ratio ${(figure.ratio * 100).toFixed(0)}%${bad ? `  (${bad} non-2xx/errors: ${JSON.stringify(real.statusCodes)})` : ''}`,
+        `  ${scenario.label.padEnd(40)} ${Math.round(real.rps).toString().padStart(6)} req/s  p50 ${fmt(real.p50)} ms  p99 ${fmt(real.p99)} ms  | bare ${Math.round(bareResult.rps)} req/s  → ratio ${(figure.ratio * 100).toFixed(0)}%  | CPU/req ${fmt(real.cpuUsPerRequest, 0)} µs vs bare ${fmt(bareResult.cpuUsPerRequest, 0)} µs${bad ? `  (${bad} non-2xx/errors: ${JSON.stringify(real.statusCodes)})` : ''}`,
       );
     }
   } finally {
@@ -319,7 +322,9 @@ async function measureImport(store: StoreName, notes: string[]): Promise<StoreRe
 async function benchStore(store: StoreName, notes: string[]): Promise<StoreReport> {
   log(`\n== ${store} ==`);
   const { handle, state } = await seededStore(store, profile.size);
-  const server = await startSwitchboard(handle, 'server');
+  // --cpu-prof: profile the measured server (`.bench-tmp/profiles/*.cpuprofile`, open in Chrome DevTools).
+  const nodeArgs = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${path.join(BENCH_DIR, 'profiles')}`] : [];
+  const server = await startSwitchboard(handle, 'server', {}, nodeArgs);
   const readyMs = server.readyMs;
   const atReady = memoryOf(server.pid);
   log(`  ready in ${(readyMs / 1000).toFixed(2)} s with ${state.size.toLocaleString('en-US')} numbers; RSS ${fmt(atReady?.rssMb, 0)} MB`);
@@ -377,8 +382,15 @@ async function main(): Promise<void> {
         continue;
       }
     }
+    if (args['seed-only']) {
+      log(`\n== ${store} ==`);
+      const { state, seededNow } = await seededStore(store, profile.size);
+      log(`  ${seededNow ? 'seeded' : 'already seeded'}: ${state.size.toLocaleString('en-US')} numbers`);
+      continue;
+    }
     reports.push(await benchStore(store, notes));
   }
+  if (args['seed-only']) return;
   const cpus = os.cpus();
   const report: Report = {
     mode: profile.mode,

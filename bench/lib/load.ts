@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { run } from './processes.ts';
+import { cpuMsOf, run } from './processes.ts';
 
 export interface LoadRequest {
   method: string;
@@ -22,6 +22,8 @@ export interface LoadResult {
   p90: number | null;
   p99: number | null;
   max: number | null;
+  /** CPU time the server used per 2xx response (µs): robust where wall-clock throughput is not, on a shared machine. */
+  cpuUsPerRequest: number | null;
 }
 
 const WORKER = path.join(import.meta.dirname, '..', 'load-worker.mjs');
@@ -29,6 +31,8 @@ const WORKER = path.join(import.meta.dirname, '..', 'load-worker.mjs');
 /** Runs autocannon in its own process against `url` and returns its figures. */
 export async function runLoad(options: {
   url: string;
+  /** The server's pid, to charge it the CPU time it spent. */
+  pid: number;
   connections: number;
   durationSec: number;
   headers: Record<string, string>;
@@ -48,8 +52,12 @@ export async function runLoad(options: {
     }),
   );
   try {
+    const cpuBefore = cpuMsOf(options.pid);
     const { stdout } = await run([WORKER, specFile], {});
-    return JSON.parse(stdout.trim().split('\n').at(-1)!) as LoadResult;
+    const cpuAfter = cpuMsOf(options.pid);
+    const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as LoadResult;
+    result.cpuUsPerRequest = cpuBefore === null || cpuAfter === null || result.ok === 0 ? null : ((cpuAfter - cpuBefore) * 1000) / result.ok;
+    return result;
   } finally {
     fs.rmSync(specFile, { force: true });
   }

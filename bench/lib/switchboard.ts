@@ -14,11 +14,16 @@ export function serverEnv(handle: StoreHandle, extra: Record<string, string> = {
 }
 
 /** `node bin/switchboard.mjs serve` in its own process, exactly as a user starts it. */
-export async function startSwitchboard(handle: StoreHandle, name: string, extraEnv: Record<string, string> = {}): Promise<Child> {
+export async function startSwitchboard(
+  handle: StoreHandle,
+  name: string,
+  extraEnv: Record<string, string> = {},
+  nodeArgs: string[] = [],
+): Promise<Child> {
   const port = await freePort();
   return startProcess({
     name,
-    args: [CLI, 'serve'],
+    args: [...nodeArgs, CLI, 'serve'],
     env: serverEnv(handle, { PORT: String(port), HOST: '127.0.0.1', ...extraEnv }),
     port,
     readyPath: '/healthz',
