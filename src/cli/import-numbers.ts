@@ -1,5 +1,5 @@
 import { parse } from 'csv-parse';
-import { Value } from '@sinclair/typebox/value';
+import { Value, type ValueError } from '@sinclair/typebox/value';
 import type { Readable } from 'node:stream';
 import type { Actor } from '../services/context.ts';
 import type { FieldIssue } from '../services/errors.ts';
@@ -103,11 +103,19 @@ export function rowToImport(record: Record<string, string>): PhoneNumberImport {
   // The same shape rules as POST /v1/phone-numbers (the service adds the semantic ones).
   const shapeErrors = [...Value.Errors(PhoneNumberImportSchema, body)];
   if (shapeErrors.length > 0) {
-    const first = shapeErrors[0]!;
+    const first = innermost(shapeErrors[0]!);
     const field = first.path.slice(1).replace(/\/(\d+)/g, '[$1]').replace(/\//g, '.') || 'row';
     throw new CellError(field, first.message.toLowerCase());
   }
   return body as unknown as PhoneNumberImport;
+}
+
+/** A nullable field's error is a union error; the branch that got furthest names the real problem. */
+function innermost(error: ValueError): ValueError {
+  const branches = error.errors.map((branch) => [...branch][0]).filter((e): e is ValueError => e !== undefined);
+  if (branches.length === 0) return error;
+  const deepest = branches.reduce((best, candidate) => (candidate.path.length > best.path.length ? candidate : best));
+  return deepest.path.length >= error.path.length ? innermost(deepest) : error;
 }
 
 /**
