@@ -1,4 +1,4 @@
-import { Migrator, type Migration, type MigrationProvider } from 'kysely';
+import { Migrator, sql, type Migration, type MigrationProvider } from 'kysely';
 import type { Database } from './database.ts';
 import * as core from './migrations/0001_core.ts';
 import * as inventory from './migrations/0002_inventory.ts';
@@ -22,9 +22,22 @@ const provider: MigrationProvider = { getMigrations: async () => migrations };
 
 export const latestMigration = Object.keys(migrations).sort().at(-1)!;
 
+/**
+ * Kysely looks for its bookkeeping tables in every schema unless told which one: with several
+ * schemas in one PostgreSQL database (parallel test runs, or installations sharing a database) it
+ * finds another schema's lock table, skips creating its own and fails. Pin it to ours.
+ */
+async function migratorFor(database: Database): Promise<Migrator> {
+  const schema =
+    database.engine === 'postgres'
+      ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(database.db)).rows[0]?.schema
+      : undefined;
+  return new Migrator({ db: database.db, provider, ...(schema ? { migrationTableSchema: schema } : {}) });
+}
+
 /** Applies pending migrations, each in its own transaction; throws on the first failure. */
 export async function migrateToLatest(database: Database): Promise<string[]> {
-  const migrator = new Migrator({ db: database.db, provider });
+  const migrator = await migratorFor(database);
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((result) => result.status === 'Error')?.migrationName ?? 'unknown';
@@ -37,7 +50,7 @@ export async function migrateToLatest(database: Database): Promise<string[]> {
 
 /** True when every known migration has been applied (used by /healthz). */
 export async function isMigrated(database: Database): Promise<boolean> {
-  const migrator = new Migrator({ db: database.db, provider });
+  const migrator = await migratorFor(database);
   const all = await migrator.getMigrations();
   return all.every((migration) => migration.executedAt !== undefined);
 }

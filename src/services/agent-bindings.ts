@@ -58,7 +58,8 @@ export function detachChanges(record: PhoneNumber, agentId: string): PhoneNumber
   return changes;
 }
 
-const MAX_WRITE_ATTEMPTS = 3;
+// Each lost race means another writer made progress, so a few attempts cover any realistic burst on one number.
+const MAX_WRITE_ATTEMPTS = 10;
 
 export class AgentBindingService {
   constructor(private readonly numbers: PhoneNumberService) {}

@@ -476,6 +476,41 @@ describe('agent attachment', () => {
     expect((await h.request('GET', `/v1/phone-numbers/${a.key}`, { key })).json().outbound_agents).toHaveLength(2);
   });
 
+  test('concurrent attaches of different agents to one number all land (no lost update)', async () => {
+    const { ws, key } = await setup();
+    const a = await importNumber(ws, key);
+    const agents = ['c1', 'c2', 'c3', 'c4', 'c5'];
+    const results = await Promise.all(
+      agents.map((agent) => h.request('PUT', `/synthflow/v2/assistants/${agent}/phone_numbers`, { key, json: { phone_numbers: [a.phone] } })),
+    );
+    expect(results.map((res) => res.status)).toEqual(agents.map(() => 200));
+    const native = (await h.request('GET', `/v1/phone-numbers/${a.key}`, { key })).json();
+    expect(native.outbound_agents.map((e: { agent_id: string }) => e.agent_id).sort()).toEqual(agents);
+    expect(native.inbound_agents).toHaveLength(1);
+    for (const entry of native.outbound_agents) expect(entry.weight).toBeCloseTo(0.2, 9);
+  });
+
+  test('detaching one of several inbound agents set natively keeps the others\' proportions', async () => {
+    const { key } = await setup();
+    const phone = nextNumber();
+    const created = await h.request('POST', '/v1/phone-numbers', {
+      key,
+      json: {
+        phone_number: phone,
+        inbound_agents: [
+          { agent_id: 'p', weight: 0.5 },
+          { agent_id: 'q', weight: 0.3 },
+          { agent_id: 'r', weight: 0.2 },
+        ],
+      },
+    });
+    expect((await h.request('DELETE', `/synthflow/v2/assistants/p/phone_numbers/${phone.slice(1)}`, { key })).status).toBe(200);
+    const native = (await h.request('GET', `/v1/phone-numbers/${created.json().id}`, { key })).json();
+    expect(native.inbound_agents.map((e: { agent_id: string }) => e.agent_id)).toEqual(['q', 'r']);
+    expect(native.inbound_agents[0].weight).toBeCloseTo(0.6, 9);
+    expect(native.inbound_agents[1].weight).toBeCloseTo(0.4, 9);
+  });
+
   test('attach and detach need the numbers:write scope', async () => {
     const { ws, key } = await setup();
     const a = await importNumber(ws, key);
