@@ -571,3 +571,19 @@ describe('agency workspaces', () => {
     expect((await h.request('GET', `/v1/phone-numbers/${id}`, { key: childKey })).status).toBe(404);
   });
 });
+
+describe('shared core rule: SIP targets', () => {
+  test('the native API applies the same termination URI and proxy check', async () => {
+    const { key } = await setup();
+    const bad = await h.request('POST', '/v1/phone-numbers', {
+      key,
+      json: { phone_number: nextNumber(), sip: { termination_uri: 'https://trunk.example.com', outbound_proxy: 'proxy.example.com:70000' } },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.json().errors.map((e: { field: string }) => e.field)).toEqual(['sip.termination_uri', 'sip.outbound_proxy']);
+    for (const target of ['trunk.example.com', 'sip:trunk.example.com:5061;transport=tls', 'sips:user@203.0.113.7', '[2001:db8::1]:5060']) {
+      const ok = await h.request('POST', '/v1/phone-numbers', { key, json: { phone_number: nextNumber(), sip: { termination_uri: target } } });
+      expect(ok.status, target).toBe(201);
+    }
+  });
+});
