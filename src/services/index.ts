@@ -4,6 +4,7 @@ import { ChangeFeed } from './change-feed.ts';
 import type { ServiceDeps } from './context.ts';
 import { PhoneNumberService } from './phone-numbers/service.ts';
 import { WorkspaceService } from './workspaces.ts';
+import { DEFAULT_ROUTING_OPTIONS, RoutingService, type RoutingOptions } from './routing/service.ts';
 
 /** Every service of one process, sharing one store. Transports receive this and nothing lower. */
 export interface Services {
@@ -11,9 +12,16 @@ export interface Services {
   feed: ChangeFeed;
   workspaces: WorkspaceService;
   phoneNumbers: PhoneNumberService;
+  /** In-memory routing decisions, pools, outage and call leases (start() loads the index). */
+  routing: RoutingService;
 }
 
-export function createServices(database: Database, secrets: SecretBox, clock?: () => Date): Services {
+export function createServices(
+  database: Database,
+  secrets: SecretBox,
+  clock?: () => Date,
+  routingOptions: RoutingOptions = DEFAULT_ROUTING_OPTIONS,
+): Services {
   const deps: ServiceDeps = { database, secrets, ...(clock ? { clock } : {}) };
   const feed = new ChangeFeed();
   return {
@@ -21,5 +29,6 @@ export function createServices(database: Database, secrets: SecretBox, clock?: (
     feed,
     workspaces: new WorkspaceService(deps),
     phoneNumbers: new PhoneNumberService(deps, feed),
+    routing: new RoutingService(deps, feed, routingOptions),
   };
 }
