@@ -5,6 +5,7 @@ import { ChangeFeed } from './change-feed.ts';
 import type { ServiceDeps } from './context.ts';
 import { PhoneNumberService } from './phone-numbers/service.ts';
 import { WorkspaceService } from './workspaces.ts';
+import { DEFAULT_ROUTING_OPTIONS, RoutingService, type RoutingOptions } from './routing/service.ts';
 
 /** Every service of one process, sharing one store. Transports receive this and nothing lower. */
 export interface Services {
@@ -13,9 +14,16 @@ export interface Services {
   workspaces: WorkspaceService;
   phoneNumbers: PhoneNumberService;
   agentBindings: AgentBindingService;
+  /** In-memory routing decisions, pools, outage and call leases (start() loads the index). */
+  routing: RoutingService;
 }
 
-export function createServices(database: Database, secrets: SecretBox, clock?: () => Date): Services {
+export function createServices(
+  database: Database,
+  secrets: SecretBox,
+  clock?: () => Date,
+  routingOptions: RoutingOptions = DEFAULT_ROUTING_OPTIONS,
+): Services {
   const deps: ServiceDeps = { database, secrets, ...(clock ? { clock } : {}) };
   const feed = new ChangeFeed();
   const phoneNumbers = new PhoneNumberService(deps, feed);
@@ -25,5 +33,6 @@ export function createServices(database: Database, secrets: SecretBox, clock?: (
     workspaces: new WorkspaceService(deps),
     phoneNumbers,
     agentBindings: new AgentBindingService(phoneNumbers),
+    routing: new RoutingService(deps, feed, routingOptions),
   };
 }
