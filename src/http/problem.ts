@@ -16,6 +16,8 @@ export const ERROR_STATUS: Record<ErrorCode | 'INTERNAL' | 'BAD_REQUEST' | 'UNSU
   UNPROCESSABLE: { status: 422, title: 'Unprocessable Content' },
   NO_NUMBER_AVAILABLE: { status: 422, title: 'No Number Available' },
   RATE_LIMITED: { status: 429, title: 'Too Many Requests' },
+  IDEMPOTENCY_KEY_REUSED: { status: 422, title: 'Idempotency Key Reused' },
+  IDEMPOTENCY_KEY_IN_USE: { status: 409, title: 'Idempotency Key In Use' },
   INTERNAL: { status: 500, title: 'Internal Server Error' },
 };
 

@@ -1,7 +1,10 @@
 import type { Database } from '../db/database.ts';
 import type { SecretBox } from '../domain/secrets.ts';
+import { CarrierService } from './carriers.ts';
 import { ChangeFeed } from './change-feed.ts';
 import type { ServiceDeps } from './context.ts';
+import { IdempotencyStore } from './idempotency.ts';
+import { NumberCreators } from './phone-numbers/creators.ts';
 import { PhoneNumberService } from './phone-numbers/service.ts';
 import { WorkspaceService } from './workspaces.ts';
 
@@ -11,6 +14,9 @@ export interface Services {
   feed: ChangeFeed;
   workspaces: WorkspaceService;
   phoneNumbers: PhoneNumberService;
+  numberCreators: NumberCreators;
+  carriers: CarrierService;
+  idempotency: IdempotencyStore;
 }
 
 export function createServices(database: Database, secrets: SecretBox, clock?: () => Date): Services {
@@ -21,5 +27,8 @@ export function createServices(database: Database, secrets: SecretBox, clock?: (
     feed,
     workspaces: new WorkspaceService(deps),
     phoneNumbers: new PhoneNumberService(deps, feed),
+    numberCreators: new NumberCreators(deps),
+    carriers: new CarrierService(deps),
+    idempotency: new IdempotencyStore(deps),
   };
 }
