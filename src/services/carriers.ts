@@ -157,13 +157,15 @@ export class CarrierService {
 
   /** Names of the workspace's carriers by id (for dialects that show `carrier_name` next to a number). */
   async namesOf(actor: Actor, ids: Array<string | null>): Promise<Map<string, string>> {
-    requireScope(actor, 'numbers:read');
+    // A write-only key sees the names of the carriers it attaches numbers to, as the create response shows them.
+    if (!actor.scopes.has('numbers:write')) requireScope(actor, 'numbers:read');
     const wanted = [...new Set(ids.filter((id): id is string => id !== null && isId(id)))];
     if (wanted.length === 0) return new Map();
     const rows = await this.db
       .selectFrom('carriers')
       .select(['id', 'name'])
       .where('workspace_id', '=', actor.workspaceId)
+      .where('deleted_at', 'is', null)
       .where('id', 'in', wanted)
       .execute();
     return new Map(rows.map((row) => [row.id, row.name]));
