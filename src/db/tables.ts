@@ -141,6 +141,22 @@ export interface CallLeaseRow {
   ended_at: string | null;
 }
 
+/** A claimed Idempotency-Key: `pending` while its request runs, then `done` with the response to replay. */
+export interface IdempotencyKeyRow {
+  workspace_id: string;
+  key: string;
+  /** sha256 of method, path and canonical body of the first request. */
+  fingerprint: string;
+  claim_token: string;
+  state: 'pending' | 'done';
+  response_status: number | null;
+  /** JSON object of the replayed headers (content-type, location, etag). */
+  response_headers: string | null;
+  response_body: string | null;
+  created_at: string;
+  expires_at: string;
+}
+
 export interface Tables {
   workspaces: WorkspaceRow;
   api_keys: ApiKeyRow;
@@ -152,4 +168,5 @@ export interface Tables {
   number_pools: NumberPoolRow;
   number_pool_members: NumberPoolMemberRow;
   call_leases: CallLeaseRow;
+  idempotency_keys: IdempotencyKeyRow;
 }

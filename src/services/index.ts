@@ -1,8 +1,11 @@
 import type { Database } from '../db/database.ts';
 import type { SecretBox } from '../domain/secrets.ts';
 import { AgentBindingService } from './agent-bindings.ts';
+import { CarrierService } from './carriers.ts';
 import { ChangeFeed } from './change-feed.ts';
 import type { ServiceDeps } from './context.ts';
+import { IdempotencyStore } from './idempotency.ts';
+import { NumberCreators } from './phone-numbers/creators.ts';
 import { PhoneNumberService } from './phone-numbers/service.ts';
 import { WorkspaceService } from './workspaces.ts';
 import { DEFAULT_ROUTING_OPTIONS, RoutingService, type RoutingOptions } from './routing/service.ts';
@@ -16,6 +19,9 @@ export interface Services {
   agentBindings: AgentBindingService;
   /** In-memory routing decisions, pools, outage and call leases (start() loads the index). */
   routing: RoutingService;
+  numberCreators: NumberCreators;
+  carriers: CarrierService;
+  idempotency: IdempotencyStore;
 }
 
 export function createServices(
@@ -34,5 +40,8 @@ export function createServices(
     phoneNumbers,
     agentBindings: new AgentBindingService(phoneNumbers),
     routing: new RoutingService(deps, feed, routingOptions),
+    numberCreators: new NumberCreators(deps),
+    carriers: new CarrierService(deps),
+    idempotency: new IdempotencyStore(deps),
   };
 }
