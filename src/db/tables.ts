@@ -99,6 +99,23 @@ export interface CarrierRow {
   deleted_at: string | null;
 }
 
+/** One number of the operator's stock (migration 0002_inventory). */
+export interface InventoryNumberRow {
+  id: string;
+  e164: string;
+  /** The carrier the operator bought it from (`twilio`, `telnyx`, ...), or null when unknown. */
+  provider: string | null;
+  provider_sid: string | null;
+  country: string | null;
+  region: string | null;
+  area_code: string | null;
+  number_type: string | null;
+  toll_free: number;
+  added_at: string;
+  allocated_workspace_id: string | null;
+  /** Set when a workspace bought the number; null while it is in stock. */
+  allocated_at: string | null;
+}
 
 export interface Tables {
   workspaces: WorkspaceRow;
@@ -107,4 +124,5 @@ export interface Tables {
   phone_number_agents: PhoneNumberAgentRow;
   phone_number_events: PhoneNumberEventRow;
   carriers: CarrierRow;
+  inventory_numbers: InventoryNumberRow;
 }
