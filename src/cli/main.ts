@@ -4,6 +4,7 @@ import { openRuntime, buildServer, type Runtime } from '../runtime.ts';
 import { SCOPES } from '../services/context.ts';
 import { parseScopes } from '../services/workspaces.ts';
 import { ServiceError } from '../services/errors.ts';
+import { registerInventoryCommands } from './inventory.ts';
 
 async function withRuntime<T>(work: (runtime: Runtime, config: Config) => Promise<T>): Promise<T> {
   const config = loadConfig();
@@ -83,6 +84,8 @@ keys
       process.stdout.write(`revoked ${revoked.id}\n`);
     }),
   );
+
+registerInventoryCommands(program, (work) => withRuntime(({ services }) => work(services)));
 
 export const cli = program;
 

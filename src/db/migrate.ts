@@ -1,4 +1,4 @@
-import { Migrator, type Migration, type MigrationProvider } from 'kysely';
+import { Migrator, sql, type Migration, type MigrationProvider } from 'kysely';
 import type { Database } from './database.ts';
 import * as core from './migrations/0001_core.ts';
 import * as inventory from './migrations/0002_inventory.ts';
@@ -20,11 +20,22 @@ const migrations: Record<string, Migration> = {
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
+/**
+ * Kysely looks for its migration tables in every schema unless told which one, so on a
+ * PostgreSQL database shared by several schemas (tests, or several installations) it would
+ * find another schema's tables and never create its own. Pin them to the current schema.
+ */
+async function migratorFor(database: Database): Promise<Migrator> {
+  if (database.engine !== 'postgres') return new Migrator({ db: database.db, provider });
+  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(database.db);
+  return new Migrator({ db: database.db, provider, migrationTableSchema: rows[0]!.schema });
+}
+
 export const latestMigration = Object.keys(migrations).sort().at(-1)!;
 
 /** Applies pending migrations, each in its own transaction; throws on the first failure. */
 export async function migrateToLatest(database: Database): Promise<string[]> {
-  const migrator = new Migrator({ db: database.db, provider });
+  const migrator = await migratorFor(database);
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((result) => result.status === 'Error')?.migrationName ?? 'unknown';
@@ -37,7 +48,7 @@ export async function migrateToLatest(database: Database): Promise<string[]> {
 
 /** True when every known migration has been applied (used by /healthz). */
 export async function isMigrated(database: Database): Promise<boolean> {
-  const migrator = new Migrator({ db: database.db, provider });
+  const migrator = await migratorFor(database);
   const all = await migrator.getMigrations();
   return all.every((migration) => migration.executedAt !== undefined);
 }

@@ -209,8 +209,8 @@ describe('Retell dialect through retell-sdk', () => {
     const { retell, key } = await client();
     await retell.phoneNumber.import({ phone_number: sfNumber(), termination_uri: 't' });
     const empty = await rejection(retell.phoneNumber.retrieve(''));
-    expect([400, 404]).toContain(empty.status);
-    expect(typeof empty.error.message).toBe('string');
+    expect(empty).toBeInstanceOf(NotFoundError);
+    expect(empty.error.message).toContain('no phone number in the path');
     const route = await h.request('GET', '/retell/no-such-endpoint', { key });
     expect(route.status).toBe(404);
     expect(route.headers['content-type']).toContain('application/json');
@@ -258,6 +258,14 @@ describe('Retell dialect through retell-sdk', () => {
     expect(control.status).toBe(400);
     expect(control.json().errors).toEqual([{ field: 'termination_uri', message: 'must not contain control characters' }]);
     expect(control.headers['x-should-retry']).toBe('false');
+    const nested = await h.request('POST', '/retell/import-phone-number', {
+      key,
+      json: { phone_number: number, termination_uri: 't', inbound_agents: [{ agent_id: 'a', weight: 1, agent_version: 1.5 }] },
+    });
+    expect(nested.json()).toEqual({
+      message: 'inbound_agents[0].agent_version: must be integer or string',
+      errors: [{ field: 'inbound_agents[0].agent_version', message: 'must be integer or string' }],
+    });
   });
 });
 
@@ -307,17 +315,17 @@ describe('Retell buy (create-phone-number) from the inventory', () => {
     expect((await retell.phoneNumber.create({ area_code: 206 })).phone_number).toBe('+12065550101');
   });
 
-  test('create() with no body is read as {} (US, not toll-free)', async () => {
-    const { key } = await client();
-    await h.runtime.services.stock.add([{ e164: '+13125550188' }]);
-    const res = await h.app.inject({
-      method: 'POST',
-      url: '/retell/create-phone-number',
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'content-length': '0' },
-    });
-    expect([201, 422]).toContain(res.statusCode);
-    expect(typeof JSON.parse(res.body)).toBe('object');
-    if (res.statusCode === 422) expect(JSON.parse(res.body).message).toContain('country US');
+  test('create() with no argument sends no body and buys a US number that is not toll-free', async () => {
+    const { retell } = await client();
+    await h.runtime.services.stock.add([{ e164: '+18445550177' }, { e164: '+442079460177' }, { e164: '+13125550177' }]);
+    const bought = await (retell.phoneNumber.create as unknown as () => Promise<{ phone_number: string }>)();
+    expect(bought.phone_number).toBe('+13125550177');
+    const none = await rejection((retell.phoneNumber.create as unknown as () => Promise<unknown>)());
+    expect(none).toBeInstanceOf(UnprocessableEntityError);
+    expect(none.error.message).toBe('no number available in the inventory matching country US, not toll-free');
+    const uk = await retell.phoneNumber.create({ country_code: 'GB' as never });
+    expect(uk).toMatchObject({ phone_number: '+442079460177', phone_number_type: 'custom' });
+    expect('area_code' in uk).toBe(false);
   });
 });
 

@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Static } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
 import type { Services } from '../../services/index.ts';
-import type { FieldIssue } from '../../services/errors.ts';
+import { NotFoundError, type FieldIssue } from '../../services/errors.ts';
 import type { PhoneNumber, PhoneNumberChanges, SipInput, SipTransport } from '../../services/phone-numbers/model.ts';
 import { requireApiKey } from '../auth.ts';
 import { toProblem } from '../problem.ts';
@@ -101,6 +101,12 @@ function sharedChanges(body: Partial<Record<keyof PhoneNumberChanges, unknown>>)
   const changes: Record<string, unknown> = {};
   for (const name of names) if (body[name] !== undefined) changes[name] = body[name];
   return changes as PhoneNumberChanges;
+}
+
+/** The number of a `/…/{phone_number}` path; retell-sdk sends `''` as a trailing slash, which must not reach a lookup. */
+function pathNumber(params: { phone_number: string }): string {
+  if (params.phone_number.trim() === '') throw new NotFoundError('no phone number in the path (expected e.g. /get-phone-number/+14157774444)');
+  return params.phone_number;
 }
 
 function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown) {
@@ -220,7 +226,7 @@ export const retellApi: FastifyPluginAsync<{ services: Services }> = async (plai
     {
       schema: { tags, operationId: 'retellGetPhoneNumber', summary: 'Get a number', params: NumberParams, response: response(200) },
     },
-    async (request) => toRetell(await numbers.getByNumber(request.actor, request.params.phone_number)),
+    async (request) => toRetell(await numbers.getByNumber(request.actor, pathNumber(request.params))),
   );
 
   app.get(
@@ -274,7 +280,7 @@ export const retellApi: FastifyPluginAsync<{ services: Services }> = async (plai
     },
     async (request) => {
       const body = request.body;
-      const current = await numbers.getByNumber(request.actor, request.params.phone_number);
+      const current = await numbers.getByNumber(request.actor, pathNumber(request.params));
       const sip = sipInput(body);
       const updated = await numbers.update(request.actor, current.id, { ...sharedChanges(body), ...(sip ? { sip } : {}) });
       return toRetell(updated);
@@ -294,7 +300,7 @@ export const retellApi: FastifyPluginAsync<{ services: Services }> = async (plai
       },
     },
     async (request, reply) => {
-      const current = await numbers.getByNumber(request.actor, request.params.phone_number);
+      const current = await numbers.getByNumber(request.actor, pathNumber(request.params));
       await numbers.remove(request.actor, current.id);
       await services.inventory.returnToStock(current.phone_number);
       return reply.code(204).send(null);

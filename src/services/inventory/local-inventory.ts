@@ -3,6 +3,7 @@ import type { Tables } from '../../db/tables.ts';
 import { describeNumber } from '../../domain/phone.ts';
 import { newId } from '../../domain/ids.ts';
 import { nowIso, type ServiceDeps } from '../context.ts';
+import { IssueCollector, validatePhoneNumberField } from '../phone-numbers/validate.ts';
 import type { AvailableNumber, NumberCriteria, NumberProvider } from './provider.ts';
 
 /**
@@ -105,8 +106,17 @@ export class LocalInventory implements NumberProvider {
       .execute();
   }
 
-  /** Adds numbers to the stock; numbers already in it are skipped. Returns how many were new. */
-  async add(entries: StockEntry[]): Promise<{ added: number; skipped: number }> {
+  /**
+   * Adds numbers to the stock. Each must be a number some country assigns (it is meant to be
+   * sold); numbers already in stock are skipped. Nothing is added when any entry is invalid.
+   */
+  async add(input: StockEntry[]): Promise<{ added: number; skipped: number }> {
+    const issues = new IssueCollector();
+    const entries = input.map((entry) => ({
+      ...entry,
+      e164: validatePhoneNumberField(issues, entry.e164, entry.e164, { requireValid: true }) ?? entry.e164,
+    }));
+    issues.throwIfAny();
     const now = nowIso(this.deps);
     let added = 0;
     for (let start = 0; start < entries.length; start += INSERT_BATCH_ROWS) {
