@@ -105,3 +105,37 @@ describe('buying from the inventory', () => {
     expect(await stockRow('808')).toMatchObject({ country: 'US', toll_free: false, total: 4, available: 4 });
   });
 });
+
+describe('POST /v1/phone-numbers/purchase', () => {
+  test('buys by criteria with settings, answers problem+json 422 when nothing matches', async () => {
+    await h.runtime.services.stock.add([{ e164: '+19175550100', provider: 'twilio', provider_sid: 'PN123' }]);
+    const key = await (await h.workspace()).key();
+    const bought = await h.request('POST', '/v1/phone-numbers/purchase', {
+      key,
+      json: { country: 'US', area_code: '917', toll_free: false, nickname: 'NYC', inbound_agents: [{ agent_id: 'a', weight: 1 }], sip: { transport: 'TLS' } },
+    });
+    expect(bought.status).toBe(201);
+    expect(bought.json()).toMatchObject({
+      phone_number: '+19175550100',
+      source: 'twilio',
+      provider_sid: 'PN123',
+      nickname: 'NYC',
+      region: 'New York',
+      sip: { transport: 'TLS' },
+    });
+    expect(bought.headers.location).toBe(`/v1/phone-numbers/${bought.json().id}`);
+    const none = await h.request('POST', '/v1/phone-numbers/purchase', { key, json: { area_code: '917' } });
+    expect(none.status).toBe(422);
+    expect(none.headers['content-type']).toContain('application/problem+json');
+    expect(none.json()).toMatchObject({ code: 'NO_NUMBER_AVAILABLE', detail: 'no number available in the inventory matching area code 917' });
+    const unknownField = await h.request('POST', '/v1/phone-numbers/purchase', { key, json: { source: 'telnyx' } });
+    expect(unknownField.status).toBe(400);
+  });
+});
+
+test('the OpenAPI document describes the purchase and the Retell routes', async () => {
+  const doc = (await h.request('GET', '/openapi.json')).json();
+  expect(doc.paths['/v1/phone-numbers/purchase'].post.operationId).toBe('purchasePhoneNumber');
+  expect(doc.paths['/retell/create-phone-number'].post.operationId).toBe('retellCreatePhoneNumber');
+  expect(Object.keys(doc.paths).filter((path) => path.startsWith('/retell/'))).toHaveLength(6);
+});

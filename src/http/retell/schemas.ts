@@ -49,6 +49,16 @@ export const RetellErrorSchema = Type.Object(
   { $id: 'RetellError', description: 'Every Retell-dialect error: a top-level string `message`, plus the failing fields' },
 );
 
+/** What create (buy) and import both accept besides the number itself. */
+const bindingFields = {
+    nickname: Type.Optional(Type.String({ maxLength: 255 })),
+    inbound_agents: Type.Optional(Agents),
+    outbound_agents: Type.Optional(Agents),
+    inbound_webhook_url: Type.Optional(Nullable(Url)),
+    allowed_inbound_country_list: Type.Optional(Countries),
+    allowed_outbound_country_list: Type.Optional(Countries),
+};
+
 export const CreateBody = Type.Object(
   {
     area_code: Type.Optional(Type.Integer({ minimum: 200, maximum: 999, description: 'NANP area code, e.g. 415' })),
@@ -58,12 +68,7 @@ export const CreateBody = Type.Object(
     number_provider: Type.Optional(Type.Union([Type.Literal('twilio'), Type.Literal('telnyx')])),
     phone_number: Type.Optional(E164Input),
     toll_free: Type.Optional(Type.Boolean()),
-    nickname: Type.Optional(Type.String({ maxLength: 255 })),
-    inbound_agents: Type.Optional(Agents),
-    outbound_agents: Type.Optional(Agents),
-    inbound_webhook_url: Type.Optional(Nullable(Url)),
-    allowed_inbound_country_list: Type.Optional(Countries),
-    allowed_outbound_country_list: Type.Optional(Countries),
+    ...bindingFields,
     fallback_number: Type.Optional(Nullable(E164Input)),
     transport: Type.Optional(Nullable(Transport)),
   },
@@ -83,12 +88,7 @@ export const ImportBody = Type.Object(
           'Default `true`, as in Retell: accept a number no country\'s numbering plan knows (an internal pseudo number). It must still have the E.164 shape (`+` and up to 15 digits)',
       }),
     ),
-    nickname: Type.Optional(Type.String({ maxLength: 255 })),
-    inbound_agents: Type.Optional(Agents),
-    outbound_agents: Type.Optional(Agents),
-    inbound_webhook_url: Type.Optional(Nullable(Url)),
-    allowed_inbound_country_list: Type.Optional(Countries),
-    allowed_outbound_country_list: Type.Optional(Countries),
+    ...bindingFields,
   },
   { additionalProperties: false },
 );
