@@ -20,18 +20,18 @@ const migrations: Record<string, Migration> = {
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
+export const latestMigration = Object.keys(migrations).sort().at(-1)!;
+
 /**
- * Kysely looks for its migration tables in every schema unless told which one, so on a
- * PostgreSQL database shared by several schemas (tests, or several installations) it would
- * find another schema's tables and never create its own. Pin them to the current schema.
+ * Kysely looks for its bookkeeping tables in every PostgreSQL schema unless told which one, so a
+ * second installation (or test schema) on the same database would think it was already set up.
+ * Pin them to the schema the connection works in.
  */
 async function migratorFor(database: Database): Promise<Migrator> {
   if (database.engine !== 'postgres') return new Migrator({ db: database.db, provider });
   const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(database.db);
   return new Migrator({ db: database.db, provider, migrationTableSchema: rows[0]!.schema });
 }
-
-export const latestMigration = Object.keys(migrations).sort().at(-1)!;
 
 /** Applies pending migrations, each in its own transaction; throws on the first failure. */
 export async function migrateToLatest(database: Database): Promise<string[]> {

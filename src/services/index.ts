@@ -1,5 +1,6 @@
 import type { Database } from '../db/database.ts';
 import type { SecretBox } from '../domain/secrets.ts';
+import { AgentBindingService } from './agent-bindings.ts';
 import { ChangeFeed } from './change-feed.ts';
 import type { ServiceDeps } from './context.ts';
 import { InventoryService } from './inventory/service.ts';
@@ -17,6 +18,7 @@ export interface Services {
   inventory: InventoryService;
   /** The operator's stock itself (CLI: add, list). */
   stock: LocalInventory;
+  agentBindings: AgentBindingService;
 }
 
 export function createServices(database: Database, secrets: SecretBox, clock?: () => Date): Services {
@@ -31,5 +33,6 @@ export function createServices(database: Database, secrets: SecretBox, clock?: (
     phoneNumbers,
     inventory: new InventoryService(stock, phoneNumbers, feed),
     stock,
+    agentBindings: new AgentBindingService(phoneNumbers),
   };
 }

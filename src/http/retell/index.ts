@@ -35,7 +35,7 @@ declare module 'fastify' {
 }
 
 function retellField(operation: Operation, field: string): string {
-  const plain = field.replace(/^(querystring|params)\./, '');
+  const plain = field.replace(/^(query|querystring|params)\./, '');
   return FIELD_NAMES[operation][plain] ?? COMMON_FIELD_NAMES[plain] ?? plain;
 }
 
