@@ -157,6 +157,24 @@ export interface IdempotencyKeyRow {
   expires_at: string;
 }
 
+/** One number of the operator's stock (migration 0002_inventory). */
+export interface InventoryNumberRow {
+  id: string;
+  e164: string;
+  /** The carrier the operator bought it from (`twilio`, `telnyx`, ...), or null when unknown. */
+  provider: string | null;
+  provider_sid: string | null;
+  country: string | null;
+  region: string | null;
+  area_code: string | null;
+  number_type: string | null;
+  toll_free: number;
+  added_at: string;
+  allocated_workspace_id: string | null;
+  /** Set when a workspace bought the number; null while it is in stock. */
+  allocated_at: string | null;
+}
+
 export interface Tables {
   workspaces: WorkspaceRow;
   api_keys: ApiKeyRow;
@@ -169,4 +187,5 @@ export interface Tables {
   number_pool_members: NumberPoolMemberRow;
   call_leases: CallLeaseRow;
   idempotency_keys: IdempotencyKeyRow;
+  inventory_numbers: InventoryNumberRow;
 }
