@@ -22,9 +22,18 @@ const provider: MigrationProvider = { getMigrations: async () => migrations };
 
 export const latestMigration = Object.keys(migrations).sort().at(-1)!;
 
+/**
+ * Kysely's migrator looks for its bookkeeping tables in every schema unless told which one; on a
+ * PostgreSQL database shared by several installations (or test schemas) it would find another
+ * schema's and never create its own.
+ */
+function migratorFor(database: Database): Migrator {
+  return new Migrator({ db: database.db, provider, ...(database.schema ? { migrationTableSchema: database.schema } : {}) });
+}
+
 /** Applies pending migrations, each in its own transaction; throws on the first failure. */
 export async function migrateToLatest(database: Database): Promise<string[]> {
-  const migrator = new Migrator({ db: database.db, provider });
+  const migrator = migratorFor(database);
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((result) => result.status === 'Error')?.migrationName ?? 'unknown';
@@ -37,7 +46,7 @@ export async function migrateToLatest(database: Database): Promise<string[]> {
 
 /** True when every known migration has been applied (used by /healthz). */
 export async function isMigrated(database: Database): Promise<boolean> {
-  const migrator = new Migrator({ db: database.db, provider });
+  const migrator = migratorFor(database);
   const all = await migrator.getMigrations();
   return all.every((migration) => migration.executedAt !== undefined);
 }

@@ -70,22 +70,43 @@ export async function seedWorkspace(h: Harness): Promise<Seeded> {
 /** Tables whose rows are bookkeeping of requests, not records a request may be said to change. */
 const REQUEST_BOOKKEEPING = /idempot|rate_limit/;
 
+const tableCache = new WeakMap<Harness, Array<{ name: string; columns: string[] }>>();
+
+/**
+ * The harness's own tables and their columns. On PostgreSQL, information_schema of the harness
+ * schema only: Kysely's introspection reads every schema and trips over ones other test files
+ * are dropping at the same moment.
+ */
+async function tablesOf(h: Harness): Promise<Array<{ name: string; columns: string[] }>> {
+  const cached = tableCache.get(h);
+  if (cached) return cached;
+  const db = h.runtime.database.db;
+  let tables: Array<{ name: string; columns: string[] }>;
+  if (h.schema) {
+    const rows = await sql<{ table_name: string; column_name: string }>`select table_name, column_name from information_schema.columns where table_schema = ${h.schema} order by table_name, ordinal_position`.execute(db);
+    const byTable = new Map<string, string[]>();
+    for (const row of rows.rows) byTable.set(row.table_name, [...(byTable.get(row.table_name) ?? []), row.column_name]);
+    tables = [...byTable].map(([name, columns]) => ({ name, columns }));
+  } else {
+    tables = (await db.introspection.getTables()).filter((table) => !table.isView).map((table) => ({ name: table.name, columns: table.columns.map((c) => c.name) }));
+  }
+  tables = tables.filter((table) => !/^kysely_/.test(table.name) && !REQUEST_BOOKKEEPING.test(table.name));
+  tableCache.set(h, tables);
+  return tables;
+}
+
 /**
  * Every row the workspace owns, in every table that has a `workspace_id` column (tables added
- * later are picked up by introspection), plus the rows of tables that hang off those by id.
+ * later are picked up by introspection).
  */
 export async function snapshotWorkspace(h: Harness, workspaceId: string): Promise<Record<string, unknown[]>> {
   const db = h.runtime.database.db;
-  const tables = (await db.introspection.getTables()).filter(
-    (table) => (h.schema ? table.schema === h.schema : true) && !table.isView && !/^kysely_/.test(table.name) && !REQUEST_BOOKKEEPING.test(table.name),
-  );
   const snapshot: Record<string, unknown[]> = {};
-  for (const table of tables) {
-    const columns = table.columns.map((column) => column.name);
+  for (const { name, columns } of await tablesOf(h)) {
     if (!columns.includes('workspace_id')) continue;
     const order = columns.includes('id') ? ['id'] : columns;
-    const rows = await sql<Record<string, unknown>>`select * from ${sql.table(table.name)} where workspace_id = ${workspaceId} order by ${sql.join(order.map((c) => sql.ref(c)))}`.execute(db);
-    snapshot[table.name] = rows.rows;
+    const rows = await sql<Record<string, unknown>>`select * from ${sql.table(name)} where workspace_id = ${workspaceId} order by ${sql.join(order.map((c) => sql.ref(c)))}`.execute(db);
+    snapshot[name] = rows.rows;
   }
   return snapshot;
 }
@@ -93,14 +114,10 @@ export async function snapshotWorkspace(h: Harness, workspaceId: string): Promis
 /** Rows of every table except request bookkeeping: for checks that nothing at all changed. */
 export async function snapshotAll(h: Harness): Promise<Record<string, unknown[]>> {
   const db = h.runtime.database.db;
-  const tables = (await db.introspection.getTables()).filter(
-    (table) => (h.schema ? table.schema === h.schema : true) && !table.isView && !/^kysely_/.test(table.name) && !REQUEST_BOOKKEEPING.test(table.name),
-  );
   const snapshot: Record<string, unknown[]> = {};
-  for (const table of tables) {
-    const columns = table.columns.map((column) => column.name);
-    const rows = await sql<Record<string, unknown>>`select * from ${sql.table(table.name)} order by ${sql.join(columns.map((c) => sql.ref(c)))}`.execute(db);
-    snapshot[table.name] = rows.rows;
+  for (const { name, columns } of await tablesOf(h)) {
+    const rows = await sql<Record<string, unknown>>`select * from ${sql.table(name)} order by ${sql.join(columns.map((c) => sql.ref(c)))}`.execute(db);
+    snapshot[name] = rows.rows;
   }
   return snapshot;
 }
