@@ -36,6 +36,8 @@ export interface AppOptions {
   services: Services;
   /** A pino instance or options; tests pass a capturing stream. */
   logger?: FastifyServerOptions['logger'] | FastifyServerOptions['loggerInstance'];
+  /** Where the production logger (level and redaction from the config) writes; stdout by default. */
+  logStream?: { write(line: string): void };
   /** Readiness probe for /healthz. */
   isReady?: () => Promise<boolean>;
 }
@@ -103,7 +105,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const logger =
     options.logger && typeof (options.logger as { info?: unknown }).info === 'function'
       ? { loggerInstance: options.logger as FastifyServerOptions['loggerInstance'] }
-      : { logger: options.logger ?? { level: options.config.LOG_LEVEL, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } } };
+      : {
+          logger: options.logger ?? {
+            level: options.config.LOG_LEVEL,
+            redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+            ...(options.logStream ? { stream: options.logStream } : {}),
+          },
+        };
   const edge = { ...defaultEdge, ...definedOnly(options.config) };
   const app = Fastify({
     ...logger,
