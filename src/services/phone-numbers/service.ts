@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { isUniqueViolation } from '../../db/database.ts';
+import { preparedQuery } from '../../db/prepared.ts';
 import type { PhoneNumberRow, Tables } from '../../db/tables.ts';
 import { describeNumber, canonicalE164 } from '../../domain/phone.ts';
 import { newId, isId } from '../../domain/ids.ts';
@@ -82,10 +83,21 @@ export function decodeCursor(cursor: string): string {
 class ConcurrentChange extends Error {}
 
 export class PhoneNumberService {
+  // The reads behind every single-number request, compiled once (see src/db/prepared.ts).
+  private readonly liveById;
+  private readonly liveByNumber;
+
   constructor(
     private readonly deps: ServiceDeps,
     private readonly feed: ChangeFeed,
-  ) {}
+  ) {
+    this.liveById = preparedQuery(deps.database.db, ['id', 'workspaceId'], (db, v) =>
+      db.selectFrom('phone_numbers').selectAll().where('id', '=', v.id).where('workspace_id', '=', v.workspaceId).where('deleted_at', 'is', null),
+    );
+    this.liveByNumber = preparedQuery(deps.database.db, ['e164', 'workspaceId'], (db, v) =>
+      db.selectFrom('phone_numbers').selectAll().where('e164', '=', v.e164).where('workspace_id', '=', v.workspaceId).where('deleted_at', 'is', null),
+    );
+  }
 
   private get db(): Kysely<Tables> {
     return this.deps.database.db;
@@ -402,15 +414,7 @@ export class PhoneNumberService {
   }
 
   private async liveRowById(db: Db, actor: Actor, id: string): Promise<PhoneNumberRow> {
-    const row = isId(id)
-      ? await db
-          .selectFrom('phone_numbers')
-          .selectAll()
-          .where('id', '=', id)
-          .where('workspace_id', '=', actor.workspaceId)
-          .where('deleted_at', 'is', null)
-          .executeTakeFirst()
-      : undefined;
+    const row = isId(id) ? (await this.liveById(db, { id, workspaceId: actor.workspaceId }))[0] : undefined;
     // Another workspace's number is reported exactly like a missing one.
     if (!row) throw new NotFoundError(`phone number ${id} not found`);
     return row;
@@ -418,15 +422,7 @@ export class PhoneNumberService {
 
   private async liveRowByNumber(db: Db, actor: Actor, number: string): Promise<PhoneNumberRow> {
     const e164 = canonicalE164(number);
-    const row = e164
-      ? await db
-          .selectFrom('phone_numbers')
-          .selectAll()
-          .where('e164', '=', e164)
-          .where('workspace_id', '=', actor.workspaceId)
-          .where('deleted_at', 'is', null)
-          .executeTakeFirst()
-      : undefined;
+    const row = e164 ? (await this.liveByNumber(db, { e164, workspaceId: actor.workspaceId }))[0] : undefined;
     if (!row) throw new NotFoundError(`phone number ${e164 ?? number} not found`);
     return row;
   }
