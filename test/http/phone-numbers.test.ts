@@ -523,6 +523,16 @@ describe('POST /v1/phone-numbers/bulk', () => {
     expect(body.data[3].error).toMatchObject({ status: 400, code: 'VALIDATION_FAILED', errors: [{ field: 'phone_number' }] });
   });
 
+  test('refuses more than 10,000 items and an empty list', async () => {
+    const key = await newKey();
+    const items = Array.from({ length: 10_001 }, (_, i) => ({ phone_number: `+1650253${String(i % 10_000).padStart(4, '0')}` }));
+    const tooMany = await h.request('POST', '/v1/phone-numbers/bulk', { key, json: { items } });
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.json().errors).toEqual([{ field: 'items', message: 'must NOT have more than 10000 items' }]);
+    expect((await h.request('POST', '/v1/phone-numbers/bulk', { key, json: { items: [] } })).status).toBe(400);
+    expect((await h.request('GET', '/v1/phone-numbers', { key })).json().data).toEqual([]);
+  });
+
   test('imports 10,000 numbers in one request, quickly', async () => {
     const key = await newKey();
     const items = Array.from({ length: 10_000 }, (_, i) => ({
