@@ -546,11 +546,12 @@ describe('POST /v1/phone-numbers/bulk', () => {
     expect(res.status).toBe(200);
     expect(res.json()).toMatchObject({ created: 10_000, failed: 0 });
     console.info(`bulk import of 10,000 numbers (${h.runtime.database.engine}): ${Math.round(elapsed)} ms`);
-    expect(elapsed).toBeLessThan(60_000);
+    // A loose bound that only a per-row transaction or an N+1 query would break, even on a busy CI machine.
+    expect(elapsed).toBeLessThan(90_000);
     const listed = (await h.request('GET', '/v1/phone-numbers?limit=1000&agent_id=agent_3', { key })).json();
     expect(listed.data).toHaveLength(1000);
     expect(listed.has_more).toBe(true);
-  }, 120_000);
+  }, 240_000);
 });
 
 async function keyActor(key: string) {
