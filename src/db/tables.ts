@@ -56,6 +56,10 @@ export interface PhoneNumberRow {
   inbound_webhook_url: string | null;
   inbound_sms_webhook_url: string | null;
   fallback_number: string | null;
+  /** Added by 0004_routing; null = unlimited. */
+  max_concurrent_calls: number | null;
+  /** JSON of CallingHours (0004_routing); null = any time. */
+  calling_hours: string | null;
   error_message: string | null;
   version: number;
   created_at: string;
@@ -117,6 +121,60 @@ export interface InventoryNumberRow {
   allocated_at: string | null;
 }
 
+/** Per-workspace routing settings (0004_routing); a missing row means the defaults. */
+export interface WorkspaceSettingsRow {
+  workspace_id: string;
+  outage: number;
+  /** Sealed (SecretBox) webhook signing secret; null until first needed or rotated. */
+  signing_secret: string | null;
+  max_concurrent_calls: number | null;
+  updated_at: string;
+}
+
+export interface NumberPoolRow {
+  id: string;
+  workspace_id: string;
+  name: string;
+  strategy: string;
+  calling_hours: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface NumberPoolMemberRow {
+  pool_id: string;
+  phone_number_id: string;
+  workspace_id: string;
+  added_at: string;
+}
+
+/** One reported call holding a concurrency slot until it ends or its lease expires. */
+export interface CallLeaseRow {
+  workspace_id: string;
+  call_id: string;
+  phone_number_id: string;
+  direction: string;
+  started_at: string;
+  expires_at: string;
+  ended_at: string | null;
+}
+
+/** A claimed Idempotency-Key: `pending` while its request runs, then `done` with the response to replay. */
+export interface IdempotencyKeyRow {
+  workspace_id: string;
+  key: string;
+  /** sha256 of method, path and canonical body of the first request. */
+  fingerprint: string;
+  claim_token: string;
+  state: 'pending' | 'done';
+  response_status: number | null;
+  /** JSON object of the replayed headers (content-type, location, etag). */
+  response_headers: string | null;
+  response_body: string | null;
+  created_at: string;
+  expires_at: string;
+}
+
 export interface Tables {
   workspaces: WorkspaceRow;
   api_keys: ApiKeyRow;
@@ -125,4 +183,9 @@ export interface Tables {
   phone_number_events: PhoneNumberEventRow;
   carriers: CarrierRow;
   inventory_numbers: InventoryNumberRow;
+  workspace_settings: WorkspaceSettingsRow;
+  number_pools: NumberPoolRow;
+  number_pool_members: NumberPoolMemberRow;
+  call_leases: CallLeaseRow;
+  idempotency_keys: IdempotencyKeyRow;
 }

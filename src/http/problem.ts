@@ -16,6 +16,8 @@ export const ERROR_STATUS: Record<ErrorCode | 'INTERNAL' | 'BAD_REQUEST' | 'UNSU
   UNPROCESSABLE: { status: 422, title: 'Unprocessable Content' },
   NO_NUMBER_AVAILABLE: { status: 422, title: 'No Number Available' },
   RATE_LIMITED: { status: 429, title: 'Too Many Requests' },
+  IDEMPOTENCY_KEY_REUSED: { status: 422, title: 'Idempotency Key Reused' },
+  IDEMPOTENCY_KEY_IN_USE: { status: 409, title: 'Idempotency Key In Use' },
   INTERNAL: { status: 500, title: 'Internal Server Error' },
 };
 
@@ -153,19 +155,21 @@ export const ProblemSchema = Type.Object(
   { $id: 'Problem', description: 'RFC 9457 problem details' },
 );
 
+/** The RFC 9457 document of a problem; dialects that rename `errors[].field` start from it. */
+export function problemDocument(request: FastifyRequest, problem: Problem) {
+  return {
+    type: `https://switchboard.dev/errors/${problem.code.toLowerCase().replace(/_/g, '-')}`,
+    title: problem.title,
+    status: problem.status,
+    detail: problem.detail,
+    code: problem.code,
+    request_id: request.id,
+    errors: problem.errors,
+  };
+}
+
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, problem: Problem) {
-  return reply
-    .code(problem.status)
-    .type('application/problem+json')
-    .send({
-      type: `https://switchboard.dev/errors/${problem.code.toLowerCase().replace(/_/g, '-')}`,
-      title: problem.title,
-      status: problem.status,
-      detail: problem.detail,
-      code: problem.code,
-      request_id: request.id,
-      errors: problem.errors,
-    });
+  return reply.code(problem.status).type('application/problem+json').send(problemDocument(request, problem));
 }
 
 export function problemResponses(...statuses: number[]) {

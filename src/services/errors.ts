@@ -17,7 +17,9 @@ export type ErrorCode =
   | 'FORBIDDEN'
   | 'UNPROCESSABLE'
   | 'NO_NUMBER_AVAILABLE'
-  | 'RATE_LIMITED';
+  | 'RATE_LIMITED'
+  | 'IDEMPOTENCY_KEY_REUSED'
+  | 'IDEMPOTENCY_KEY_IN_USE';
 
 export class ServiceError extends Error {
   constructor(

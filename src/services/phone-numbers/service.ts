@@ -458,6 +458,8 @@ export class PhoneNumberService {
       inbound_webhook_url: null,
       inbound_sms_webhook_url: null,
       fallback_number: null,
+      max_concurrent_calls: null,
+      calling_hours: null,
       error_message: null,
       version: 1,
       created_at: now,
@@ -511,6 +513,10 @@ export class PhoneNumberService {
     next.inbound_webhook_url = pick(changes.inbound_webhook_url, null, current.inbound_webhook_url);
     next.inbound_sms_webhook_url = pick(changes.inbound_sms_webhook_url, null, current.inbound_sms_webhook_url);
     next.fallback_number = pick(changes.fallback_number, null, current.fallback_number);
+    next.max_concurrent_calls = pick(changes.max_concurrent_calls, null, current.max_concurrent_calls);
+    if (changes.calling_hours !== undefined) {
+      next.calling_hours = changes.calling_hours === null ? null : JSON.stringify(changes.calling_hours);
+    }
     return next;
   }
 
