@@ -23,16 +23,14 @@ const provider: MigrationProvider = { getMigrations: async () => migrations };
 export const latestMigration = Object.keys(migrations).sort().at(-1)!;
 
 /**
- * Kysely looks for its bookkeeping tables in every schema unless told which one: with several
- * schemas in one PostgreSQL database (parallel test runs, or installations sharing a database) it
- * finds another schema's lock table, skips creating its own and fails. Pin it to ours.
+ * Kysely looks for its bookkeeping tables in every PostgreSQL schema unless told which one, so a
+ * second installation (or test schema) on the same database would think it was already set up.
+ * Pin them to the schema the connection works in.
  */
 async function migratorFor(database: Database): Promise<Migrator> {
-  const schema =
-    database.engine === 'postgres'
-      ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(database.db)).rows[0]?.schema
-      : undefined;
-  return new Migrator({ db: database.db, provider, ...(schema ? { migrationTableSchema: schema } : {}) });
+  if (database.engine !== 'postgres') return new Migrator({ db: database.db, provider });
+  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(database.db);
+  return new Migrator({ db: database.db, provider, migrationTableSchema: rows[0]!.schema });
 }
 
 /** Applies pending migrations, each in its own transaction; throws on the first failure. */

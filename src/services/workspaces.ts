@@ -84,6 +84,12 @@ export class WorkspaceService {
     }
   }
 
+  async getWorkspaceByName(name: string): Promise<Workspace> {
+    const row = await this.db.selectFrom('workspaces').selectAll().where('name', '=', name).executeTakeFirst();
+    if (!row) throw new NotFoundError(`workspace ${name} not found (create it with: switchboard keys create --workspace ${name})`);
+    return row;
+  }
+
   async getWorkspace(id: string): Promise<Workspace> {
     const row = isId(id) ? await this.db.selectFrom('workspaces').selectAll().where('id', '=', id).executeTakeFirst() : undefined;
     if (!row) throw new NotFoundError(`workspace ${id} not found`);
