@@ -174,7 +174,9 @@ export class CarrierService {
     const current = await this.liveRow(actor, id);
     const draft = this.resolve(current, changes);
     const next: CarrierRow = { ...current, ...this.columns(draft), updated_at: nowIso(this.deps) };
-    await this.db.updateTable('carriers').set(next).where('id', '=', current.id).where('deleted_at', 'is', null).execute();
+    const updated = await this.db.updateTable('carriers').set(next).where('id', '=', current.id).where('deleted_at', 'is', null).executeTakeFirst();
+    // Deleted by a concurrent request since we read it.
+    if (Number(updated.numUpdatedRows) === 0) throw new NotFoundError(`carrier ${id} not found`);
     return rowToCarrier(next);
   }
 
