@@ -23,9 +23,9 @@ const provider: MigrationProvider = { getMigrations: async () => migrations };
 export const latestMigration = Object.keys(migrations).sort().at(-1)!;
 
 /**
- * Kysely looks for its bookkeeping tables in every schema it can see; on a PostgreSQL database
- * shared by several schemas (tests, tenants) it must be told which one is ours, or it finds
- * another schema's table and skips creating its own.
+ * Kysely looks for its bookkeeping tables in every PostgreSQL schema unless told which one, so a
+ * second installation (or test schema) on the same database would think it was already set up.
+ * Pin them to the schema the connection works in.
  */
 async function migratorFor(database: Database): Promise<Migrator> {
   if (database.engine !== 'postgres') return new Migrator({ db: database.db, provider });

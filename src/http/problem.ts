@@ -96,20 +96,49 @@ function schemaIssue(
  * A nullable field that fails reports three issues (wrong type, "must be null", "must match a
  * schema in anyOf"); keep the specific one.
  */
-function withoutUnionNoise(issues: FieldIssue[]): FieldIssue[] {
+function withoutUnionNoise(all: FieldIssue[]): FieldIssue[] {
+  const issues = mergedTypeIssues(all);
   const noise = new Set(['must be null', 'must match a schema in anyOf', 'must match exactly one schema in oneOf']);
   const seen = new Set<string>();
   return issues.filter((issue) => {
     const key = `${issue.field}\u0000${issue.message}`;
     if (seen.has(key)) return false;
     seen.add(key);
-    return !noise.has(issue.message) || !issues.some((other) => other.field === issue.field && !noise.has(other.message));
+    if (!noise.has(issue.message)) return true;
+    // A specific issue on the field itself or inside it (`inbound_agents[0].weight`) explains it.
+    return !issues.some(
+      (other) =>
+        !noise.has(other.message) &&
+        (other.field === issue.field || other.field.startsWith(`${issue.field}[`) || other.field.startsWith(`${issue.field}.`)),
+    );
   });
+}
+
+/** `must be integer` and `must be string` for one field (a union of types) read as one issue. */
+function mergedTypeIssues(issues: FieldIssue[]): FieldIssue[] {
+  const types = new Map<string, string[]>();
+  for (const issue of issues) {
+    const match = /^must be (\w+)$/.exec(issue.message);
+    if (match && ['string', 'integer', 'number', 'boolean', 'object', 'array'].includes(match[1]!)) {
+      types.set(issue.field, [...(types.get(issue.field) ?? []), match[1]!]);
+    }
+  }
+  const merged: FieldIssue[] = [];
+  for (const issue of issues) {
+    const alternatives = types.get(issue.field);
+    if (alternatives && alternatives.length > 1 && /^must be \w+$/.test(issue.message)) {
+      if (issue.message === `must be ${alternatives[0]}`) merged.push({ field: issue.field, message: `must be ${alternatives.join(' or ')}` });
+      continue;
+    }
+    merged.push(issue);
+  }
+  return merged;
 }
 
 function qualify(context: string, field: string): string {
   // Body fields are named plainly (`nickname`); others say where they came from (`query.limit`).
-  return context === 'body' ? field : field === context ? context : `${context}.${field}`;
+  const where = context === 'querystring' ? 'query' : context;
+  return context === 'body' ? field : field === context ? where : `${where}.${field}`;
 }
 
 /** RFC 9457 problem+json, the native and TopCalls error envelope. */

@@ -71,3 +71,10 @@ export class ForbiddenError extends ServiceError {
     super('FORBIDDEN', message);
   }
 }
+
+/** Buying found no number matching the request in the stock (a client-side condition: ask for something else). */
+export class NoNumberAvailableError extends ServiceError {
+  constructor(message: string) {
+    super('NO_NUMBER_AVAILABLE', message);
+  }
+}

@@ -7,6 +7,7 @@ import {
   NUMBER_STATUSES,
   SIP_TRANSPORTS,
   type AgentWeight,
+  type CallingHours,
   type PhoneNumberChanges,
 } from './model.ts';
 
@@ -101,6 +102,55 @@ export function validateUrl(issues: IssueCollector, field: string, value: string
   }
 }
 
+const HOST_LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
+/**
+ * A SIP target as trunks and proxies are written: a host name, IPv4 or [IPv6] address with an
+ * optional port, optionally as a `sip:`/`sips:` URI with a user part and `;parameters`.
+ */
+const SIP_TARGET = new RegExp(
+  `^(?:sips?:)?(?:[^@\\s:;/]+@)?(?:${HOST_LABEL}(?:\\.${HOST_LABEL})*\\.?|\\d{1,3}(?:\\.\\d{1,3}){3}|\\[[0-9A-Fa-f:.]+\\])(?::(\\d{1,5}))?(?:;[A-Za-z0-9_.!~*'()%+-]+(?:=[A-Za-z0-9_.!~*'()%+:-]+)?)*$`,
+  'i',
+);
+
+export function validateSipTarget(issues: IssueCollector, field: string, value: string | null | undefined): void {
+  if (typeof value !== 'string') return;
+  const match = SIP_TARGET.exec(value);
+  const port = match?.[1] === undefined ? 5060 : Number(match[1]);
+  if (!match || port < 1 || port > 65535) {
+    issues.add(field, 'must be a SIP host name or address with an optional port, e.g. "trunk.example.com", "sip:trunk.example.com:5061" or "203.0.113.7"');
+  }
+}
+
+export const MAX_CONCURRENT_CALLS_LIMIT = 1_000_000;
+const CLOCK_TIME = /^(?:([01]\d|2[0-3]):([0-5]\d)|(24):(00))$/;
+
+/** Minutes after midnight of `HH:MM` (`24:00` = 1440), or null when it is not such a time. */
+export function minutesOfDay(value: string): number | null {
+  const match = CLOCK_TIME.exec(value);
+  if (!match) return null;
+  return match[3] ? 1440 : Number(match[1]) * 60 + Number(match[2]);
+}
+
+export function validateCallingHours(issues: IssueCollector, field: string, hours: CallingHours): CallingHours {
+  const days = [...new Set(hours.days)].sort((a, b) => a - b);
+  if (days.length === 0) issues.add(`${field}.days`, 'must name at least one ISO weekday (1 = Monday … 7 = Sunday)');
+  hours.days.forEach((day, index) => {
+    if (!Number.isInteger(day) || day < 1 || day > 7) issues.add(`${field}.days[${index}]`, 'must be an ISO weekday from 1 (Monday) to 7 (Sunday)');
+  });
+  const start = minutesOfDay(hours.start);
+  const end = minutesOfDay(hours.end);
+  if (start === null || start === 1440) issues.add(`${field}.start`, 'must be a time of day HH:MM from 00:00 to 23:59');
+  if (end === null) issues.add(`${field}.end`, 'must be a time of day HH:MM from 00:01 to 24:00');
+  if (start !== null && end !== null && start >= end) issues.add(`${field}.end`, 'must be later than start (windows do not cross midnight)');
+  return { days, start: hours.start, end: hours.end };
+}
+
+export function validateMaxConcurrentCalls(issues: IssueCollector, field: string, value: number): void {
+  if (!Number.isInteger(value) || value < 1 || value > MAX_CONCURRENT_CALLS_LIMIT) {
+    issues.add(field, `must be an integer from 1 to ${MAX_CONCURRENT_CALLS_LIMIT} (null = unlimited)`);
+  }
+}
+
 function checkLength(issues: IssueCollector, field: string, value: string | null | undefined, max: number): void {
   if (typeof value === 'string') {
     if (value.length > max) issues.add(field, `must be at most ${max} characters`);
@@ -127,6 +177,8 @@ export function validateChanges(issues: IssueCollector, changes: PhoneNumberChan
   if (sip) {
     checkLength(issues, 'sip.termination_uri', sip.termination_uri, 255);
     checkLength(issues, 'sip.outbound_proxy', sip.outbound_proxy, 255);
+    validateSipTarget(issues, 'sip.termination_uri', sip.termination_uri);
+    validateSipTarget(issues, 'sip.outbound_proxy', sip.outbound_proxy);
     checkLength(issues, 'sip.auth_username', sip.auth_username, 255);
     checkLength(issues, 'sip.auth_password', sip.auth_password, 255);
     if (sip.transport != null && !(SIP_TRANSPORTS as readonly string[]).includes(sip.transport)) {
@@ -152,5 +204,7 @@ export function validateChanges(issues: IssueCollector, changes: PhoneNumberChan
   if (changes.fallback_number != null) {
     out.fallback_number = validatePhoneNumberField(issues, 'fallback_number', changes.fallback_number, { requireValid: false });
   }
+  if (changes.max_concurrent_calls != null) validateMaxConcurrentCalls(issues, 'max_concurrent_calls', changes.max_concurrent_calls);
+  if (changes.calling_hours != null) out.calling_hours = validateCallingHours(issues, 'calling_hours', changes.calling_hours);
   return out;
 }
