@@ -1,5 +1,6 @@
 import type { Database } from '../db/database.ts';
 import type { SecretBox } from '../domain/secrets.ts';
+import { AgentBindingService } from './agent-bindings.ts';
 import { ChangeFeed } from './change-feed.ts';
 import type { ServiceDeps } from './context.ts';
 import { PhoneNumberService } from './phone-numbers/service.ts';
@@ -12,6 +13,7 @@ export interface Services {
   feed: ChangeFeed;
   workspaces: WorkspaceService;
   phoneNumbers: PhoneNumberService;
+  agentBindings: AgentBindingService;
   /** In-memory routing decisions, pools, outage and call leases (start() loads the index). */
   routing: RoutingService;
 }
@@ -24,11 +26,13 @@ export function createServices(
 ): Services {
   const deps: ServiceDeps = { database, secrets, ...(clock ? { clock } : {}) };
   const feed = new ChangeFeed();
+  const phoneNumbers = new PhoneNumberService(deps, feed);
   return {
     deps,
     feed,
     workspaces: new WorkspaceService(deps),
-    phoneNumbers: new PhoneNumberService(deps, feed),
+    phoneNumbers,
+    agentBindings: new AgentBindingService(phoneNumbers),
     routing: new RoutingService(deps, feed, routingOptions),
   };
 }

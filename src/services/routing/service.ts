@@ -5,7 +5,7 @@ import { canonicalE164 } from '../../domain/phone.ts';
 import { isId, newId } from '../../domain/ids.ts';
 import type { ChangeFeed, NumberChange } from '../change-feed.ts';
 import { requireScope, type Actor, type ServiceDeps } from '../context.ts';
-import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
+import { ConflictError, NotFoundError } from '../errors.ts';
 import { rowToPhoneNumber, type AgentWeight, type CallingHours } from '../phone-numbers/model.ts';
 import type { PhoneNumberService } from '../phone-numbers/service.ts';
 import { IssueCollector, validateCallingHours, validateMaxConcurrentCalls } from '../phone-numbers/validate.ts';
