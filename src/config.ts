@@ -43,6 +43,36 @@ export const ConfigSchema = Type.Object({
     default: 600,
     description: 'Default lease of a reported call; a call not renewed (`/start` again) or ended within it frees its slot',
   }),
+  RATE_LIMIT_PER_MINUTE: Type.Integer({
+    minimum: 0,
+    default: 6000,
+    description: 'Requests per minute per API key (unauthenticated requests: per client IP); `0` turns rate limiting off',
+  }),
+  REQUEST_TIMEOUT_MS: Type.Integer({
+    minimum: 0,
+    default: 60_000,
+    description: 'Longest time to receive a whole request (headers and body) before answering 408 and closing; `0` disables',
+  }),
+  HEADERS_TIMEOUT_MS: Type.Integer({
+    minimum: 1,
+    default: 10_000,
+    description: 'Longest time to receive the request headers (slow-loris guard)',
+  }),
+  CONNECTION_TIMEOUT_MS: Type.Integer({
+    minimum: 0,
+    default: 120_000,
+    description: 'A socket with no traffic for this long is closed; `0` disables',
+  }),
+  KEEP_ALIVE_TIMEOUT_MS: Type.Integer({
+    minimum: 1,
+    default: 72_000,
+    description: 'How long an idle keep-alive connection stays open (above the 60 s of common load balancers)',
+  }),
+  MAX_HEADER_SIZE_BYTES: Type.Integer({
+    minimum: 1024,
+    default: 16_384,
+    description: 'Largest accepted request head (request line and headers); larger is answered 431',
+  }),
 });
 
 export type Config = Static<typeof ConfigSchema>;

@@ -142,6 +142,40 @@ export interface CallLeaseRow {
   ended_at: string | null;
 }
 
+/** A claimed Idempotency-Key: `pending` while its request runs, then `done` with the response to replay. */
+export interface IdempotencyKeyRow {
+  workspace_id: string;
+  key: string;
+  /** sha256 of method, path and canonical body of the first request. */
+  fingerprint: string;
+  claim_token: string;
+  state: 'pending' | 'done';
+  response_status: number | null;
+  /** JSON object of the replayed headers (content-type, location, etag). */
+  response_headers: string | null;
+  response_body: string | null;
+  created_at: string;
+  expires_at: string;
+}
+
+/** One number of the operator's stock (migration 0002_inventory). */
+export interface InventoryNumberRow {
+  id: string;
+  e164: string;
+  /** The carrier the operator bought it from (`twilio`, `telnyx`, ...), or null when unknown. */
+  provider: string | null;
+  provider_sid: string | null;
+  country: string | null;
+  region: string | null;
+  area_code: string | null;
+  number_type: string | null;
+  toll_free: number;
+  added_at: string;
+  allocated_workspace_id: string | null;
+  /** Set when a workspace bought the number; null while it is in stock. */
+  allocated_at: string | null;
+}
+
 export interface Tables {
   workspaces: WorkspaceRow;
   api_keys: ApiKeyRow;
@@ -153,4 +187,6 @@ export interface Tables {
   number_pools: NumberPoolRow;
   number_pool_members: NumberPoolMemberRow;
   call_leases: CallLeaseRow;
+  idempotency_keys: IdempotencyKeyRow;
+  inventory_numbers: InventoryNumberRow;
 }

@@ -1,24 +1,44 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import rateLimit from '@fastify/rate-limit';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { Config } from '../config.ts';
 import type { Services } from '../services/index.ts';
 import { newId } from '../domain/ids.ts';
+import { ServiceError } from '../services/errors.ts';
+import { actorOf } from './auth.ts';
 import { ProblemSchema, sendProblem, toProblem } from './problem.ts';
 import { healthRoutes } from './health.ts';
+import { registerIdempotency } from './idempotency.ts';
 import { nativeApi } from './native/index.ts';
 import { retellApi } from './retell/index.ts';
 import { synthflowApi } from './synthflow/index.ts';
 import { topcallsApi } from './topcalls/index.ts';
 import { routingApi } from './routing/index.ts';
 
+/** Settings of the HTTP edge; absent ones take the ConfigSchema defaults. */
+export type EdgeConfig = Pick<Config, 'BODY_LIMIT_BYTES' | 'LOG_LEVEL'> &
+  Partial<
+    Pick<
+      Config,
+      | 'RATE_LIMIT_PER_MINUTE'
+      | 'REQUEST_TIMEOUT_MS'
+      | 'HEADERS_TIMEOUT_MS'
+      | 'CONNECTION_TIMEOUT_MS'
+      | 'KEEP_ALIVE_TIMEOUT_MS'
+      | 'MAX_HEADER_SIZE_BYTES'
+    >
+  >;
+
 export interface AppOptions {
-  config: Pick<Config, 'BODY_LIMIT_BYTES' | 'LOG_LEVEL'>;
+  config: EdgeConfig;
   services: Services;
   /** A pino instance or options; tests pass a capturing stream. */
   logger?: FastifyServerOptions['logger'] | FastifyServerOptions['loggerInstance'];
+  /** Where the production logger (level and redaction from the config) writes; stdout by default. */
+  logStream?: { write(line: string): void };
   /** Readiness probe for /healthz. */
   isReady?: () => Promise<boolean>;
 }
@@ -33,6 +53,26 @@ export const REDACTED_PATHS = [
   '*.trunk_pwd',
   '*.key',
 ];
+
+export interface RegisteredRoute {
+  method: string;
+  /** The path as registered, with its prefix and `:params` (e.g. `/v1/phone-numbers/:id`). */
+  url: string;
+  /** True for routes that need no API key (health, API docs). */
+  public: boolean;
+}
+
+const routeTables = new WeakMap<FastifyInstance, RegisteredRoute[]>();
+
+/**
+ * Every route the app serves (HEAD twins of GET routes left out), collected as they are
+ * registered. The isolation test walks this list, so a new route cannot ship untested.
+ */
+export function registeredRoutes(app: FastifyInstance): RegisteredRoute[] {
+  return routeTables.get(app) ?? [];
+}
+
+const PUBLIC_PATHS = [/^\/healthz$/, /^\/openapi\.json$/, /^\/docs(\/|$)/];
 
 function ajvFor(part: 'body' | 'other', externalSchemas: Record<string, unknown>) {
   // Bodies are checked exactly as sent: no type coercion (a "true" string is not a boolean) and
@@ -66,10 +106,28 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const logger =
     options.logger && typeof (options.logger as { info?: unknown }).info === 'function'
       ? { loggerInstance: options.logger as FastifyServerOptions['loggerInstance'] }
-      : { logger: options.logger ?? { level: options.config.LOG_LEVEL, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } } };
+      : {
+          logger: options.logger ?? {
+            level: options.config.LOG_LEVEL,
+            redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+            ...(options.logStream ? { stream: options.logStream } : {}),
+          },
+        };
+  const edge = { ...defaultEdge, ...definedOnly(options.config) };
   const app = Fastify({
     ...logger,
-    bodyLimit: options.config.BODY_LIMIT_BYTES,
+    bodyLimit: edge.BODY_LIMIT_BYTES,
+    // Slow or stalled clients are cut off rather than holding a socket forever (slow loris).
+    requestTimeout: edge.REQUEST_TIMEOUT_MS,
+    connectionTimeout: edge.CONNECTION_TIMEOUT_MS,
+    keepAliveTimeout: edge.KEEP_ALIVE_TIMEOUT_MS,
+    http: {
+      maxHeaderSize: edge.MAX_HEADER_SIZE_BYTES,
+      headersTimeout: edge.REQUEST_TIMEOUT_MS > 0 ? Math.min(edge.HEADERS_TIMEOUT_MS, edge.REQUEST_TIMEOUT_MS) : edge.HEADERS_TIMEOUT_MS,
+      // Node checks both timeouts on this period (30 s by default), which would let a
+      // short timeout run up to 30 s late.
+      connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(edge.HEADERS_TIMEOUT_MS / 4))),
+    },
     genReqId: (request) => {
       const incoming = request.headers['x-request-id'];
       return typeof incoming === 'string' && /^[\w.-]{1,128}$/.test(incoming) ? incoming : `req_${newId()}`;
@@ -81,8 +139,20 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
 
+  const routes: RegisteredRoute[] = [];
+  routeTables.set(app, routes);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) {
+      if (method === 'HEAD') continue;
+      routes.push({ method, url: route.url, public: PUBLIC_PATHS.some((pattern) => pattern.test(route.url)) });
+    }
+  });
+
   // JSON only: a text/plain body is 415, not a string handed to a handler.
   app.removeContentTypeParser(['text/plain']);
+
+  // Before swagger and the API plugins: its onRoute hook documents the header on opted-in routes.
+  registerIdempotency(app, options.services);
 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -106,6 +176,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  if (edge.RATE_LIMIT_PER_MINUTE > 0) await registerRateLimit(app, options.services, edge.RATE_LIMIT_PER_MINUTE);
+
   app.setErrorHandler((error, request, reply) => {
     const problem = toProblem(error);
     if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
@@ -124,4 +196,43 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
+}
+
+const defaultEdge = {
+  RATE_LIMIT_PER_MINUTE: 6000,
+  REQUEST_TIMEOUT_MS: 60_000,
+  HEADERS_TIMEOUT_MS: 10_000,
+  CONNECTION_TIMEOUT_MS: 120_000,
+  KEEP_ALIVE_TIMEOUT_MS: 72_000,
+  MAX_HEADER_SIZE_BYTES: 16_384,
+} satisfies Partial<Config>;
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * Per-key rate limits with the IETF draft headers (`RateLimit-Limit`, `RateLimit-Remaining`,
+ * `RateLimit-Reset`, and `Retry-After` on 429). The bucket is the API key id, so one noisy key
+ * never slows another workspace; requests without a valid key share their client IP's bucket
+ * (a made-up token does not buy a fresh bucket). Runs on `onRequest` before any dialect
+ * authenticates, and throws a ServiceError, so every dialect renders the 429 in its own envelope.
+ */
+async function registerRateLimit(app: FastifyInstance, services: Services, perMinute: number): Promise<void> {
+  await app.register(rateLimit, {
+    global: false,
+    enableDraftSpec: true,
+    max: perMinute,
+    timeWindow: 60_000,
+    keyGenerator: async (request) => {
+      try {
+        return `key:${(await actorOf(request, services)).keyId}`;
+      } catch {
+        return `ip:${request.ip}`;
+      }
+    },
+    errorResponseBuilder: (_request, context) =>
+      new ServiceError('RATE_LIMITED', `rate limit of ${context.max} requests per minute exceeded; retry in ${context.after}`),
+  });
+  app.addHook('onRequest', app.rateLimit());
 }

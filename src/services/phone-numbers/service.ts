@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { isUniqueViolation } from '../../db/database.ts';
+import { preparedQuery } from '../../db/prepared.ts';
 import type { PhoneNumberRow, Tables } from '../../db/tables.ts';
 import { describeNumber, canonicalE164 } from '../../domain/phone.ts';
 import { newId, isId } from '../../domain/ids.ts';
@@ -78,11 +79,25 @@ export function decodeCursor(cursor: string): string {
   return id;
 }
 
+/** The row's version moved between our read and our conditional write. */
+class ConcurrentChange extends Error {}
+
 export class PhoneNumberService {
+  // The reads behind every single-number request, compiled once (see src/db/prepared.ts).
+  private readonly liveById;
+  private readonly liveByNumber;
+
   constructor(
     private readonly deps: ServiceDeps,
     private readonly feed: ChangeFeed,
-  ) {}
+  ) {
+    this.liveById = preparedQuery(deps.database.db, ['id', 'workspaceId'], (db, v) =>
+      db.selectFrom('phone_numbers').selectAll().where('id', '=', v.id).where('workspace_id', '=', v.workspaceId).where('deleted_at', 'is', null),
+    );
+    this.liveByNumber = preparedQuery(deps.database.db, ['e164', 'workspaceId'], (db, v) =>
+      db.selectFrom('phone_numbers').selectAll().where('e164', '=', v.e164).where('workspace_id', '=', v.workspaceId).where('deleted_at', 'is', null),
+    );
+  }
 
   private get db(): Kysely<Tables> {
     return this.deps.database.db;
@@ -266,7 +281,9 @@ export class PhoneNumberService {
     const normalised = validateChanges(issues, changes);
     issues.throwIfAny();
     const now = nowIso(this.deps);
-    const { before, after } = await this.db.transaction().execute(async (trx) => {
+    // Without If-Match the caller asked for "apply my change", not "apply it to the version I
+    // saw": a concurrent writer makes us re-read and re-apply, never fail or overwrite.
+    const { before, after } = await this.retryOnConcurrentChange(options.ifVersion === undefined, () => this.db.transaction().execute(async (trx) => {
       const current = await this.liveRow(trx, actor, idOrNumber);
       if (options.ifVersion !== undefined && current.version !== options.ifVersion) {
         throw new PreconditionFailedError(`the number changed since version ${options.ifVersion} (now ${current.version})`);
@@ -295,9 +312,7 @@ export class PhoneNumberService {
         .where('id', '=', current.id)
         .where('version', '=', current.version)
         .executeTakeFirst();
-      if (Number(updated.numUpdatedRows) !== 1) {
-        throw new PreconditionFailedError('the number was changed concurrently; retry with the latest version');
-      }
+      if (Number(updated.numUpdatedRows) !== 1) throw new ConcurrentChange();
       if (AGENT_LISTS.some((name) => normalised[name] !== undefined)) {
         await trx.deleteFrom('phone_number_agents').where('phone_number_id', '=', current.id).execute();
         const agentRows = agentRowsOf(next);
@@ -305,7 +320,7 @@ export class PhoneNumberService {
       }
       await this.recordEvent(trx, actor, 'update', current.id, changed, beforeRecord, afterRecord, now);
       return { before: beforeRecord, after: afterRecord };
-    });
+    }));
     if (before) this.feed.publishNumbers([{ before, after }]);
     return after;
   }
@@ -314,15 +329,22 @@ export class PhoneNumberService {
   async remove(actor: Actor, idOrNumber: string): Promise<PhoneNumber> {
     requireScope(actor, 'numbers:write');
     const now = nowIso(this.deps);
-    const before = await this.db.transaction().execute(async (trx) => {
+    const before = await this.retryOnConcurrentChange(true, () => this.db.transaction().execute(async (trx) => {
       const current = await this.liveRow(trx, actor, idOrNumber);
       const gone = { status: 'deleted', deleted_at: now, updated_at: now, version: current.version + 1 };
-      await trx.updateTable('phone_numbers').set(gone).where('id', '=', current.id).execute();
+      // Conditional on the version read, so the audit trail's "before" is the state deleted.
+      const deleted = await trx
+        .updateTable('phone_numbers')
+        .set(gone)
+        .where('id', '=', current.id)
+        .where('version', '=', current.version)
+        .executeTakeFirst();
+      if (Number(deleted.numUpdatedRows) !== 1) throw new ConcurrentChange();
       await trx.deleteFrom('phone_number_agents').where('phone_number_id', '=', current.id).execute();
       const record = rowToPhoneNumber(current);
       await this.recordEvent(trx, actor, 'delete', current.id, ['status'], record, rowToPhoneNumber({ ...current, ...gone }), now);
       return record;
-    });
+    }));
     this.feed.publishNumbers([{ before, after: null }]);
     return before;
   }
@@ -392,15 +414,7 @@ export class PhoneNumberService {
   }
 
   private async liveRowById(db: Db, actor: Actor, id: string): Promise<PhoneNumberRow> {
-    const row = isId(id)
-      ? await db
-          .selectFrom('phone_numbers')
-          .selectAll()
-          .where('id', '=', id)
-          .where('workspace_id', '=', actor.workspaceId)
-          .where('deleted_at', 'is', null)
-          .executeTakeFirst()
-      : undefined;
+    const row = isId(id) ? (await this.liveById(db, { id, workspaceId: actor.workspaceId }))[0] : undefined;
     // Another workspace's number is reported exactly like a missing one.
     if (!row) throw new NotFoundError(`phone number ${id} not found`);
     return row;
@@ -408,15 +422,7 @@ export class PhoneNumberService {
 
   private async liveRowByNumber(db: Db, actor: Actor, number: string): Promise<PhoneNumberRow> {
     const e164 = canonicalE164(number);
-    const row = e164
-      ? await db
-          .selectFrom('phone_numbers')
-          .selectAll()
-          .where('e164', '=', e164)
-          .where('workspace_id', '=', actor.workspaceId)
-          .where('deleted_at', 'is', null)
-          .executeTakeFirst()
-      : undefined;
+    const row = e164 ? (await this.liveByNumber(db, { e164, workspaceId: actor.workspaceId }))[0] : undefined;
     if (!row) throw new NotFoundError(`phone number ${e164 ?? number} not found`);
     return row;
   }
@@ -652,6 +658,23 @@ export class PhoneNumberService {
   }
 
   /** PostgreSQL can lose a check-then-insert race to a concurrent import; the unique index decides, and we re-check. */
+  /**
+   * Runs a read-modify-write transaction again when another writer changed the row between our
+   * read and our conditional write. With `retry` false (the caller sent a version), that is a 412.
+   */
+  private async retryOnConcurrentChange<T>(retry: boolean, work: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await work();
+      } catch (error) {
+        if (!(error instanceof ConcurrentChange)) throw error;
+        if (!retry || attempt >= 20) {
+          throw new PreconditionFailedError('the number was changed concurrently; retry with the latest version');
+        }
+      }
+    }
+  }
+
   private async withUniqueRetry<T>(work: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
