@@ -11,7 +11,7 @@ import { Router } from '../src/services/routing/router.ts';
 
 const COUNT = Number(process.argv[2] ?? 1_000_000);
 const WORKSPACES = 100;
-const OPS = 2_000_000;
+const OPS = 1_000_000;
 const SAMPLED = 200_000;
 
 const areaCodes = ['415', '650', '212', '310', '512', '206', '312', '617', '303', '404'];
