@@ -83,5 +83,58 @@ export const CASES: Record<string, RouteCase> = {
     request: (a) => ({ url: `/v1/api-keys/${a.extraKeyId}` }),
     missing: () => ({ url: `/v1/api-keys/${MISSING_ID}` }),
   },
+
+  // routing: decisions answer about the caller's own numbers only (another workspace's number is number_not_found)
+  'POST /v1/routing/inbound': { scope: 'routing', kind: 'collection', request: (a) => ({ url: '/v1/routing/inbound', json: { to: a.number.e164, from: '+12125551234', call_id: 'c1' } }) },
+  'POST /v1/routing/inbound-sms': { scope: 'routing', kind: 'collection', request: (a) => ({ url: '/v1/routing/inbound-sms', json: { to: a.number.digits, from: '+12125551234' } }) },
+  'POST /v1/routing/outbound': { scope: 'routing', kind: 'collection', request: (a) => ({ url: '/v1/routing/outbound', json: { to: '+12125551234', from: a.number.e164 } }) },
+  'POST /v1/calls/:call_id/start': {
+    scope: 'routing',
+    kind: 'owned',
+    request: (a) => ({ url: `/v1/calls/${a.callId}/start`, json: { phone_number_id: a.number.id } }),
+    missing: (a) => ({ url: `/v1/calls/${a.callId}/start`, json: { phone_number_id: MISSING_ID } }),
+  },
+  'POST /v1/calls/:call_id/end': {
+    scope: 'routing',
+    kind: 'owned',
+    request: (a) => ({ url: `/v1/calls/${a.callId}/end` }),
+    missing: () => ({ url: '/v1/calls/no-such-call/end' }),
+  },
+  'GET /v1/workspace': { scope: 'numbers:read', kind: 'collection', request: () => ({ url: '/v1/workspace' }) },
+  'PATCH /v1/workspace': { scope: 'admin', kind: 'collection', request: () => ({ url: '/v1/workspace', json: { max_concurrent_calls: 50 } }) },
+  'PUT /v1/workspace/outage': { scope: 'admin', kind: 'collection', request: () => ({ url: '/v1/workspace/outage', json: { enabled: true } }) },
+  'POST /v1/workspace/signing-secret/rotate': { scope: 'admin', kind: 'collection', request: () => ({ url: '/v1/workspace/signing-secret/rotate' }) },
+  'POST /v1/number-pools': { scope: 'numbers:write', kind: 'collection', request: (a) => ({ url: '/v1/number-pools', json: { name: 'outbound', members: [a.number.id] } }) },
+  'GET /v1/number-pools': { scope: 'numbers:read', kind: 'collection', request: () => ({ url: '/v1/number-pools' }) },
+  'GET /v1/number-pools/:id': {
+    scope: 'numbers:read',
+    kind: 'owned',
+    request: (a) => ({ url: `/v1/number-pools/${a.poolId}` }),
+    missing: () => ({ url: `/v1/number-pools/${MISSING_ID}` }),
+  },
+  'PATCH /v1/number-pools/:id': {
+    scope: 'numbers:write',
+    kind: 'owned',
+    request: (a) => ({ url: `/v1/number-pools/${a.poolId}`, json: { strategy: 'round_robin' } }),
+    missing: () => ({ url: `/v1/number-pools/${MISSING_ID}`, json: { strategy: 'round_robin' } }),
+  },
+  'POST /v1/number-pools/:id/members': {
+    scope: 'numbers:write',
+    kind: 'owned',
+    request: (a) => ({ url: `/v1/number-pools/${a.poolId}/members`, json: { members: [a.spare.id] } }),
+    missing: (a) => ({ url: `/v1/number-pools/${MISSING_ID}/members`, json: { members: [a.spare.id] } }),
+  },
+  'DELETE /v1/number-pools/:id/members/:phone_number_id': {
+    scope: 'numbers:write',
+    kind: 'owned',
+    request: (a) => ({ url: `/v1/number-pools/${a.poolId}/members/${a.number.id}` }),
+    missing: (a) => ({ url: `/v1/number-pools/${MISSING_ID}/members/${a.number.id}` }),
+  },
+  'DELETE /v1/number-pools/:id': {
+    scope: 'numbers:write',
+    kind: 'owned',
+    request: (a) => ({ url: `/v1/number-pools/${a.poolId}` }),
+    missing: () => ({ url: `/v1/number-pools/${MISSING_ID}` }),
+  },
 };
 

@@ -12,6 +12,10 @@ export interface Seeded {
   number: { id: string; e164: string; digits: string };
   /** A second, plain number; it is the first one's fallback. */
   spare: { id: string; e164: string; digits: string };
+  /** A caller-ID pool holding `number` (routing). */
+  poolId: string;
+  /** A reported call on `number` whose lease is live (routing). */
+  callId: string;
   /** An extra API key of the workspace (for the key routes). */
   extraKeyId: string;
   /** Values only this workspace's data contains. */
@@ -55,14 +59,21 @@ export async function seedWorkspace(h: Harness): Promise<Seeded> {
     },
   });
   if (main.status !== 201) throw new Error(`seed failed: ${main.status} ${main.body}`);
+  const pool = await h.request('POST', '/v1/number-pools', { key, json: { name: `pool-${tag}`, members: [main.json().id] } });
+  if (pool.status !== 201) throw new Error(`seed failed: ${pool.status} ${pool.body}`);
+  const callId = `call-${tag}`;
+  const call = await h.request('POST', `/v1/calls/${callId}/start`, { key, json: { phone_number_id: main.json().id } });
+  if (call.status !== 200) throw new Error(`seed failed: ${call.status} ${call.body}`);
   const extra = await h.runtime.services.workspaces.createKey(workspace.id, ['numbers:read'], `extra-${tag}`);
   return {
+    poolId: pool.json().id,
+    callId,
     workspace,
     key,
     number: { id: main.json().id, e164, digits: e164.slice(1) },
     spare: { id: spare.json().id, e164: spareE164, digits: spareE164.slice(1) },
     extraKeyId: extra.id,
-    markers: [workspace.id, tag, main.json().id, spare.json().id, e164.slice(1), spareE164.slice(1), extra.id],
+    markers: [workspace.id, tag, main.json().id, spare.json().id, e164.slice(1), spareE164.slice(1), extra.id, pool.json().id],
     secrets: [password, extra.key, key],
   };
 }
