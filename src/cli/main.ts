@@ -1,7 +1,10 @@
 import { Command, Option } from 'commander';
 import { loadConfig, ConfigError, type Config } from '../config.ts';
 import { openRuntime, buildServer, type Runtime } from '../runtime.ts';
-import { SCOPES } from '../services/context.ts';
+import fs from 'node:fs';
+import cliProgress from 'cli-progress';
+import { operatorActor, SCOPES } from '../services/context.ts';
+import { CSV_COLUMNS, importCsv, MAX_BATCH_ROWS } from './import-numbers.ts';
 import { parseScopes } from '../services/workspaces.ts';
 import { ServiceError } from '../services/errors.ts';
 
@@ -81,6 +84,51 @@ keys
     withRuntime(async ({ services }) => {
       const revoked = await services.workspaces.revokeKey(keyId);
       process.stdout.write(`revoked ${revoked.id}\n`);
+    }),
+  );
+
+const numbers = program.command('numbers').description('manage phone numbers');
+numbers
+  .command('import <file>')
+  .description(
+    `import numbers from a CSV file with a header row; columns are the native import fields: ${CSV_COLUMNS.join(', ')}. ` +
+      'Exits 1 when any row failed (the others are imported).',
+  )
+  .requiredOption('--workspace <name>', 'workspace that receives the numbers (must exist)')
+  .option('--batch-size <rows>', `rows per transaction, at most ${MAX_BATCH_ROWS}`, String(MAX_BATCH_ROWS))
+  .action((file: string, options: { workspace: string; batchSize: string }) =>
+    withRuntime(async ({ services }) => {
+      const batchSize = Number(options.batchSize);
+      if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH_ROWS) {
+        throw new Error(`--batch-size must be an integer from 1 to ${MAX_BATCH_ROWS}`);
+      }
+      const workspace = await services.workspaces.getWorkspaceByName(options.workspace);
+      const size = fs.statSync(file).size;
+      // The bar is for people watching; piped or captured stderr gets only the summary.
+      const bar = process.stderr.isTTY
+        ? new cliProgress.SingleBar(
+            { format: 'importing [{bar}] {percentage}% | created {created}, failed {failed}', stream: process.stderr },
+            cliProgress.Presets.shades_classic,
+          )
+        : null;
+      bar?.start(size, 0, { created: 0, failed: 0 });
+      try {
+        const summary = await importCsv(services.phoneNumbers, operatorActor(workspace.id), fs.createReadStream(file), {
+          batchSize,
+          onProgress: ({ bytes, created, failed }) => bar?.update(bytes, { created, failed }),
+        });
+        bar?.update(size, { created: summary.created, failed: summary.failed });
+        bar?.stop();
+        const lines = [`created ${summary.created}, failed ${summary.failed}`];
+        for (const failure of summary.failures) {
+          const reasons = failure.errors.map((issue) => `${issue.field}: ${issue.message}`).join('; ');
+          lines.push(`  line ${failure.line} ${failure.phone_number}: ${failure.code} ${reasons}`);
+        }
+        process.stdout.write(`${lines.join('\n')}\n`);
+        if (summary.failed > 0) process.exitCode = 1;
+      } finally {
+        bar?.stop();
+      }
     }),
   );
 

@@ -14,8 +14,6 @@ export interface Database {
   dataDir: string | null;
   /** The PostgreSQL pool (for LISTEN/NOTIFY); null on SQLite. */
   pool: pg.Pool | null;
-  /** The PostgreSQL schema the tables live in (`current_schema()`); null on SQLite. */
-  schema: string | null;
   close(): Promise<void>;
 }
 
@@ -60,7 +58,6 @@ function openSqlite(url: string): Database {
     engine: 'sqlite',
     dataDir,
     pool: null,
-    schema: null,
     close: () => db.destroy(),
   };
 }
@@ -85,19 +82,11 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   });
   const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
-  let current: string;
-  try {
-    current = (await pool.query<{ schema: string }>('select current_schema() as schema')).rows[0]!.schema;
-  } catch (error) {
-    await pool.end();
-    throw error;
-  }
   return {
     db,
     engine: 'postgres',
     dataDir: null,
     pool,
-    schema: current,
     close: () => db.destroy(),
   };
 }

@@ -1,4 +1,4 @@
-import { Migrator, type Migration, type MigrationProvider } from 'kysely';
+import { Migrator, sql, type Migration, type MigrationProvider } from 'kysely';
 import type { Database } from './database.ts';
 import * as core from './migrations/0001_core.ts';
 import * as inventory from './migrations/0002_inventory.ts';
@@ -23,17 +23,19 @@ const provider: MigrationProvider = { getMigrations: async () => migrations };
 export const latestMigration = Object.keys(migrations).sort().at(-1)!;
 
 /**
- * Kysely's migrator looks for its bookkeeping tables in every schema unless told which one; on a
- * PostgreSQL database shared by several installations (or test schemas) it would find another
- * schema's and never create its own.
+ * Kysely looks for its bookkeeping tables in every PostgreSQL schema unless told which one, so a
+ * second installation (or test schema) on the same database would think it was already set up.
+ * Pin them to the schema the connection works in.
  */
-function migratorFor(database: Database): Migrator {
-  return new Migrator({ db: database.db, provider, ...(database.schema ? { migrationTableSchema: database.schema } : {}) });
+async function migratorFor(database: Database): Promise<Migrator> {
+  if (database.engine !== 'postgres') return new Migrator({ db: database.db, provider });
+  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(database.db);
+  return new Migrator({ db: database.db, provider, migrationTableSchema: rows[0]!.schema });
 }
 
 /** Applies pending migrations, each in its own transaction; throws on the first failure. */
 export async function migrateToLatest(database: Database): Promise<string[]> {
-  const migrator = migratorFor(database);
+  const migrator = await migratorFor(database);
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((result) => result.status === 'Error')?.migrationName ?? 'unknown';
@@ -46,7 +48,7 @@ export async function migrateToLatest(database: Database): Promise<string[]> {
 
 /** True when every known migration has been applied (used by /healthz). */
 export async function isMigrated(database: Database): Promise<boolean> {
-  const migrator = migratorFor(database);
+  const migrator = await migratorFor(database);
   const all = await migrator.getMigrations();
   return all.every((migration) => migration.executedAt !== undefined);
 }

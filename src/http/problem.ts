@@ -107,7 +107,8 @@ function withoutUnionNoise(issues: FieldIssue[]): FieldIssue[] {
 
 function qualify(context: string, field: string): string {
   // Body fields are named plainly (`nickname`); others say where they came from (`query.limit`).
-  return context === 'body' ? field : field === context ? context : `${context}.${field}`;
+  const where = context === 'querystring' ? 'query' : context;
+  return context === 'body' ? field : field === context ? where : `${where}.${field}`;
 }
 
 /** RFC 9457 problem+json, the native and TopCalls error envelope. */

@@ -1,5 +1,6 @@
 import type { Database } from '../db/database.ts';
 import type { SecretBox } from '../domain/secrets.ts';
+import { AgentBindingService } from './agent-bindings.ts';
 import { ChangeFeed } from './change-feed.ts';
 import type { ServiceDeps } from './context.ts';
 import { PhoneNumberService } from './phone-numbers/service.ts';
@@ -11,15 +12,18 @@ export interface Services {
   feed: ChangeFeed;
   workspaces: WorkspaceService;
   phoneNumbers: PhoneNumberService;
+  agentBindings: AgentBindingService;
 }
 
 export function createServices(database: Database, secrets: SecretBox, clock?: () => Date): Services {
   const deps: ServiceDeps = { database, secrets, ...(clock ? { clock } : {}) };
   const feed = new ChangeFeed();
+  const phoneNumbers = new PhoneNumberService(deps, feed);
   return {
     deps,
     feed,
     workspaces: new WorkspaceService(deps),
-    phoneNumbers: new PhoneNumberService(deps, feed),
+    phoneNumbers,
+    agentBindings: new AgentBindingService(phoneNumbers),
   };
 }

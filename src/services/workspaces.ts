@@ -84,6 +84,12 @@ export class WorkspaceService {
     }
   }
 
+  async getWorkspaceByName(name: string): Promise<Workspace> {
+    const row = await this.db.selectFrom('workspaces').selectAll().where('name', '=', name).executeTakeFirst();
+    if (!row) throw new NotFoundError(`workspace ${name} not found (create it with: switchboard keys create --workspace ${name})`);
+    return row;
+  }
+
   async getWorkspace(id: string): Promise<Workspace> {
     const row = isId(id) ? await this.db.selectFrom('workspaces').selectAll().where('id', '=', id).executeTakeFirst() : undefined;
     if (!row) throw new NotFoundError(`workspace ${id} not found`);
@@ -96,6 +102,23 @@ export class WorkspaceService {
     if (!isId(workspaceId)) return false;
     const row = await this.db.selectFrom('workspaces').select('parent_id').where('id', '=', workspaceId).executeTakeFirst();
     return row?.parent_id === actor.workspaceId;
+  }
+
+  /**
+   * The actor to use inside `workspace` (an id or a name) on behalf of `actor`: the actor itself
+   * for its own workspace, the same key and scopes moved into a child workspace for an agency
+   * key. Anything else is reported exactly like a workspace that does not exist.
+   */
+  async actorIn(actor: Actor, workspace: string): Promise<Actor> {
+    if (workspace === actor.workspaceId) return actor;
+    const row = await this.db
+      .selectFrom('workspaces')
+      .select(['id', 'parent_id'])
+      .where(isId(workspace) ? 'id' : 'name', '=', workspace)
+      .executeTakeFirst();
+    if (row?.id === actor.workspaceId) return actor;
+    if (!row || row.parent_id !== actor.workspaceId) throw new NotFoundError(`workspace ${workspace} not found`);
+    return { ...actor, workspaceId: row.id };
   }
 
   async createKey(workspaceId: string, scopes: Scope[], name: string | null = null): Promise<CreatedApiKey> {

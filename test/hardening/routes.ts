@@ -22,7 +22,12 @@ export interface RouteCase {
   kind: 'owned' | 'collection';
   request: (a: Seeded) => RouteRequest;
   /** The same request aimed at a resource that exists nowhere, for comparing B's 404. */
-  missing?: (a: Seeded) => RouteRequest;
+  missing?: (a: Seeded, b: Seeded) => RouteRequest;
+  /**
+   * For routes that take a workspace parameter: B naming its own workspace but A's resource
+   * (`request` itself has B naming A's workspace). Also 404.
+   */
+  asB?: (a: Seeded, b: Seeded) => RouteRequest;
 }
 
 export const MISSING_ID = '019a0000-0000-7000-8000-000000000000';
@@ -82,6 +87,55 @@ export const CASES: Record<string, RouteCase> = {
     kind: 'owned',
     request: (a) => ({ url: `/v1/api-keys/${a.extraKeyId}` }),
     missing: () => ({ url: `/v1/api-keys/${MISSING_ID}` }),
+  },
+
+  // Synthflow: the workspace is named in the query or body; another workspace's name is 404.
+  'GET /synthflow/v2/numbers': {
+    scope: 'numbers:read',
+    kind: 'owned',
+    request: (a) => ({ url: `/synthflow/v2/numbers?workspace=${a.workspace.id}` }),
+    missing: () => ({ url: `/synthflow/v2/numbers?workspace=${MISSING_ID}` }),
+  },
+  'GET /synthflow/v2/numbers/:phone_number_slug': {
+    scope: 'numbers:read',
+    kind: 'owned',
+    request: (a) => ({ url: `/synthflow/v2/numbers/${a.number.digits}?workspace=${a.workspace.id}` }),
+    asB: (a, b) => ({ url: `/synthflow/v2/numbers/${a.number.digits}?workspace=${b.workspace.id}` }),
+    missing: (_a, b) => ({ url: `/synthflow/v2/numbers/${MISSING_E164.slice(1)}?workspace=${b.workspace.id}` }),
+  },
+  'POST /synthflow/v2/custom-numbers': {
+    scope: 'numbers:write',
+    kind: 'owned',
+    request: (a) => ({ url: '/synthflow/v2/custom-numbers', json: { workspace_id: a.workspace.id, phone_number: freshNumber(), termination_uri: 'sip.example.com' } }),
+    missing: () => ({ url: '/synthflow/v2/custom-numbers', json: { workspace_id: MISSING_ID, phone_number: freshNumber(), termination_uri: 'sip.example.com' } }),
+  },
+  'PATCH /synthflow/v2/numbers/:phone_number_slug': {
+    scope: 'numbers:write',
+    kind: 'owned',
+    request: (a) => ({ url: `/synthflow/v2/numbers/${a.number.digits}?workspace=${a.workspace.id}`, json: { friendly_name: 'changed by someone' } }),
+    asB: (a) => ({ url: `/synthflow/v2/numbers/${a.number.digits}`, json: { friendly_name: 'changed by someone' } }),
+    missing: () => ({ url: `/synthflow/v2/numbers/${MISSING_E164.slice(1)}`, json: { friendly_name: 'changed by someone' } }),
+  },
+  'DELETE /synthflow/v2/numbers/:phone_number_slug': {
+    scope: 'numbers:write',
+    kind: 'owned',
+    request: (a) => ({ url: `/synthflow/v2/numbers/${a.number.digits}?workspace=${a.workspace.id}` }),
+    asB: (a) => ({ url: `/synthflow/v2/numbers/%2B${a.number.digits}` }),
+    missing: () => ({ url: `/synthflow/v2/numbers/${MISSING_E164.slice(1)}` }),
+  },
+  'PUT /synthflow/v2/assistants/:model_id/phone_numbers': {
+    scope: 'numbers:write',
+    kind: 'owned',
+    request: (a) => ({ url: `/synthflow/v2/assistants/agent-new/phone_numbers?workspace=${a.workspace.id}`, json: { phone_numbers: [a.number.e164] } }),
+    asB: (a) => ({ url: '/synthflow/v2/assistants/agent-new/phone_numbers', json: { phone_number_slugs: [a.number.digits] } }),
+    missing: () => ({ url: '/synthflow/v2/assistants/agent-new/phone_numbers', json: { phone_numbers: [MISSING_E164] } }),
+  },
+  'DELETE /synthflow/v2/assistants/:model_id/phone_numbers/:phone_number_slug': {
+    scope: 'numbers:write',
+    kind: 'owned',
+    request: (a) => ({ url: `/synthflow/v2/assistants/${a.agentId}/phone_numbers/${a.number.digits}?workspace=${a.workspace.id}` }),
+    asB: (a) => ({ url: `/synthflow/v2/assistants/${a.agentId}/phone_numbers/${a.number.digits}` }),
+    missing: (a) => ({ url: `/synthflow/v2/assistants/${a.agentId}/phone_numbers/${MISSING_E164.slice(1)}` }),
   },
 };
 

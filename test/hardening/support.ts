@@ -12,6 +12,8 @@ export interface Seeded {
   number: { id: string; e164: string; digits: string };
   /** A second, plain number; it is the first one's fallback. */
   spare: { id: string; e164: string; digits: string };
+  /** The agent bound (inbound and outbound) to `number`. */
+  agentId: string;
   /** An extra API key of the workspace (for the key routes). */
   extraKeyId: string;
   /** Values only this workspace's data contains. */
@@ -61,6 +63,7 @@ export async function seedWorkspace(h: Harness): Promise<Seeded> {
     key,
     number: { id: main.json().id, e164, digits: e164.slice(1) },
     spare: { id: spare.json().id, e164: spareE164, digits: spareE164.slice(1) },
+    agentId: `agent-${tag}`,
     extraKeyId: extra.id,
     markers: [workspace.id, tag, main.json().id, spare.json().id, e164.slice(1), spareE164.slice(1), extra.id],
     secrets: [password, extra.key, key],

@@ -175,9 +175,8 @@ export const phoneNumberRoutes: FastifyPluginAsync<{ services: Services }> = asy
       },
     },
     async (request, reply) => {
-      const current = await numbers.getByIdOrNumber(request.actor, request.params.id);
       const ifVersion = versionFromIfMatch(request.headers['if-match']);
-      const updated = await numbers.update(request.actor, current.id, request.body, ifVersion === undefined ? {} : { ifVersion });
+      const updated = await numbers.update(request.actor, request.params.id, request.body, ifVersion === undefined ? {} : { ifVersion });
       return sendNumber(reply, updated);
     },
   );
@@ -194,8 +193,7 @@ export const phoneNumberRoutes: FastifyPluginAsync<{ services: Services }> = asy
       },
     },
     async (request, reply) => {
-      const current = await numbers.getByIdOrNumber(request.actor, request.params.id);
-      await numbers.remove(request.actor, current.id);
+      await numbers.remove(request.actor, request.params.id);
       return reply.code(204).send(null);
     },
   );
@@ -207,14 +205,13 @@ export const phoneNumberRoutes: FastifyPluginAsync<{ services: Services }> = asy
         tags,
         operationId: 'listPhoneNumberEvents',
         summary: 'The audit trail of a number (secrets redacted)',
+        description:
+          'Every create, update and delete, oldest first: the acting API key, the changed fields and the record before and after (the trunk password never appears; `sip.has_password` tells whether one is set). By id the trail stays readable after the number is deleted.',
         params: IdOrNumber,
         response: { 200: Type.Object({ data: Type.Array(NumberEventSchema) }), ...problemResponses(401, 403, 404) },
       },
     },
-    async (request) => {
-      const current = await numbers.getByIdOrNumber(request.actor, request.params.id);
-      return { data: await numbers.events(request.actor, current.id) };
-    },
+    async (request) => ({ data: await numbers.events(request.actor, request.params.id) }),
   );
 };
 

@@ -59,6 +59,13 @@ export interface NumberEvent {
 
 type Db = Kysely<Tables> | Transaction<Tables>;
 
+interface Candidate {
+  index: number;
+  row: PhoneNumberRow;
+  /** The fields the client set, for the audit trail's `changed_fields`. */
+  given: string[];
+}
+
 const INSERT_BATCH_ROWS = 200;
 
 export function encodeCursor(id: string): string {
@@ -102,7 +109,7 @@ export class PhoneNumberService {
     requireScope(actor, 'numbers:write');
     const now = nowIso(this.deps);
     const results: BulkItemResult[] = new Array(inputs.length);
-    const candidates: Array<{ index: number; row: PhoneNumberRow }> = [];
+    const candidates: Candidate[] = [];
     const seenInBatch = new Map<string, number>();
 
     inputs.forEach((input, index) => {
@@ -123,7 +130,7 @@ export class PhoneNumberService {
         return;
       }
       seenInBatch.set(e164, index);
-      candidates.push({ index, row: this.newRow(actor.workspaceId, e164, changes, now) });
+      candidates.push({ index, row: this.newRow(actor.workspaceId, e164, changes, now), given: givenFields(input) });
     });
 
     const created = await this.withUniqueRetry(() =>
@@ -145,7 +152,7 @@ export class PhoneNumberService {
                   phone_number_id: c.row.id,
                   action: 'create',
                   actor_key_id: actor.keyId,
-                  changed_fields: JSON.stringify(Object.keys(after)),
+                  changed_fields: JSON.stringify(c.given),
                   before: null,
                   after: JSON.stringify(after),
                   at: now,
@@ -180,7 +187,8 @@ export class PhoneNumberService {
 
   /** `GET /v1/phone-numbers/{id-or-number}`: an id if it looks like one, otherwise a number. */
   async getByIdOrNumber(actor: Actor, idOrNumber: string): Promise<PhoneNumber> {
-    return isId(idOrNumber) ? this.get(actor, idOrNumber) : this.getByNumber(actor, idOrNumber);
+    requireScope(actor, 'numbers:read');
+    return rowToPhoneNumber(await this.liveRow(this.db, actor, idOrNumber));
   }
 
   async list(actor: Actor, query: ListQuery): Promise<Page<PhoneNumber>> {
@@ -216,7 +224,7 @@ export class PhoneNumberService {
       .where('workspace_id', '=', actor.workspaceId)
       .where('deleted_at', 'is', null);
     if (query.status) select = select.where('status', '=', query.status);
-    if (query.country) select = select.where('country', '=', query.country);
+    if (query.country) select = select.where('country', '=', query.country.toUpperCase());
     if (query.capability) select = select.where(query.capability, '=', 1);
     if (query.available !== undefined) select = select.where('has_inbound_agent', '=', query.available ? 0 : 1);
     if (query.agent_id) {
@@ -229,12 +237,17 @@ export class PhoneNumberService {
           .where('agent_id', '=', agentId),
       );
     }
-    if (query.q) {
-      const pattern = `%${query.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const text = query.q?.trim();
+    if (text) {
+      // A query string decodes `+` as a space, and people type numbers with spaces, dashes and
+      // parentheses: anything that looks like part of a number is matched on its digits.
+      const digits = /^[\d\s()+.-]+$/.test(text) ? text.replace(/\D/g, '') : null;
+      const numberPattern = likePattern(digits ?? text);
+      const nicknamePattern = likePattern(text.toLowerCase());
       select = select.where((eb) =>
         eb.or([
-          sql<boolean>`${sql.ref('e164')} like ${pattern} escape '\\'`,
-          sql<boolean>`lower(${sql.ref('nickname')}) like ${pattern} escape '\\'`,
+          sql<boolean>`${sql.ref('e164')} like ${numberPattern} escape '\\'`,
+          sql<boolean>`lower(${sql.ref('nickname')}) like ${nicknamePattern} escape '\\'`,
         ]),
       );
     }
@@ -247,7 +260,7 @@ export class PhoneNumberService {
    */
   async update(
     actor: Actor,
-    id: string,
+    idOrNumber: string,
     changes: PhoneNumberChanges,
     options: { ifVersion?: number } = {},
   ): Promise<PhoneNumber> {
@@ -259,7 +272,7 @@ export class PhoneNumberService {
     // Without If-Match the caller asked for "apply my change", not "apply it to the version I
     // saw": a concurrent writer makes us re-read and re-apply, never fail or overwrite.
     const { before, after } = await this.retryOnConcurrentChange(options.ifVersion === undefined, () => this.db.transaction().execute(async (trx) => {
-      const current = await this.liveRowById(trx, actor, id);
+      const current = await this.liveRow(trx, actor, idOrNumber);
       if (options.ifVersion !== undefined && current.version !== options.ifVersion) {
         throw new PreconditionFailedError(`the number changed since version ${options.ifVersion} (now ${current.version})`);
       }
@@ -268,6 +281,13 @@ export class PhoneNumberService {
       }
       const next = this.mergeRow(current, normalised, now);
       next.version = current.version + 1;
+      const beforeRecord = rowToPhoneNumber(current);
+      const afterRecord = rowToPhoneNumber(next);
+      const changed = changedFields(beforeRecord, afterRecord);
+      // A new password is a change even when one was stored before (the ciphertext says nothing).
+      if (typeof changes.sip?.auth_password === 'string' && !changed.includes('sip.auth_password')) changed.push('sip.auth_password');
+      // Nothing changes: no write, no audit event, the same version (and ETag).
+      if (changed.length === 0) return { before: null, after: beforeRecord };
       const ruleIssues = [
         ...(await this.carrierIssues(trx, actor, [next])),
         ...(await this.fallbackIssues(trx, actor, [next])),
@@ -286,45 +306,49 @@ export class PhoneNumberService {
         const agentRows = agentRowsOf(next);
         if (agentRows.length > 0) await trx.insertInto('phone_number_agents').values(agentRows).execute();
       }
-      const beforeRecord = rowToPhoneNumber(current);
-      const afterRecord = rowToPhoneNumber(next);
-      const changed = changedFields(beforeRecord, afterRecord);
-      if (changes.sip?.auth_password !== undefined && !changed.includes('sip.auth_password')) {
-        changed.push('sip.auth_password');
-      }
       await this.recordEvent(trx, actor, 'update', current.id, changed, beforeRecord, afterRecord, now);
       return { before: beforeRecord, after: afterRecord };
     }));
-    this.feed.publishNumbers([{ before, after }]);
+    if (before) this.feed.publishNumbers([{ before, after }]);
     return after;
   }
 
   /** Soft delete: the record leaves every read and list, its history stays, the number is free again. */
-  async remove(actor: Actor, id: string): Promise<PhoneNumber> {
+  async remove(actor: Actor, idOrNumber: string): Promise<PhoneNumber> {
     requireScope(actor, 'numbers:write');
     const now = nowIso(this.deps);
     const before = await this.retryOnConcurrentChange(true, () => this.db.transaction().execute(async (trx) => {
-      const current = await this.liveRowById(trx, actor, id);
+      const current = await this.liveRow(trx, actor, idOrNumber);
+      const gone = { status: 'deleted', deleted_at: now, updated_at: now, version: current.version + 1 };
       // Conditional on the version read, so the audit trail's "before" is the state deleted.
-      const deleted = await trx
-        .updateTable('phone_numbers')
-        .set({ deleted_at: now, updated_at: now, version: current.version + 1 })
-        .where('id', '=', current.id)
-        .where('version', '=', current.version)
-        .executeTakeFirst();
+      const deleted = await trx.updateTable('phone_numbers').set(gone).where('id', '=', current.id).where('version', '=', current.version).executeTakeFirst();
       if (Number(deleted.numUpdatedRows) !== 1) throw new ConcurrentChange();
       await trx.deleteFrom('phone_number_agents').where('phone_number_id', '=', current.id).execute();
       const record = rowToPhoneNumber(current);
-      await this.recordEvent(trx, actor, 'delete', current.id, ['status'], record, null, now);
+      await this.recordEvent(trx, actor, 'delete', current.id, ['status'], record, rowToPhoneNumber({ ...current, ...gone }), now);
       return record;
     }));
     this.feed.publishNumbers([{ before, after: null }]);
     return before;
   }
 
-  async events(actor: Actor, id: string): Promise<NumberEvent[]> {
+  /**
+   * The audit trail of a number. By id it stays readable after a delete (the history is kept);
+   * by number it is the trail of the live record.
+   */
+  async events(actor: Actor, idOrNumber: string): Promise<NumberEvent[]> {
     requireScope(actor, 'numbers:read');
-    await this.liveRowById(this.db, actor, id);
+    const id = isId(idOrNumber)
+      ? (
+          await this.db
+            .selectFrom('phone_numbers')
+            .select('id')
+            .where('id', '=', idOrNumber)
+            .where('workspace_id', '=', actor.workspaceId)
+            .executeTakeFirst()
+        )?.id
+      : (await this.liveRow(this.db, actor, idOrNumber)).id;
+    if (!id) throw new NotFoundError(`phone number ${idOrNumber} not found`);
     const rows = await this.db
       .selectFrom('phone_number_events')
       .selectAll()
@@ -366,6 +390,10 @@ export class PhoneNumberService {
     requireScope(actor, 'numbers:read');
     const row = await this.liveRowById(this.db, actor, id);
     return row.sip_auth_password === null ? null : this.deps.secrets.open(row.sip_auth_password);
+  }
+
+  private liveRow(db: Db, actor: Actor, idOrNumber: string): Promise<PhoneNumberRow> {
+    return isId(idOrNumber) ? this.liveRowById(db, actor, idOrNumber) : this.liveRowByNumber(db, actor, idOrNumber);
   }
 
   private async liveRowById(db: Db, actor: Actor, id: string): Promise<PhoneNumberRow> {
@@ -495,9 +523,9 @@ export class PhoneNumberService {
   private async checkAgainstStore(
     trx: Db,
     actor: Actor,
-    candidates: Array<{ index: number; row: PhoneNumberRow }>,
+    candidates: Candidate[],
     results: BulkItemResult[],
-  ): Promise<Array<{ index: number; row: PhoneNumberRow }>> {
+  ): Promise<Candidate[]> {
     const taken = new Set<string>();
     for (let start = 0; start < candidates.length; start += 500) {
       const numbers = candidates.slice(start, start + 500).map((c) => c.row.e164);
@@ -664,6 +692,25 @@ const clearedSip = {
   uac_register_expires: null,
 };
 
+/** A LIKE pattern matching `text` anywhere, with LIKE's own wildcards taken literally (escape `\`). */
+function likePattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/** The writable fields an import set (nested SIP settings as `sip.<name>`), for the create event. */
+function givenFields(input: PhoneNumberImport): string[] {
+  const fields: string[] = [];
+  for (const [key, value] of Object.entries(input)) {
+    if (value === undefined) continue;
+    if (key === 'sip' && value !== null && typeof value === 'object') {
+      for (const [sipKey, sipValue] of Object.entries(value)) if (sipValue !== undefined) fields.push(`sip.${sipKey}`);
+    } else {
+      fields.push(key);
+    }
+  }
+  return fields;
+}
+
 function failure(index: number, code: string, message: string, errors: FieldIssue[]): BulkItemResult {
   return { index, status: 'failed', code, message, errors };
 }
@@ -697,7 +744,10 @@ function changedFields(before: PhoneNumber, after: PhoneNumber): string[] {
     if (key === 'updated_at' || key === 'version') continue;
     if (key === 'sip') {
       for (const sipKey of Object.keys(after.sip) as Array<keyof PhoneNumber['sip']>) {
-        if (sipKey === 'has_password') continue;
+        if (sipKey === 'has_password') {
+          if (before.sip.has_password !== after.sip.has_password) changed.push('sip.auth_password');
+          continue;
+        }
         if (JSON.stringify(before.sip[sipKey]) !== JSON.stringify(after.sip[sipKey])) changed.push(`sip.${sipKey}`);
       }
     } else if (JSON.stringify(before[key]) !== JSON.stringify(after[key])) {

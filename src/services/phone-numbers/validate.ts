@@ -101,6 +101,25 @@ export function validateUrl(issues: IssueCollector, field: string, value: string
   }
 }
 
+const HOST_LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
+/**
+ * A SIP target as trunks and proxies are written: a host name, IPv4 or [IPv6] address with an
+ * optional port, optionally as a `sip:`/`sips:` URI with a user part and `;parameters`.
+ */
+const SIP_TARGET = new RegExp(
+  `^(?:sips?:)?(?:[^@\\s:;/]+@)?(?:${HOST_LABEL}(?:\\.${HOST_LABEL})*\\.?|\\d{1,3}(?:\\.\\d{1,3}){3}|\\[[0-9A-Fa-f:.]+\\])(?::(\\d{1,5}))?(?:;[A-Za-z0-9_.!~*'()%+-]+(?:=[A-Za-z0-9_.!~*'()%+:-]+)?)*$`,
+  'i',
+);
+
+export function validateSipTarget(issues: IssueCollector, field: string, value: string | null | undefined): void {
+  if (typeof value !== 'string') return;
+  const match = SIP_TARGET.exec(value);
+  const port = match?.[1] === undefined ? 5060 : Number(match[1]);
+  if (!match || port < 1 || port > 65535) {
+    issues.add(field, 'must be a SIP host name or address with an optional port, e.g. "trunk.example.com", "sip:trunk.example.com:5061" or "203.0.113.7"');
+  }
+}
+
 function checkLength(issues: IssueCollector, field: string, value: string | null | undefined, max: number): void {
   if (typeof value === 'string') {
     if (value.length > max) issues.add(field, `must be at most ${max} characters`);
@@ -127,6 +146,8 @@ export function validateChanges(issues: IssueCollector, changes: PhoneNumberChan
   if (sip) {
     checkLength(issues, 'sip.termination_uri', sip.termination_uri, 255);
     checkLength(issues, 'sip.outbound_proxy', sip.outbound_proxy, 255);
+    validateSipTarget(issues, 'sip.termination_uri', sip.termination_uri);
+    validateSipTarget(issues, 'sip.outbound_proxy', sip.outbound_proxy);
     checkLength(issues, 'sip.auth_username', sip.auth_username, 255);
     checkLength(issues, 'sip.auth_password', sip.auth_password, 255);
     if (sip.transport != null && !(SIP_TRANSPORTS as readonly string[]).includes(sip.transport)) {
