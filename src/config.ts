@@ -27,6 +27,22 @@ export const ConfigSchema = Type.Object({
     default: 16 * 1024 * 1024,
     description: 'Largest accepted request body (a 10,000-number bulk import is about 3 MB)',
   }),
+  ROUTING_WEBHOOK_TIMEOUT_MS: Type.Integer({
+    minimum: 100,
+    maximum: 30_000,
+    default: 2000,
+    description: 'How long routing waits for an inbound (SMS) webhook before using the configured binding',
+  }),
+  ROUTING_ALLOW_PRIVATE_WEBHOOK_TARGETS: Type.Boolean({
+    default: false,
+    description: 'Allow webhook URLs that resolve to loopback, private or link-local addresses (off: SSRF protection)',
+  }),
+  ROUTING_CALL_LEASE_SECONDS: Type.Integer({
+    minimum: 10,
+    maximum: 86_400,
+    default: 600,
+    description: 'Default lease of a reported call; a call not renewed (`/start` again) or ended within it frees its slot',
+  }),
   RATE_LIMIT_PER_MINUTE: Type.Integer({
     minimum: 0,
     default: 6000,

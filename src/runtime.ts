@@ -24,8 +24,19 @@ export async function openRuntime(config: Config, options: OpenOptions & { clock
     const secrets = new SecretBox(resolveSecretKey(config.SWITCHBOARD_SECRET_KEY, database.dataDir));
     // Load the geocoding tables now rather than on the first request that needs them.
     describeNumber('+14155550100');
-    const services = createServices(database, secrets, options.clock);
-    return { database, services, close: () => database.close() };
+    const services = createServices(database, secrets, options.clock, {
+      webhookTimeoutMs: config.ROUTING_WEBHOOK_TIMEOUT_MS,
+      allowPrivateWebhookTargets: config.ROUTING_ALLOW_PRIVATE_WEBHOOK_TARGETS,
+      callLeaseSeconds: config.ROUTING_CALL_LEASE_SECONDS,
+    });
+    return {
+      database,
+      services,
+      close: async () => {
+        await services.routing.stop();
+        await database.close();
+      },
+    };
   } catch (error) {
     await database.close();
     throw error;

@@ -7,6 +7,7 @@ import { operatorActor, SCOPES } from '../services/context.ts';
 import { CSV_COLUMNS, importCsv, MAX_BATCH_ROWS } from './import-numbers.ts';
 import { parseScopes } from '../services/workspaces.ts';
 import { ServiceError } from '../services/errors.ts';
+import { registerInventoryCommands } from './inventory.ts';
 
 async function withRuntime<T>(work: (runtime: Runtime, config: Config) => Promise<T>): Promise<T> {
   const config = loadConfig();
@@ -131,6 +132,8 @@ numbers
       }
     }),
   );
+
+registerInventoryCommands(program, (work) => withRuntime(({ services }) => work(services)));
 
 export const cli = program;
 

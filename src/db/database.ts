@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase as SqliteDialectDatabase } from 'kysely';
 import pg from 'pg';
 import type { Tables } from './tables.ts';
 
@@ -14,6 +14,8 @@ export interface Database {
   dataDir: string | null;
   /** The PostgreSQL pool (for LISTEN/NOTIFY); null on SQLite. */
   pool: pg.Pool | null;
+  /** The PostgreSQL schema the tables live in (`current_schema()`); null on SQLite. */
+  schema: string | null;
   close(): Promise<void>;
 }
 
@@ -52,13 +54,39 @@ function openSqlite(url: string): Database {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   return {
     db,
     engine: 'sqlite',
     dataDir,
     pool: null,
+    schema: null,
     close: () => db.destroy(),
+  };
+}
+
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * Kysely's SQLite driver prepares every query anew; compiling the SQL was the largest single cost
+ * of a GET (≈ a quarter of its CPU time, see BENCHMARKS.md). Statements are reused per SQL text:
+ * safe because better-sqlite3 runs each one to completion synchronously, and a statement still
+ * being iterated (a streamed query) is never handed out twice.
+ */
+function withStatementCache(sqlite: SQLite.Database): SqliteDialectDatabase {
+  const statements = new Map<string, SQLite.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(sql: string) {
+      let statement = statements.get(sql);
+      if (statement === undefined || statement.busy) {
+        statement = sqlite.prepare(sql);
+        // Bulk inserts make many distinct texts; a full reset keeps the cache bounded and cheap.
+        if (statements.size >= STATEMENT_CACHE_SIZE) statements.clear();
+        statements.set(sql, statement);
+      }
+      return statement;
+    },
   };
 }
 
@@ -82,11 +110,19 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   });
   const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
+  let current: string;
+  try {
+    current = (await pool.query<{ schema: string }>('select current_schema() as schema')).rows[0]!.schema;
+  } catch (error) {
+    await pool.end();
+    throw error;
+  }
   return {
     db,
     engine: 'postgres',
     dataDir: null,
     pool,
+    schema: current,
     close: () => db.destroy(),
   };
 }

@@ -23,19 +23,17 @@ const provider: MigrationProvider = { getMigrations: async () => migrations };
 export const latestMigration = Object.keys(migrations).sort().at(-1)!;
 
 /**
- * Kysely looks for its bookkeeping tables in every PostgreSQL schema unless told which one, so a
- * second installation (or test schema) on the same database would think it was already set up.
- * Pin them to the schema the connection works in.
+ * Kysely's migrator looks for its bookkeeping tables in every schema unless told which one; on a
+ * PostgreSQL database shared by several installations (or test schemas) it would find another
+ * schema's and never create its own.
  */
-async function migratorFor(database: Database): Promise<Migrator> {
-  if (database.engine !== 'postgres') return new Migrator({ db: database.db, provider });
-  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(database.db);
-  return new Migrator({ db: database.db, provider, migrationTableSchema: rows[0]!.schema });
+function migratorFor(database: Database): Migrator {
+  return new Migrator({ db: database.db, provider, ...(database.schema ? { migrationTableSchema: database.schema } : {}) });
 }
 
 /** Applies pending migrations, each in its own transaction; throws on the first failure. */
 export async function migrateToLatest(database: Database): Promise<string[]> {
-  const migrator = await migratorFor(database);
+  const migrator = migratorFor(database);
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((result) => result.status === 'Error')?.migrationName ?? 'unknown';
@@ -48,7 +46,7 @@ export async function migrateToLatest(database: Database): Promise<string[]> {
 
 /** True when every known migration has been applied (used by /healthz). */
 export async function isMigrated(database: Database): Promise<boolean> {
-  const migrator = await migratorFor(database);
+  const migrator = migratorFor(database);
   const all = await migrator.getMigrations();
   return all.every((migration) => migration.executedAt !== undefined);
 }

@@ -56,6 +56,10 @@ export interface PhoneNumberRow {
   inbound_webhook_url: string | null;
   inbound_sms_webhook_url: string | null;
   fallback_number: string | null;
+  /** Added by 0004_routing; null = unlimited. */
+  max_concurrent_calls: number | null;
+  /** JSON of CallingHours (0004_routing); null = any time. */
+  calling_hours: string | null;
   error_message: string | null;
   version: number;
   created_at: string;
@@ -99,6 +103,77 @@ export interface CarrierRow {
   deleted_at: string | null;
 }
 
+/** Per-workspace routing settings (0004_routing); a missing row means the defaults. */
+export interface WorkspaceSettingsRow {
+  workspace_id: string;
+  outage: number;
+  /** Sealed (SecretBox) webhook signing secret; null until first needed or rotated. */
+  signing_secret: string | null;
+  max_concurrent_calls: number | null;
+  updated_at: string;
+}
+
+export interface NumberPoolRow {
+  id: string;
+  workspace_id: string;
+  name: string;
+  strategy: string;
+  calling_hours: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface NumberPoolMemberRow {
+  pool_id: string;
+  phone_number_id: string;
+  workspace_id: string;
+  added_at: string;
+}
+
+/** One reported call holding a concurrency slot until it ends or its lease expires. */
+export interface CallLeaseRow {
+  workspace_id: string;
+  call_id: string;
+  phone_number_id: string;
+  direction: string;
+  started_at: string;
+  expires_at: string;
+  ended_at: string | null;
+}
+
+/** A claimed Idempotency-Key: `pending` while its request runs, then `done` with the response to replay. */
+export interface IdempotencyKeyRow {
+  workspace_id: string;
+  key: string;
+  /** sha256 of method, path and canonical body of the first request. */
+  fingerprint: string;
+  claim_token: string;
+  state: 'pending' | 'done';
+  response_status: number | null;
+  /** JSON object of the replayed headers (content-type, location, etag). */
+  response_headers: string | null;
+  response_body: string | null;
+  created_at: string;
+  expires_at: string;
+}
+
+/** One number of the operator's stock (migration 0002_inventory). */
+export interface InventoryNumberRow {
+  id: string;
+  e164: string;
+  /** The carrier the operator bought it from (`twilio`, `telnyx`, ...), or null when unknown. */
+  provider: string | null;
+  provider_sid: string | null;
+  country: string | null;
+  region: string | null;
+  area_code: string | null;
+  number_type: string | null;
+  toll_free: number;
+  added_at: string;
+  allocated_workspace_id: string | null;
+  /** Set when a workspace bought the number; null while it is in stock. */
+  allocated_at: string | null;
+}
 
 export interface Tables {
   workspaces: WorkspaceRow;
@@ -107,4 +182,10 @@ export interface Tables {
   phone_number_agents: PhoneNumberAgentRow;
   phone_number_events: PhoneNumberEventRow;
   carriers: CarrierRow;
+  workspace_settings: WorkspaceSettingsRow;
+  number_pools: NumberPoolRow;
+  number_pool_members: NumberPoolMemberRow;
+  call_leases: CallLeaseRow;
+  idempotency_keys: IdempotencyKeyRow;
+  inventory_numbers: InventoryNumberRow;
 }

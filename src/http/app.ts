@@ -11,6 +11,7 @@ import { ServiceError } from '../services/errors.ts';
 import { actorOf } from './auth.ts';
 import { ProblemSchema, sendProblem, toProblem } from './problem.ts';
 import { healthRoutes } from './health.ts';
+import { registerIdempotency } from './idempotency.ts';
 import { nativeApi } from './native/index.ts';
 import { retellApi } from './retell/index.ts';
 import { synthflowApi } from './synthflow/index.ts';
@@ -149,6 +150,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   // JSON only: a text/plain body is 415, not a string handed to a handler.
   app.removeContentTypeParser(['text/plain']);
+
+  // Before swagger and the API plugins: its onRoute hook documents the header on opted-in routes.
+  registerIdempotency(app, options.services);
 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);

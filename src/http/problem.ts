@@ -16,6 +16,8 @@ export const ERROR_STATUS: Record<ErrorCode | 'INTERNAL' | 'BAD_REQUEST' | 'UNSU
   UNPROCESSABLE: { status: 422, title: 'Unprocessable Content' },
   NO_NUMBER_AVAILABLE: { status: 422, title: 'No Number Available' },
   RATE_LIMITED: { status: 429, title: 'Too Many Requests' },
+  IDEMPOTENCY_KEY_REUSED: { status: 422, title: 'Idempotency Key Reused' },
+  IDEMPOTENCY_KEY_IN_USE: { status: 409, title: 'Idempotency Key In Use' },
   INTERNAL: { status: 500, title: 'Internal Server Error' },
 };
 
@@ -94,15 +96,43 @@ function schemaIssue(
  * A nullable field that fails reports three issues (wrong type, "must be null", "must match a
  * schema in anyOf"); keep the specific one.
  */
-function withoutUnionNoise(issues: FieldIssue[]): FieldIssue[] {
+function withoutUnionNoise(all: FieldIssue[]): FieldIssue[] {
+  const issues = mergedTypeIssues(all);
   const noise = new Set(['must be null', 'must match a schema in anyOf', 'must match exactly one schema in oneOf']);
   const seen = new Set<string>();
   return issues.filter((issue) => {
     const key = `${issue.field}\u0000${issue.message}`;
     if (seen.has(key)) return false;
     seen.add(key);
-    return !noise.has(issue.message) || !issues.some((other) => other.field === issue.field && !noise.has(other.message));
+    if (!noise.has(issue.message)) return true;
+    // A specific issue on the field itself or inside it (`inbound_agents[0].weight`) explains it.
+    return !issues.some(
+      (other) =>
+        !noise.has(other.message) &&
+        (other.field === issue.field || other.field.startsWith(`${issue.field}[`) || other.field.startsWith(`${issue.field}.`)),
+    );
   });
+}
+
+/** `must be integer` and `must be string` for one field (a union of types) read as one issue. */
+function mergedTypeIssues(issues: FieldIssue[]): FieldIssue[] {
+  const types = new Map<string, string[]>();
+  for (const issue of issues) {
+    const match = /^must be (\w+)$/.exec(issue.message);
+    if (match && ['string', 'integer', 'number', 'boolean', 'object', 'array'].includes(match[1]!)) {
+      types.set(issue.field, [...(types.get(issue.field) ?? []), match[1]!]);
+    }
+  }
+  const merged: FieldIssue[] = [];
+  for (const issue of issues) {
+    const alternatives = types.get(issue.field);
+    if (alternatives && alternatives.length > 1 && /^must be \w+$/.test(issue.message)) {
+      if (issue.message === `must be ${alternatives[0]}`) merged.push({ field: issue.field, message: `must be ${alternatives.join(' or ')}` });
+      continue;
+    }
+    merged.push(issue);
+  }
+  return merged;
 }
 
 function qualify(context: string, field: string): string {
@@ -125,19 +155,21 @@ export const ProblemSchema = Type.Object(
   { $id: 'Problem', description: 'RFC 9457 problem details' },
 );
 
+/** The RFC 9457 document of a problem; dialects that rename `errors[].field` start from it. */
+export function problemDocument(request: FastifyRequest, problem: Problem) {
+  return {
+    type: `https://switchboard.dev/errors/${problem.code.toLowerCase().replace(/_/g, '-')}`,
+    title: problem.title,
+    status: problem.status,
+    detail: problem.detail,
+    code: problem.code,
+    request_id: request.id,
+    errors: problem.errors,
+  };
+}
+
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, problem: Problem) {
-  return reply
-    .code(problem.status)
-    .type('application/problem+json')
-    .send({
-      type: `https://switchboard.dev/errors/${problem.code.toLowerCase().replace(/_/g, '-')}`,
-      title: problem.title,
-      status: problem.status,
-      detail: problem.detail,
-      code: problem.code,
-      request_id: request.id,
-      errors: problem.errors,
-    });
+  return reply.code(problem.status).type('application/problem+json').send(problemDocument(request, problem));
 }
 
 export function problemResponses(...statuses: number[]) {

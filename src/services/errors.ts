@@ -17,7 +17,9 @@ export type ErrorCode =
   | 'FORBIDDEN'
   | 'UNPROCESSABLE'
   | 'NO_NUMBER_AVAILABLE'
-  | 'RATE_LIMITED';
+  | 'RATE_LIMITED'
+  | 'IDEMPOTENCY_KEY_REUSED'
+  | 'IDEMPOTENCY_KEY_IN_USE';
 
 export class ServiceError extends Error {
   constructor(
@@ -67,5 +69,12 @@ export class UnauthorizedError extends ServiceError {
 export class ForbiddenError extends ServiceError {
   constructor(message: string) {
     super('FORBIDDEN', message);
+  }
+}
+
+/** Buying found no number matching the request in the stock (a client-side condition: ask for something else). */
+export class NoNumberAvailableError extends ServiceError {
+  constructor(message: string) {
+    super('NO_NUMBER_AVAILABLE', message);
   }
 }

@@ -58,7 +58,7 @@ afterAll(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-describe('switchboard keys', () => {
+describe('switchboard keys', { timeout: 120_000 }, () => {
   test('create prints the key alone; --json prints ids; the key works; revoke stops it', async () => {
     const created = await cli(['keys', 'create', '--workspace', 'cli-acme']);
     expect(created.code).toBe(0);
@@ -100,7 +100,7 @@ describe('switchboard keys', () => {
   });
 });
 
-describe('switchboard numbers import', () => {
+describe('switchboard numbers import', { timeout: 120_000 }, () => {
   test('imports a CSV through the service in batches, prints a summary and the failures', async () => {
     const key = (await cli(['keys', 'create', '--workspace', 'cli-import'])).stdout.trim();
     const csv = [

@@ -76,6 +76,7 @@ export const phoneNumberRoutes: FastifyPluginAsync<{ services: Services }> = asy
   app.post(
     '/phone-numbers',
     {
+      config: { idempotent: true },
       schema: {
         tags,
         operationId: 'importPhoneNumber',
@@ -95,6 +96,7 @@ export const phoneNumberRoutes: FastifyPluginAsync<{ services: Services }> = asy
   app.post(
     '/phone-numbers/bulk',
     {
+      config: { idempotent: true },
       schema: {
         tags,
         operationId: 'bulkImportPhoneNumbers',

@@ -1,5 +1,309 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
 import type { Services } from '../../services/index.ts';
+import { NotFoundError, type FieldIssue } from '../../services/errors.ts';
+import type { PhoneNumber, PhoneNumberChanges, SipInput, SipTransport } from '../../services/phone-numbers/model.ts';
+import { requireApiKey } from '../auth.ts';
+import { toProblem } from '../problem.ts';
+import { CreateBody, ImportBody, ListQuery, NumberParams, RetellErrorSchema, RetellPhoneNumberSchema, UpdateBody } from './schemas.ts';
+
+type RetellPhoneNumber = Static<typeof RetellPhoneNumberSchema>;
+
+/** Which Retell name a service field carries on each operation (the SIP credentials differ). */
+type Operation = 'create' | 'import' | 'update' | 'other';
+const FIELD_NAMES: Record<Operation, Record<string, string>> = {
+  import: { 'sip.auth_username': 'sip_trunk_auth_username', 'sip.auth_password': 'sip_trunk_auth_password' },
+  update: { 'sip.auth_username': 'auth_username', 'sip.auth_password': 'auth_password' },
+  create: {},
+  other: {},
+};
+const COMMON_FIELD_NAMES: Record<string, string> = {
+  'sip.termination_uri': 'termination_uri',
+  'sip.transport': 'transport',
+  cursor: 'pagination_key',
+  'criteria.phone_number': 'phone_number',
+  'criteria.country': 'country_code',
+  'criteria.area_code': 'area_code',
+};
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    retellOperation?: Operation;
+  }
+}
+
+function retellField(operation: Operation, field: string): string {
+  const plain = field.replace(/^(query|querystring|params)\./, '');
+  return FIELD_NAMES[operation][plain] ?? COMMON_FIELD_NAMES[plain] ?? plain;
+}
+
+/**
+ * `retell-twilio`/`retell-telnyx` for numbers whose source is that carrier (numbers bought from
+ * the inventory record the stock entry's provider as their source); `custom` for everything else.
+ */
+export function phoneNumberType(source: PhoneNumber['source']): RetellPhoneNumber['phone_number_type'] {
+  return source === 'twilio' ? 'retell-twilio' : source === 'telnyx' ? 'retell-telnyx' : 'custom';
+}
+
+export function toRetell(record: PhoneNumber): RetellPhoneNumber {
+  const nanpAreaCode = record.phone_number.startsWith('+1') && record.area_code && /^\d{3}$/.test(record.area_code);
+  return {
+    phone_number: record.phone_number,
+    phone_number_type: phoneNumberType(record.source),
+    phone_number_pretty: record.phone_number_pretty,
+    ...(nanpAreaCode ? { area_code: Number(record.area_code) } : {}),
+    nickname: record.nickname,
+    inbound_agents: record.inbound_agents,
+    outbound_agents: record.outbound_agents,
+    inbound_sms_agents: record.inbound_sms_agents,
+    outbound_sms_agents: record.outbound_sms_agents,
+    inbound_webhook_url: record.inbound_webhook_url,
+    inbound_sms_webhook_url: record.inbound_sms_webhook_url,
+    allowed_inbound_country_list: record.allowed_inbound_country_list,
+    allowed_outbound_country_list: record.allowed_outbound_country_list,
+    fallback_number: record.fallback_number,
+    sip_outbound_trunk_config: {
+      termination_uri: record.sip.termination_uri,
+      auth_username: record.sip.auth_username,
+      transport: record.sip.transport,
+    },
+    last_modification_timestamp: Date.parse(record.updated_at),
+  };
+}
+
+/** SIP settings from Retell's flat fields; undefined when none was sent, so the stored ones stay. */
+function sipInput(fields: { termination_uri?: string; auth_username?: string; auth_password?: string; transport?: string | null }): SipInput | undefined {
+  const sip: SipInput = {};
+  if (fields.termination_uri !== undefined) sip.termination_uri = fields.termination_uri;
+  if (fields.auth_username !== undefined) sip.auth_username = fields.auth_username;
+  if (fields.auth_password !== undefined) sip.auth_password = fields.auth_password;
+  // The service checks the value; the wire type is a plain string.
+  if (fields.transport !== undefined) sip.transport = fields.transport as SipTransport | null;
+  return Object.keys(sip).length > 0 ? sip : undefined;
+}
+
+/** The fields Retell and the core model name alike, copied when present. */
+function sharedChanges(body: Partial<Record<keyof PhoneNumberChanges, unknown>>): PhoneNumberChanges {
+  const names = [
+    'nickname',
+    'inbound_agents',
+    'outbound_agents',
+    'inbound_sms_agents',
+    'outbound_sms_agents',
+    'inbound_webhook_url',
+    'inbound_sms_webhook_url',
+    'allowed_inbound_country_list',
+    'allowed_outbound_country_list',
+    'fallback_number',
+  ] as const;
+  const changes: Record<string, unknown> = {};
+  for (const name of names) if (body[name] !== undefined) changes[name] = body[name];
+  return changes as PhoneNumberChanges;
+}
+
+/** The number of a `/…/{phone_number}` path; retell-sdk sends `''` as a trailing slash, which must not reach a lookup. */
+function pathNumber(params: { phone_number: string }): string {
+  if (params.phone_number.trim() === '') throw new NotFoundError('no phone number in the path (expected e.g. /get-phone-number/+14157774444)');
+  return params.phone_number;
+}
+
+function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown) {
+  const problem = toProblem(error);
+  if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
+  const operation = request.routeOptions.config?.retellOperation ?? 'other';
+  const errors: FieldIssue[] = problem.errors.map((issue) => ({ field: retellField(operation, issue.field), message: issue.message }));
+  const message =
+    problem.code === 'VALIDATION_FAILED' && errors.length > 0 ? errors.map((issue) => `${issue.field}: ${issue.message}`).join('; ') : problem.detail;
+  // Retell has no If-Match, so a failed optimistic write can only be a race: let the SDK retry it.
+  // Every other 4xx is final; retell-sdk would otherwise re-send 408/409/429 on its own.
+  const status = problem.code === 'PRECONDITION_FAILED' ? 409 : problem.status;
+  const retry = problem.code === 'PRECONDITION_FAILED' || status === 429 ? 'true' : status < 500 ? 'false' : undefined;
+  if (retry) reply.header('x-should-retry', retry);
+  return reply
+    .code(status)
+    .type('application/json; charset=utf-8')
+    .send({ message, ...(errors.length > 0 ? { errors } : {}) });
+}
+
+const errorResponses = Object.fromEntries([400, 401, 403, 404, 409, 422].map((status) => [status, Type.Ref(RetellErrorSchema)]));
 
 /** Retell's phone-number API under /retell (client base URL http://host/retell). */
-export const retellApi: FastifyPluginAsync<{ services: Services }> = async () => {};
+export const retellApi: FastifyPluginAsync<{ services: Services }> = async (plain, { services }) => {
+  const app = plain.withTypeProvider<TypeBoxTypeProvider>();
+  const numbers = services.phoneNumbers;
+  const tags = ['retell'];
+  app.addSchema(RetellPhoneNumberSchema);
+  app.addSchema(RetellErrorSchema);
+  app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
+  app.setNotFoundHandler((request, reply) =>
+    reply
+      .code(404)
+      .header('x-should-retry', 'false')
+      .send({ message: `no route for ${request.method} ${request.url.split('?')[0]}` }),
+  );
+
+  // retell-sdk's create() without an argument sends `Content-Type: application/json` and no body.
+  const jsonParser = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) =>
+    body === '' ? done(null, {}) : jsonParser(request, body as string, done),
+  );
+  app.addHook('preValidation', async (request) => {
+    if ((request.method === 'POST' || request.method === 'PATCH') && request.body == null) request.body = {};
+  });
+
+  requireApiKey(app, services);
+
+  const response = (status: number) => ({ [status]: Type.Ref(RetellPhoneNumberSchema), ...errorResponses });
+
+  app.post(
+    '/create-phone-number',
+    {
+      config: { retellOperation: 'create' },
+      schema: {
+        tags,
+        operationId: 'retellCreatePhoneNumber',
+        summary: 'Buy a number (from the operator\'s inventory) and bind agents',
+        description:
+          'Allocates a free number of the installation\'s inventory (`switchboard inventory add`) matching `phone_number`, `area_code`, `country_code` (default `US` unless `phone_number` is given), `toll_free` (default: not toll-free) and `number_provider` (stock with no recorded provider matches any). No carrier purchase happens. No match → 422 with a `message`. Concurrent buys never get the same number.',
+        body: CreateBody,
+        response: response(201),
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const specific = body.phone_number !== undefined;
+      const record = await services.inventory.buy(
+        request.actor,
+        {
+          phone_number: body.phone_number,
+          country: body.country_code ?? (specific ? undefined : 'US'),
+          area_code: body.area_code?.toString(),
+          toll_free: body.toll_free ?? (specific ? undefined : false),
+          provider: body.number_provider,
+        },
+        { ...sharedChanges(body), ...(body.transport !== undefined ? { sip: { transport: body.transport as SipTransport | null } } : {}) },
+      );
+      return reply.code(201).send(toRetell(record));
+    },
+  );
+
+  app.post(
+    '/import-phone-number',
+    {
+      config: { retellOperation: 'import' },
+      schema: {
+        tags,
+        operationId: 'retellImportPhoneNumber',
+        summary: 'Import a number of your own SIP trunk and bind agents',
+        description:
+          '`ignore_e164_validation` defaults to `true` as in Retell: a number no numbering plan knows is accepted, but it must still have the E.164 shape. A number that is live anywhere in the installation is 409 (`x-should-retry: false`). `sip_trunk_auth_password` is stored encrypted and never returned.',
+        body: ImportBody,
+        response: response(201),
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const sip = sipInput({
+        termination_uri: body.termination_uri,
+        ...(body.sip_trunk_auth_username !== undefined ? { auth_username: body.sip_trunk_auth_username } : {}),
+        ...(body.sip_trunk_auth_password !== undefined ? { auth_password: body.sip_trunk_auth_password } : {}),
+        ...(body.transport !== undefined ? { transport: body.transport } : {}),
+      });
+      const record = await numbers.importNumber(
+        request.actor,
+        { ...sharedChanges(body), phone_number: body.phone_number, source: 'custom', ...(sip ? { sip } : {}) },
+        { allowUnknownNumbers: body.ignore_e164_validation ?? true },
+      );
+      return reply.code(201).send(toRetell(record));
+    },
+  );
+
+  app.get(
+    '/get-phone-number/:phone_number',
+    {
+      schema: { tags, operationId: 'retellGetPhoneNumber', summary: 'Get a number', params: NumberParams, response: response(200) },
+    },
+    async (request) => toRetell(await numbers.getByNumber(request.actor, pathNumber(request.params))),
+  );
+
+  app.get(
+    '/v2/list-phone-numbers',
+    {
+      schema: {
+        tags,
+        operationId: 'retellListPhoneNumbers',
+        summary: 'List numbers with pagination',
+        description:
+          'Sorted by creation time, newest first unless `sort_order=ascending`; `limit` 1–1000, default 50. `pagination_key` is absent on the last page. An empty `pagination_key=` or `sort_order=` (what retell-sdk sends for `null`) means "not given".',
+        querystring: ListQuery,
+        response: {
+          200: Type.Object({
+            items: Type.Array(Type.Ref(RetellPhoneNumberSchema)),
+            has_more: Type.Boolean(),
+            pagination_key: Type.Optional(Type.String()),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const { limit, pagination_key: paginationKey, sort_order: sortOrder } = request.query;
+      const page = await numbers.list(request.actor, {
+        limit,
+        cursor: paginationKey || undefined,
+        order: sortOrder === 'ascending' ? 'asc' : 'desc',
+      });
+      return {
+        items: page.data.map(toRetell),
+        has_more: page.has_more,
+        ...(page.next_cursor ? { pagination_key: page.next_cursor } : {}),
+      };
+    },
+  );
+
+  app.patch(
+    '/update-phone-number/:phone_number',
+    {
+      config: { retellOperation: 'update' },
+      schema: {
+        tags,
+        operationId: 'retellUpdatePhoneNumber',
+        summary: 'Update a number (absent keeps, null clears)',
+        description: 'SIP credentials are `auth_username` / `auth_password` here (not `sip_trunk_auth_*`); the password is write-only.',
+        params: NumberParams,
+        body: UpdateBody,
+        response: response(200),
+      },
+    },
+    async (request) => {
+      const body = request.body;
+      const current = await numbers.getByNumber(request.actor, pathNumber(request.params));
+      const sip = sipInput(body);
+      const updated = await numbers.update(request.actor, current.id, { ...sharedChanges(body), ...(sip ? { sip } : {}) });
+      return toRetell(updated);
+    },
+  );
+
+  app.delete(
+    '/delete-phone-number/:phone_number',
+    {
+      schema: {
+        tags,
+        operationId: 'retellDeletePhoneNumber',
+        summary: 'Delete a number',
+        description: 'A number bought from the inventory goes back to it. 204 with no body.',
+        params: NumberParams,
+        response: { 204: Type.Null(), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const current = await numbers.getByNumber(request.actor, pathNumber(request.params));
+      await numbers.remove(request.actor, current.id);
+      await services.inventory.returnToStock(current.phone_number);
+      return reply.code(204).send(null);
+    },
+  );
+};

@@ -39,3 +39,20 @@ export const ListLimit = Type.Integer({ minimum: 1, maximum: 1000, default: 50 }
 export function literals<const T extends readonly string[]>(values: T): TUnion<Array<TLiteral<T[number]>>> {
   return Type.Union(values.map((value) => Type.Literal(value))) as unknown as TUnion<Array<TLiteral<T[number]>>>;
 }
+
+/** An outbound calling window in the callee's local time (see `CallingHours` in the core model). */
+export const CallingHoursSchema = Type.Object(
+  {
+    days: Type.Array(Type.Integer({ minimum: 1, maximum: 7 }), {
+      minItems: 1,
+      maxItems: 7,
+      description: 'ISO weekdays: 1 = Monday … 7 = Sunday',
+    }),
+    start: Type.String({ pattern: '^\\d{2}:\\d{2}$', description: 'Local start, HH:MM', examples: ['09:00'] }),
+    end: Type.String({ pattern: '^\\d{2}:\\d{2}$', description: 'Local end (exclusive), HH:MM, up to 24:00; later than start', examples: ['20:00'] }),
+  },
+  {
+    additionalProperties: false,
+    description: "Outbound calls only inside this window, in the callee's time zone (derived from the dialled number); null = any time",
+  },
+);

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { NUMBER_SOURCES, NUMBER_STATUSES, SIP_TRANSPORTS } from '../../services/phone-numbers/model.ts';
-import { AgentList, CountryCode, E164Input, Id, literals, Nullable, Timestamp, Url } from './common.ts';
+import { AgentList, CallingHoursSchema, CountryCode, E164Input, Id, literals, Nullable, Timestamp, Url } from './common.ts';
 
 const SipTransport = literals(SIP_TRANSPORTS);
 
@@ -40,6 +40,8 @@ export const PhoneNumberSchema = Type.Object(
     inbound_webhook_url: Nullable(Type.String()),
     inbound_sms_webhook_url: Nullable(Type.String()),
     fallback_number: Nullable(Type.String()),
+    max_concurrent_calls: Nullable(Type.Integer({ description: 'Most simultaneous calls on this number (inbound + outbound); null = unlimited' })),
+    calling_hours: Nullable(CallingHoursSchema),
     error_message: Nullable(Type.String()),
     created_at: Timestamp,
     updated_at: Timestamp,
@@ -86,6 +88,10 @@ export const PhoneNumberChangesSchema = Type.Object(
     inbound_webhook_url: Type.Optional(Nullable(Url)),
     inbound_sms_webhook_url: Type.Optional(Nullable(Url)),
     fallback_number: Type.Optional(Nullable(E164Input)),
+    max_concurrent_calls: Type.Optional(
+      Nullable(Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'Concurrency cap of the number; inbound over it is forwarded to `fallback_number` (or rejected `over_capacity`); null = unlimited' })),
+    ),
+    calling_hours: Type.Optional(Nullable(CallingHoursSchema)),
     error_message: Type.Optional(Nullable(Type.String({ maxLength: 1000 }))),
   },
   { additionalProperties: false },

@@ -128,6 +128,8 @@ const CATEGORY: Record<ProblemCode, string> = {
   NOT_FOUND: 'not_found',
   CONFLICT: 'conflict',
   PRECONDITION_FAILED: 'conflict',
+  IDEMPOTENCY_KEY_REUSED: 'validation_error',
+  IDEMPOTENCY_KEY_IN_USE: 'conflict',
   RATE_LIMITED: 'rate_limit_exceeded',
   INTERNAL: 'internal_error',
 };

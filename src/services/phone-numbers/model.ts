@@ -16,6 +16,16 @@ export type NumberStatus = (typeof NUMBER_STATUSES)[number] | 'deleted';
 export const NUMBER_SOURCES = ['twilio', 'telnyx', 'vonage', 'plivo', 'bandwidth', 'signalwire', 'custom', 'manual', 'inventory'] as const;
 export type NumberSource = (typeof NUMBER_SOURCES)[number];
 
+/**
+ * When outbound calls may be placed from a number (or a pool), in the callee's local time.
+ * `days` are ISO weekdays (1 = Monday … 7 = Sunday); `start` < `end`, `HH:MM`, `end` may be `24:00`.
+ */
+export interface CallingHours {
+  days: number[];
+  start: string;
+  end: string;
+}
+
 export const SIP_TRANSPORTS = ['TLS', 'TCP', 'UDP'] as const;
 export type SipTransport = (typeof SIP_TRANSPORTS)[number];
 
@@ -58,6 +68,10 @@ export interface PhoneNumber {
   inbound_webhook_url: string | null;
   inbound_sms_webhook_url: string | null;
   fallback_number: string | null;
+  /** Most simultaneous calls (inbound + outbound) on this number; null = unlimited. */
+  max_concurrent_calls: number | null;
+  /** Outbound calling window in the callee's time zone; null = any time. */
+  calling_hours: CallingHours | null;
   error_message: string | null;
   created_at: string;
   updated_at: string;
@@ -94,6 +108,8 @@ export interface PhoneNumberChanges {
   inbound_webhook_url?: string | null;
   inbound_sms_webhook_url?: string | null;
   fallback_number?: string | null;
+  max_concurrent_calls?: number | null;
+  calling_hours?: CallingHours | null;
   error_message?: string | null;
 }
 
@@ -139,6 +155,8 @@ export function rowToPhoneNumber(row: PhoneNumberRow): PhoneNumber {
     inbound_webhook_url: row.inbound_webhook_url,
     inbound_sms_webhook_url: row.inbound_sms_webhook_url,
     fallback_number: row.fallback_number,
+    max_concurrent_calls: row.max_concurrent_calls ?? null,
+    calling_hours: row.calling_hours ? (JSON.parse(row.calling_hours) as CallingHours) : null,
     error_message: row.error_message,
     created_at: row.created_at,
     updated_at: row.updated_at,

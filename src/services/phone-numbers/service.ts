@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { isUniqueViolation } from '../../db/database.ts';
+import { preparedQuery } from '../../db/prepared.ts';
 import type { PhoneNumberRow, Tables } from '../../db/tables.ts';
 import { describeNumber, canonicalE164 } from '../../domain/phone.ts';
 import { newId, isId } from '../../domain/ids.ts';
@@ -82,10 +83,21 @@ export function decodeCursor(cursor: string): string {
 class ConcurrentChange extends Error {}
 
 export class PhoneNumberService {
+  // The reads behind every single-number request, compiled once (see src/db/prepared.ts).
+  private readonly liveById;
+  private readonly liveByNumber;
+
   constructor(
     private readonly deps: ServiceDeps,
     private readonly feed: ChangeFeed,
-  ) {}
+  ) {
+    this.liveById = preparedQuery(deps.database.db, ['id', 'workspaceId'], (db, v) =>
+      db.selectFrom('phone_numbers').selectAll().where('id', '=', v.id).where('workspace_id', '=', v.workspaceId).where('deleted_at', 'is', null),
+    );
+    this.liveByNumber = preparedQuery(deps.database.db, ['e164', 'workspaceId'], (db, v) =>
+      db.selectFrom('phone_numbers').selectAll().where('e164', '=', v.e164).where('workspace_id', '=', v.workspaceId).where('deleted_at', 'is', null),
+    );
+  }
 
   private get db(): Kysely<Tables> {
     return this.deps.database.db;
@@ -321,7 +333,12 @@ export class PhoneNumberService {
       const current = await this.liveRow(trx, actor, idOrNumber);
       const gone = { status: 'deleted', deleted_at: now, updated_at: now, version: current.version + 1 };
       // Conditional on the version read, so the audit trail's "before" is the state deleted.
-      const deleted = await trx.updateTable('phone_numbers').set(gone).where('id', '=', current.id).where('version', '=', current.version).executeTakeFirst();
+      const deleted = await trx
+        .updateTable('phone_numbers')
+        .set(gone)
+        .where('id', '=', current.id)
+        .where('version', '=', current.version)
+        .executeTakeFirst();
       if (Number(deleted.numUpdatedRows) !== 1) throw new ConcurrentChange();
       await trx.deleteFrom('phone_number_agents').where('phone_number_id', '=', current.id).execute();
       const record = rowToPhoneNumber(current);
@@ -397,15 +414,7 @@ export class PhoneNumberService {
   }
 
   private async liveRowById(db: Db, actor: Actor, id: string): Promise<PhoneNumberRow> {
-    const row = isId(id)
-      ? await db
-          .selectFrom('phone_numbers')
-          .selectAll()
-          .where('id', '=', id)
-          .where('workspace_id', '=', actor.workspaceId)
-          .where('deleted_at', 'is', null)
-          .executeTakeFirst()
-      : undefined;
+    const row = isId(id) ? (await this.liveById(db, { id, workspaceId: actor.workspaceId }))[0] : undefined;
     // Another workspace's number is reported exactly like a missing one.
     if (!row) throw new NotFoundError(`phone number ${id} not found`);
     return row;
@@ -413,15 +422,7 @@ export class PhoneNumberService {
 
   private async liveRowByNumber(db: Db, actor: Actor, number: string): Promise<PhoneNumberRow> {
     const e164 = canonicalE164(number);
-    const row = e164
-      ? await db
-          .selectFrom('phone_numbers')
-          .selectAll()
-          .where('e164', '=', e164)
-          .where('workspace_id', '=', actor.workspaceId)
-          .where('deleted_at', 'is', null)
-          .executeTakeFirst()
-      : undefined;
+    const row = e164 ? (await this.liveByNumber(db, { e164, workspaceId: actor.workspaceId }))[0] : undefined;
     if (!row) throw new NotFoundError(`phone number ${e164 ?? number} not found`);
     return row;
   }
@@ -463,6 +464,8 @@ export class PhoneNumberService {
       inbound_webhook_url: null,
       inbound_sms_webhook_url: null,
       fallback_number: null,
+      max_concurrent_calls: null,
+      calling_hours: null,
       error_message: null,
       version: 1,
       created_at: now,
@@ -516,6 +519,10 @@ export class PhoneNumberService {
     next.inbound_webhook_url = pick(changes.inbound_webhook_url, null, current.inbound_webhook_url);
     next.inbound_sms_webhook_url = pick(changes.inbound_sms_webhook_url, null, current.inbound_sms_webhook_url);
     next.fallback_number = pick(changes.fallback_number, null, current.fallback_number);
+    next.max_concurrent_calls = pick(changes.max_concurrent_calls, null, current.max_concurrent_calls);
+    if (changes.calling_hours !== undefined) {
+      next.calling_hours = changes.calling_hours === null ? null : JSON.stringify(changes.calling_hours);
+    }
     return next;
   }
 

@@ -7,6 +7,7 @@ import {
   NUMBER_STATUSES,
   SIP_TRANSPORTS,
   type AgentWeight,
+  type CallingHours,
   type PhoneNumberChanges,
 } from './model.ts';
 
@@ -120,6 +121,36 @@ export function validateSipTarget(issues: IssueCollector, field: string, value: 
   }
 }
 
+export const MAX_CONCURRENT_CALLS_LIMIT = 1_000_000;
+const CLOCK_TIME = /^(?:([01]\d|2[0-3]):([0-5]\d)|(24):(00))$/;
+
+/** Minutes after midnight of `HH:MM` (`24:00` = 1440), or null when it is not such a time. */
+export function minutesOfDay(value: string): number | null {
+  const match = CLOCK_TIME.exec(value);
+  if (!match) return null;
+  return match[3] ? 1440 : Number(match[1]) * 60 + Number(match[2]);
+}
+
+export function validateCallingHours(issues: IssueCollector, field: string, hours: CallingHours): CallingHours {
+  const days = [...new Set(hours.days)].sort((a, b) => a - b);
+  if (days.length === 0) issues.add(`${field}.days`, 'must name at least one ISO weekday (1 = Monday … 7 = Sunday)');
+  hours.days.forEach((day, index) => {
+    if (!Number.isInteger(day) || day < 1 || day > 7) issues.add(`${field}.days[${index}]`, 'must be an ISO weekday from 1 (Monday) to 7 (Sunday)');
+  });
+  const start = minutesOfDay(hours.start);
+  const end = minutesOfDay(hours.end);
+  if (start === null || start === 1440) issues.add(`${field}.start`, 'must be a time of day HH:MM from 00:00 to 23:59');
+  if (end === null) issues.add(`${field}.end`, 'must be a time of day HH:MM from 00:01 to 24:00');
+  if (start !== null && end !== null && start >= end) issues.add(`${field}.end`, 'must be later than start (windows do not cross midnight)');
+  return { days, start: hours.start, end: hours.end };
+}
+
+export function validateMaxConcurrentCalls(issues: IssueCollector, field: string, value: number): void {
+  if (!Number.isInteger(value) || value < 1 || value > MAX_CONCURRENT_CALLS_LIMIT) {
+    issues.add(field, `must be an integer from 1 to ${MAX_CONCURRENT_CALLS_LIMIT} (null = unlimited)`);
+  }
+}
+
 function checkLength(issues: IssueCollector, field: string, value: string | null | undefined, max: number): void {
   if (typeof value === 'string') {
     if (value.length > max) issues.add(field, `must be at most ${max} characters`);
@@ -173,5 +204,7 @@ export function validateChanges(issues: IssueCollector, changes: PhoneNumberChan
   if (changes.fallback_number != null) {
     out.fallback_number = validatePhoneNumberField(issues, 'fallback_number', changes.fallback_number, { requireValid: false });
   }
+  if (changes.max_concurrent_calls != null) validateMaxConcurrentCalls(issues, 'max_concurrent_calls', changes.max_concurrent_calls);
+  if (changes.calling_hours != null) out.calling_hours = validateCallingHours(issues, 'calling_hours', changes.calling_hours);
   return out;
 }

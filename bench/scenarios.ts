@@ -1,0 +1,104 @@
+/**
+ * The HTTP scenarios: one small entry each. A scenario whose route the server does not register
+ * (yet) is skipped with a note, so the suite runs on any checkout.
+ */
+import type { LoadRequest } from './lib/load.ts';
+import type { SeedState } from './lib/store.ts';
+
+export interface ScenarioContext {
+  seed: SeedState;
+  /** Reserves `count` fresh, never-imported numbers (write scenarios). */
+  freshNumbers(count: number): string[];
+}
+
+export interface HttpScenario {
+  id: string;
+  label: string;
+  /** As the OpenAPI document names it; the scenario is skipped when it is absent. */
+  route: string;
+  /** The same route as a Fastify pattern, for the bare baseline server. */
+  bareRoute: { method: string; url: string };
+  /** Minimum share of bare-Fastify throughput, and p99 ceiling, from the issue's targets. */
+  target?: { ratio: number; p99Ms?: number };
+  /** The requests to send, in order; `count` is how many a write scenario may need at most. */
+  requests(context: ScenarioContext, count: number): LoadRequest[];
+  writes?: boolean;
+  /** Imports go to a workspace of their own, so the seeded one keeps exactly `size` numbers. */
+  workspace?: 'writes';
+}
+
+const json = (value: unknown) => JSON.stringify(value);
+/** A caller from another country than the numbers, so the country rule is really evaluated. */
+const CALLER = '+442071838750';
+
+function cycle<T>(items: T[], make: (item: T, index: number) => LoadRequest): LoadRequest[] {
+  return items.map(make);
+}
+
+/** What a seeded number looks like: bound to two weighted agents, as a real fleet would be. */
+export function seedItem(phoneNumber: string): Record<string, unknown> {
+  return {
+    phone_number: phoneNumber,
+    inbound_agents: [
+      { agent_id: 'agent_bench_a', weight: 0.7 },
+      { agent_id: 'agent_bench_b', weight: 0.3, agent_version: 3 },
+    ],
+    outbound_agents: [{ agent_id: 'agent_bench_a', weight: 1 }],
+  };
+}
+
+export const HTTP_SCENARIOS: HttpScenario[] = [
+  {
+    id: 'get-by-id',
+    label: 'GET /v1/phone-numbers/{id}',
+    route: 'GET /v1/phone-numbers/{id}',
+    bareRoute: { method: 'GET', url: '/v1/phone-numbers/:id' },
+    target: { ratio: 0.7, p99Ms: 10 },
+    requests: ({ seed }) => cycle(seed.sampleIds, (id) => ({ method: 'GET', path: `/v1/phone-numbers/${id}` })),
+  },
+  {
+    id: 'retell-get',
+    label: 'Retell GET /get-phone-number/{e164}',
+    route: 'GET /retell/get-phone-number/{e164}',
+    bareRoute: { method: 'GET', url: '/retell/get-phone-number/:e164' },
+    requests: ({ seed }) => cycle(seed.sampleNumbers, (number) => ({ method: 'GET', path: `/retell/get-phone-number/${number}` })),
+  },
+  {
+    id: 'routing-inbound',
+    label: 'POST /v1/routing/inbound',
+    route: 'POST /v1/routing/inbound',
+    bareRoute: { method: 'POST', url: '/v1/routing/inbound' },
+    target: { ratio: 0.75 },
+    requests: ({ seed }) =>
+      cycle(seed.sampleNumbers, (to, index) => ({
+        method: 'POST',
+        path: '/v1/routing/inbound',
+        body: json({ to, from: CALLER, call_id: `call-${index}` }),
+      })),
+  },
+  {
+    id: 'patch',
+    label: 'PATCH /v1/phone-numbers/{id}',
+    route: 'PATCH /v1/phone-numbers/{id}',
+    bareRoute: { method: 'PATCH', url: '/v1/phone-numbers/:id' },
+    // Round-robin over many numbers: 50 connections never update the same number at once
+    // (that would be a 412 by design, not a cost).
+    requests: ({ seed }) =>
+      cycle(seed.sampleIds, (id, index) => ({
+        method: 'PATCH',
+        path: `/v1/phone-numbers/${id}`,
+        body: json({ nickname: `bench ${index} ${Date.now() % 100_000}` }),
+      })),
+    writes: true,
+  },
+  {
+    id: 'import',
+    label: 'POST /v1/phone-numbers (import one)',
+    route: 'POST /v1/phone-numbers',
+    bareRoute: { method: 'POST', url: '/v1/phone-numbers' },
+    requests: (context, count) =>
+      context.freshNumbers(count).map((number) => ({ method: 'POST', path: '/v1/phone-numbers', body: json(seedItem(number)) })),
+    writes: true,
+    workspace: 'writes',
+  },
+];

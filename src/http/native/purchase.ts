@@ -1,0 +1,49 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { Services } from '../../services/index.ts';
+import { CountryCode, E164Input } from '../schemas/common.ts';
+import { PhoneNumberChangesSchema, PhoneNumberSchema } from '../schemas/phone-number.ts';
+import { problemResponses } from '../problem.ts';
+import { etagOf } from './phone-numbers.ts';
+
+const PurchaseSchema = Type.Composite(
+  [
+    Type.Object({
+      phone_number: Type.Optional(E164Input),
+      country: Type.Optional(CountryCode),
+      area_code: Type.Optional(Type.String({ pattern: '^\\d{1,5}$', description: 'e.g. `415`' })),
+      toll_free: Type.Optional(Type.Boolean({ description: 'true: toll-free only; false: no toll-free; absent: either' })),
+      provider: Type.Optional(Type.String({ pattern: '^[a-z][a-z0-9-]{0,31}$', description: 'Carrier the stock entry came from' })),
+    }),
+    // What the bought number is set up with; origin fields come from the inventory entry.
+    Type.Omit(PhoneNumberChangesSchema, ['status', 'source', 'provider_sid', 'error_message']),
+  ],
+  { additionalProperties: false },
+);
+
+/** `POST /v1/phone-numbers/purchase`: buy from the operator's inventory (what Retell's create-phone-number does). */
+export const purchaseRoutes: FastifyPluginAsync<{ services: Services }> = async (plain, { services }) => {
+  const app = plain.withTypeProvider<TypeBoxTypeProvider>();
+  // Schemas are scoped to the plugin that adds them; the phone-number routes are a sibling.
+  app.addSchema(PhoneNumberSchema);
+  app.post(
+    '/phone-numbers/purchase',
+    {
+      schema: {
+        tags: ['phone-numbers'],
+        operationId: 'purchasePhoneNumber',
+        summary: "Buy a number from the installation's inventory",
+        description:
+          'Allocates a free number of the operator\'s stock (`switchboard inventory add`) matching every given criterion, atomically (two concurrent purchases never get the same number), and registers it with the given settings. No match → 422 `no-number-available`. Deleting the number returns it to the stock.',
+        body: PurchaseSchema,
+        response: { 201: Type.Ref(PhoneNumberSchema), ...problemResponses(400, 401, 403, 422) },
+      },
+    },
+    async (request, reply) => {
+      const { phone_number, country, area_code, toll_free, provider, ...changes } = request.body;
+      const record = await services.inventory.buy(request.actor, { phone_number, country, area_code, toll_free, provider }, changes);
+      return reply.code(201).header('location', `/v1/phone-numbers/${record.id}`).header('etag', etagOf(record)).send(record);
+    },
+  );
+};

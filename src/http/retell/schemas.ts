@@ -1,0 +1,136 @@
+import { Type } from '@sinclair/typebox';
+import { AgentList, CountryCode, E164Input, ListLimit, Nullable, Url } from '../schemas/common.ts';
+
+/**
+ * Retell's wire types (retell-sdk 5.66.1). Only types and shapes are declared here; the rules
+ * (weights sum to 1, E.164, transport values, fallback chains, ...) are the phone-number service's.
+ */
+const Agents = Nullable(AgentList);
+const Countries = Nullable(Type.Array(CountryCode, { maxItems: 300 }));
+const Transport = Type.String({ maxLength: 8, description: '`TLS`, `TCP` or `UDP`; default `TCP`' });
+
+export const RetellPhoneNumberSchema = Type.Object(
+  {
+    phone_number: Type.String({ description: 'E.164; the id of the number in every path', examples: ['+14157774444'] }),
+    phone_number_type: Type.Union([Type.Literal('retell-twilio'), Type.Literal('retell-telnyx'), Type.Literal('custom')], {
+      description: '`retell-twilio` / `retell-telnyx`: bought from the inventory with that provider; `custom`: everything else (imported numbers)',
+    }),
+    phone_number_pretty: Type.Optional(Type.String({ examples: ['+1 (415) 777-4444'] })),
+    area_code: Type.Optional(Type.Integer({ description: 'NANP (+1) numbers only' })),
+    nickname: Type.Optional(Nullable(Type.String())),
+    inbound_agents: Type.Optional(Agents),
+    outbound_agents: Type.Optional(Agents),
+    inbound_sms_agents: Type.Optional(Agents),
+    outbound_sms_agents: Type.Optional(Agents),
+    inbound_webhook_url: Type.Optional(Nullable(Type.String())),
+    inbound_sms_webhook_url: Type.Optional(Nullable(Type.String())),
+    allowed_inbound_country_list: Type.Optional(Countries),
+    allowed_outbound_country_list: Type.Optional(Countries),
+    fallback_number: Type.Optional(Nullable(Type.String())),
+    sip_outbound_trunk_config: Type.Optional(
+      Nullable(
+        Type.Object({
+          termination_uri: Type.Optional(Nullable(Type.String())),
+          auth_username: Type.Optional(Nullable(Type.String())),
+          transport: Type.Optional(Nullable(Type.String())),
+        }),
+      ),
+    ),
+    last_modification_timestamp: Type.Integer({ description: 'Milliseconds since the epoch' }),
+  },
+  { $id: 'RetellPhoneNumber' },
+);
+
+export const RetellErrorSchema = Type.Object(
+  {
+    message: Type.String(),
+    errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))),
+  },
+  { $id: 'RetellError', description: 'Every Retell-dialect error: a top-level string `message`, plus the failing fields' },
+);
+
+/** What create (buy) and import both accept besides the number itself. */
+const bindingFields = {
+    nickname: Type.Optional(Type.String({ maxLength: 255 })),
+    inbound_agents: Type.Optional(Agents),
+    outbound_agents: Type.Optional(Agents),
+    inbound_webhook_url: Type.Optional(Nullable(Url)),
+    allowed_inbound_country_list: Type.Optional(Countries),
+    allowed_outbound_country_list: Type.Optional(Countries),
+};
+
+export const CreateBody = Type.Object(
+  {
+    area_code: Type.Optional(Type.Integer({ minimum: 200, maximum: 999, description: 'NANP area code, e.g. 415' })),
+    country_code: Type.Optional(
+      Type.String({ pattern: '^[A-Z]{2}$', description: 'Default `US`. Retell allows `US`/`CA`; here any country the inventory holds' }),
+    ),
+    number_provider: Type.Optional(Type.Union([Type.Literal('twilio'), Type.Literal('telnyx')])),
+    phone_number: Type.Optional(E164Input),
+    toll_free: Type.Optional(Type.Boolean()),
+    ...bindingFields,
+    fallback_number: Type.Optional(Nullable(E164Input)),
+    transport: Type.Optional(Nullable(Transport)),
+  },
+  { additionalProperties: false },
+);
+
+export const ImportBody = Type.Object(
+  {
+    phone_number: E164Input,
+    termination_uri: Type.String({ minLength: 1, maxLength: 255 }),
+    sip_trunk_auth_username: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+    sip_trunk_auth_password: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'Write-only; stored encrypted' })),
+    transport: Type.Optional(Nullable(Transport)),
+    ignore_e164_validation: Type.Optional(
+      Type.Boolean({
+        description:
+          'Default `true`, as in Retell: accept a number no country\'s numbering plan knows (an internal pseudo number). It must still have the E.164 shape (`+` and up to 15 digits)',
+      }),
+    ),
+    ...bindingFields,
+  },
+  { additionalProperties: false },
+);
+
+export const UpdateBody = Type.Object(
+  {
+    nickname: Type.Optional(Nullable(Type.String({ maxLength: 255 }))),
+    inbound_agents: Type.Optional(Agents),
+    outbound_agents: Type.Optional(Agents),
+    inbound_sms_agents: Type.Optional(Agents),
+    outbound_sms_agents: Type.Optional(Agents),
+    inbound_webhook_url: Type.Optional(Nullable(Url)),
+    inbound_sms_webhook_url: Type.Optional(Nullable(Url)),
+    allowed_inbound_country_list: Type.Optional(Countries),
+    allowed_outbound_country_list: Type.Optional(Countries),
+    fallback_number: Type.Optional(Nullable(E164Input)),
+    termination_uri: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+    auth_username: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+    auth_password: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'Write-only; stored encrypted' })),
+    transport: Type.Optional(Nullable(Transport)),
+  },
+  { additionalProperties: false },
+);
+
+export const NumberParams = Type.Object({
+  phone_number: Type.String({
+    maxLength: 64,
+    description: 'E.164, with the `+` literal (as retell-sdk sends it) or as `%2B`',
+  }),
+});
+
+export const ListQuery = Type.Object(
+  {
+    limit: ListLimit,
+    pagination_key: Type.Optional(Type.String({ maxLength: 200, description: '`pagination_key` of the previous page' })),
+    sort_order: Type.Optional(
+      Type.Unsafe<'ascending' | 'descending' | ''>({
+        type: 'string',
+        enum: ['ascending', 'descending', ''],
+        description: 'By creation time; default `descending` (newest first)',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
