@@ -30,10 +30,10 @@ export interface Seeded {
 
 const handedOut = new Set<string>();
 
-/** A random San Francisco number that libphonenumber accepts and this process has not handed out before. */
-export function freshNumber(): string {
+/** A random number of the area code (San Francisco by default) that libphonenumber accepts and this process has not handed out before. */
+export function freshNumber(areaCode = '415'): string {
   for (;;) {
-    const candidate = `+1415${crypto.randomInt(2_000_000, 10_000_000)}`;
+    const candidate = `+1${areaCode}${crypto.randomInt(2_000_000, 10_000_000)}`;
     if (!handedOut.has(candidate) && isValidNumber(candidate)) {
       handedOut.add(candidate);
       return candidate;
