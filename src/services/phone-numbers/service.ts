@@ -81,6 +81,13 @@ export function decodeCursor(cursor: string): string {
   return id;
 }
 
+/** One page of a keyset query by id that fetched `limit + 1` rows (the extra row says there is more). */
+export function pageOf<R extends { id: string }, T>(rows: R[], limit: number, map: (row: R) => T): Page<T> {
+  const hasMore = rows.length > limit;
+  const page = hasMore ? rows.slice(0, limit) : rows;
+  return { data: page.map(map), has_more: hasMore, next_cursor: hasMore ? encodeCursor(page.at(-1)!.id) : null };
+}
+
 /** The row's version moved between our read and our conditional write. */
 class ConcurrentChange extends Error {}
 
@@ -216,14 +223,7 @@ export class PhoneNumberService {
     }
     select = select.orderBy('id', order).limit(query.limit + 1);
     if (query.offset) select = select.offset(query.offset);
-    const rows = await select.execute();
-    const hasMore = rows.length > query.limit;
-    const page = hasMore ? rows.slice(0, query.limit) : rows;
-    return {
-      data: page.map(rowToPhoneNumber),
-      has_more: hasMore,
-      next_cursor: hasMore ? encodeCursor(page.at(-1)!.id) : null,
-    };
+    return pageOf(await select.execute(), query.limit, rowToPhoneNumber);
   }
 
   async count(actor: Actor, query: Omit<ListQuery, 'limit' | 'cursor' | 'offset' | 'order'>): Promise<number> {
