@@ -11,7 +11,7 @@ import { CASES, PUBLIC_ROUTES } from './routes.ts';
 import { seedWorkspace, snapshotWorkspace, type Seeded } from './support.ts';
 
 // CI-sized: the file runs once per store on two shared cores.
-const RUNS = onPostgres ? 80 : 150;
+const RUNS = onPostgres ? 50 : 150;
 
 const h = await createHarness({ env: { RATE_LIMIT_PER_MINUTE: '0' } });
 afterAll(async () => h.close());
