@@ -9,7 +9,6 @@ import type { Services } from '../services/index.ts';
 import { newId } from '../domain/ids.ts';
 import { ServiceError, ValidationError, type FieldIssue } from '../services/errors.ts';
 import { actorOf } from './auth.ts';
-import { ValidationError } from '../services/errors.ts';
 import { ProblemSchema, sendProblem, toProblem } from './problem.ts';
 import { healthRoutes } from './health.ts';
 import { registerIdempotency } from './idempotency.ts';
@@ -181,9 +180,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     reply.header('x-request-id', request.id);
   });
 
-  // Text the store cannot keep exactly: PostgreSQL refuses NUL in text (a 500 otherwise) and
-  // lone UTF-16 surrogates would be stored as U+FFFD (silently changed data). Refused up front,
-  // on every route, before any dialect sees the request.
+  // Text the store cannot keep exactly, after parsing (the NUL guards above see raw text): lone
+  // UTF-16 surrogates would be stored as U+FFFD (silently changed data), NUL fails PostgreSQL.
+  // Checked in params, query and body (values and field names) on every route.
   app.addHook('preValidation', async (request) => {
     const issues = [
       ...unstorableText(request.params, 'params'),
