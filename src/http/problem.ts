@@ -136,8 +136,10 @@ function mergedTypeIssues(issues: FieldIssue[]): FieldIssue[] {
 }
 
 function qualify(context: string, field: string): string {
-  // Body fields are named plainly (`nickname`); others say where they came from (`querystring.limit`, `params.id`).
-  return context === 'body' ? field : field === context ? context : `${context}.${field}`;
+  // Body fields are named plainly (`nickname`); others say where they came from (`query.limit`,
+  // `params.id`), in the words a client uses rather than Fastify's `querystring`.
+  const where = context === 'querystring' ? 'query' : context;
+  return context === 'body' ? field : field === context ? where : `${where}.${field}`;
 }
 
 /** RFC 9457 problem+json, the native and TopCalls error envelope. */

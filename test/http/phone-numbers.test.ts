@@ -206,7 +206,7 @@ describe('GET /v1/phone-numbers (list)', () => {
     for (const limit of ['0', '1001', 'ten']) {
       const res = await h.request('GET', `/v1/phone-numbers?limit=${limit}`, { key });
       expect(res.status).toBe(400);
-      expect(res.json().errors[0].field).toBe('querystring.limit');
+      expect(res.json().errors[0].field).toBe('query.limit');
     }
     expect((await h.request('GET', '/v1/phone-numbers?cursor=bm9wZQ', { key })).status).toBe(400);
     expect((await h.request('GET', '/v1/phone-numbers?colour=red', { key })).status).toBe(400);
