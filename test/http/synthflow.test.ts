@@ -244,12 +244,12 @@ describe('GET /synthflow/v2/numbers', () => {
 
   test('workspace is required; another workspace is 404; bad paging values are 400', async () => {
     const { ws, key } = await setup();
-    expectDetail(await h.request('GET', '/synthflow/v2/numbers', { key }), 400, 'validation_error', 'querystring.workspace');
+    expectDetail(await h.request('GET', '/synthflow/v2/numbers', { key }), 400, 'validation_error', 'query.workspace');
     const other = await h.workspace();
     expectDetail(await h.request('GET', `/synthflow/v2/numbers?workspace=${other.id}`, { key }), 404, 'not_found');
-    expectDetail(await h.request('GET', `/synthflow/v2/numbers?workspace=${ws.id}&limit=0`, { key }), 400, 'validation_error', 'querystring.limit');
-    expectDetail(await h.request('GET', `/synthflow/v2/numbers?workspace=${ws.id}&offset=-1`, { key }), 400, 'validation_error', 'querystring.offset');
-    expectDetail(await h.request('GET', `/synthflow/v2/numbers?workspace=${ws.id}&is_available=maybe`, { key }), 400, 'validation_error', 'querystring.is_available');
+    expectDetail(await h.request('GET', `/synthflow/v2/numbers?workspace=${ws.id}&limit=0`, { key }), 400, 'validation_error', 'query.limit');
+    expectDetail(await h.request('GET', `/synthflow/v2/numbers?workspace=${ws.id}&offset=-1`, { key }), 400, 'validation_error', 'query.offset');
+    expectDetail(await h.request('GET', `/synthflow/v2/numbers?workspace=${ws.id}&is_available=maybe`, { key }), 400, 'validation_error', 'query.is_available');
   });
 });
 
@@ -262,7 +262,7 @@ describe('GET /synthflow/v2/numbers/{slug}', () => {
       expect(res.status).toBe(200);
       expect(res.json().slug).toBe(slug);
     }
-    expectDetail(await h.request('GET', `/synthflow/v2/numbers/${slug}`, { key }), 400, 'validation_error', 'querystring.workspace');
+    expectDetail(await h.request('GET', `/synthflow/v2/numbers/${slug}`, { key }), 400, 'validation_error', 'query.workspace');
     expectDetail(await h.request('GET', `/synthflow/v2/numbers/14155559999?workspace=${ws.id}`, { key }), 404, 'not_found');
 
     const other = await setup();
