@@ -7,7 +7,7 @@ import addFormats from 'ajv-formats';
 import type { Config } from '../config.ts';
 import type { Services } from '../services/index.ts';
 import { newId } from '../domain/ids.ts';
-import { ServiceError } from '../services/errors.ts';
+import { ServiceError, ValidationError } from '../services/errors.ts';
 import { actorOf } from './auth.ts';
 import { ProblemSchema, sendProblem, toProblem } from './problem.ts';
 import { healthRoutes } from './health.ts';
@@ -163,6 +163,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+  });
+
+  // A NUL character cannot be stored in PostgreSQL text; refuse it in any path or query value up
+  // front (400 in every dialect's envelope) instead of letting it reach the store as a 500.
+  app.addHook('onRequest', async (request) => {
+    if (/%00/i.test(request.url)) throw ValidationError.field('url', 'must not contain a NUL character (%00)');
   });
 
   app.addSchema(ProblemSchema);

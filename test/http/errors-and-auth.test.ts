@@ -52,6 +52,15 @@ describe('malformed requests are 4xx problem+json, never 5xx', () => {
     expect(semantic.json().errors).toEqual([{ field: 'phone_number', message: expect.stringContaining('E.164') }]);
   });
 
+  test('a NUL character in the path or the query is a 400, on every store', async () => {
+    const key = await (await h.workspace()).key();
+    for (const url of ['/v1/phone-numbers?q=%00', '/v1/phone-numbers?agent_id=a%00b', '/v1/phone-numbers/1415%00']) {
+      const res = await h.request('GET', url, { key });
+      expect(res.status, url).toBe(400);
+      expect(res.json().errors).toEqual([{ field: 'url', message: 'must not contain a NUL character (%00)' }]);
+    }
+  });
+
   test('an unknown route is a 404 problem', async () => {
     const res = await h.request('GET', '/v1/nothing-here');
     expect(res.status).toBe(404);
