@@ -5,6 +5,7 @@
  */
 import type { Scope } from '../../src/services/context.ts';
 import { freshNumber, type Seeded } from './support.ts';
+import { CARRIER_AND_TOPCALLS_CASES } from './routes-carriers-topcalls.ts';
 
 export interface RouteRequest {
   url: string;
@@ -83,5 +84,6 @@ export const CASES: Record<string, RouteCase> = {
     request: (a) => ({ url: `/v1/api-keys/${a.extraKeyId}` }),
     missing: () => ({ url: `/v1/api-keys/${MISSING_ID}` }),
   },
+  ...CARRIER_AND_TOPCALLS_CASES,
 };
 

@@ -14,6 +14,8 @@ export interface Seeded {
   spare: { id: string; e164: string; digits: string };
   /** An extra API key of the workspace (for the key routes). */
   extraKeyId: string;
+  /** A carrier with a registration password, used by no number (so it can be deleted). */
+  carrier: { id: string };
   /** Values only this workspace's data contains. */
   markers: string[];
   /** Write-only secrets stored in the workspace. */
@@ -56,14 +58,21 @@ export async function seedWorkspace(h: Harness): Promise<Seeded> {
   });
   if (main.status !== 201) throw new Error(`seed failed: ${main.status} ${main.body}`);
   const extra = await h.runtime.services.workspaces.createKey(workspace.id, ['numbers:read'], `extra-${tag}`);
+  const carrierPassword = `carrier-pw-${tag}-Sekr3t!`;
+  const carrier = await h.request('POST', '/v1/carriers', {
+    key,
+    json: { name: `carrier-${tag}`, trunk_type: 'reg', gateways: [{ address: '203.0.113.77' }], registration: { username: `reg-${tag}`, password: carrierPassword } },
+  });
+  if (carrier.status !== 201) throw new Error(`seed failed: ${carrier.status} ${carrier.body}`);
   return {
     workspace,
     key,
     number: { id: main.json().id, e164, digits: e164.slice(1) },
     spare: { id: spare.json().id, e164: spareE164, digits: spareE164.slice(1) },
     extraKeyId: extra.id,
-    markers: [workspace.id, tag, main.json().id, spare.json().id, e164.slice(1), spareE164.slice(1), extra.id],
-    secrets: [password, extra.key, key],
+    carrier: { id: carrier.json().id },
+    markers: [workspace.id, tag, main.json().id, spare.json().id, e164.slice(1), spareE164.slice(1), extra.id, carrier.json().id],
+    secrets: [password, extra.key, key, carrierPassword],
   };
 }
 
