@@ -128,6 +128,7 @@ export interface NumberPoolMemberRow {
   phone_number_id: string;
   workspace_id: string;
   added_at: string;
+  position: number;
 }
 
 /** One reported call holding a concurrency slot until it ends or its lease expires. */

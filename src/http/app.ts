@@ -60,6 +60,8 @@ export interface RegisteredRoute {
   url: string;
   /** True for routes that need no API key (health, API docs). */
   public: boolean;
+  /** True for routes that honour `Idempotency-Key`. */
+  idempotent: boolean;
 }
 
 const routeTables = new WeakMap<FastifyInstance, RegisteredRoute[]>();
@@ -144,7 +146,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) {
       if (method === 'HEAD') continue;
-      routes.push({ method, url: route.url, public: PUBLIC_PATHS.some((pattern) => pattern.test(route.url)) });
+      routes.push({
+        method,
+        url: route.url,
+        public: PUBLIC_PATHS.some((pattern) => pattern.test(route.url)),
+        idempotent: Boolean(route.config?.idempotent),
+      });
     }
   });
 

@@ -136,9 +136,8 @@ function mergedTypeIssues(issues: FieldIssue[]): FieldIssue[] {
 }
 
 function qualify(context: string, field: string): string {
-  // Body fields are named plainly (`nickname`); others say where they came from (`query.limit`).
-  const where = context === 'querystring' ? 'query' : context;
-  return context === 'body' ? field : field === context ? where : `${where}.${field}`;
+  // Body fields are named plainly (`nickname`); others say where they came from (`querystring.limit`, `params.id`).
+  return context === 'body' ? field : field === context ? context : `${context}.${field}`;
 }
 
 /** RFC 9457 problem+json, the native and TopCalls error envelope. */

@@ -12,10 +12,16 @@ export interface Seeded {
   number: { id: string; e164: string; digits: string };
   /** A second, plain number; it is the first one's fallback. */
   spare: { id: string; e164: string; digits: string };
+  /** The agent bound (inbound and outbound) to `number`. */
+  agentId: string;
+  /** A carrier with registration credentials. */
+  carrierId: string;
+  /** A number pool holding `spare`. */
+  poolId: string;
+  /** A call started on `number` (holding a lease). */
+  callId: string;
   /** An extra API key of the workspace (for the key routes). */
   extraKeyId: string;
-  /** A carrier with a registration password, used by no number (so it can be deleted). */
-  carrier: { id: string };
   /** Values only this workspace's data contains. */
   markers: string[];
   /** Write-only secrets stored in the workspace. */
@@ -24,10 +30,10 @@ export interface Seeded {
 
 const handedOut = new Set<string>();
 
-/** A random San Francisco number that libphonenumber accepts and this process has not handed out before. */
-export function freshNumber(): string {
+/** A random number of the area code (San Francisco by default) that libphonenumber accepts and this process has not handed out before. */
+export function freshNumber(areaCode = '415'): string {
   for (;;) {
-    const candidate = `+1415${crypto.randomInt(2_000_000, 10_000_000)}`;
+    const candidate = `+1${areaCode}${crypto.randomInt(2_000_000, 10_000_000)}`;
     if (!handedOut.has(candidate) && isValidNumber(candidate)) {
       handedOut.add(candidate);
       return candidate;
@@ -58,21 +64,31 @@ export async function seedWorkspace(h: Harness): Promise<Seeded> {
   });
   if (main.status !== 201) throw new Error(`seed failed: ${main.status} ${main.body}`);
   const extra = await h.runtime.services.workspaces.createKey(workspace.id, ['numbers:read'], `extra-${tag}`);
-  const carrierPassword = `carrier-pw-${tag}-Sekr3t!`;
+  const registrationPassword = `reg-${tag}-Sekr3t!`;
   const carrier = await h.request('POST', '/v1/carriers', {
     key,
-    json: { name: `carrier-${tag}`, trunk_type: 'reg', gateways: [{ address: '203.0.113.77' }], registration: { username: `reg-${tag}`, password: carrierPassword } },
+    json: { name: `carrier-${tag}`, trunk_type: 'reg', gateways: [{ address: '203.0.113.10' }], registration: { username: `reg-${tag}`, password: registrationPassword, realm: 'sip.example.com' } },
   });
   if (carrier.status !== 201) throw new Error(`seed failed: ${carrier.status} ${carrier.body}`);
+  const pool = await h.request('POST', '/v1/number-pools', { key, json: { name: `pool-${tag}`, members: [spare.json().id] } });
+  if (pool.status !== 201) throw new Error(`seed failed: ${pool.status} ${pool.body}`);
+  const callId = `call-${tag}`;
+  const call = await h.request('POST', `/v1/calls/${callId}/start`, { key, json: { phone_number_id: main.json().id } });
+  if (call.status !== 200) throw new Error(`seed failed: ${call.status} ${call.body}`);
+  // Stock for the purchase routes (the inventory is installation-wide).
+  await h.runtime.services.stock.add([{ e164: freshNumber() }, { e164: freshNumber() }]);
   return {
     workspace,
     key,
     number: { id: main.json().id, e164, digits: e164.slice(1) },
     spare: { id: spare.json().id, e164: spareE164, digits: spareE164.slice(1) },
+    agentId: `agent-${tag}`,
+    carrierId: carrier.json().id,
+    poolId: pool.json().id,
+    callId,
     extraKeyId: extra.id,
-    carrier: { id: carrier.json().id },
-    markers: [workspace.id, tag, main.json().id, spare.json().id, e164.slice(1), spareE164.slice(1), extra.id, carrier.json().id],
-    secrets: [password, extra.key, key, carrierPassword],
+    markers: [workspace.id, tag, main.json().id, spare.json().id, e164.slice(1), spareE164.slice(1), extra.id, carrier.json().id, pool.json().id],
+    secrets: [password, registrationPassword, extra.key, key],
   };
 }
 

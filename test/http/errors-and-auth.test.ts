@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import type { Kysely } from 'kysely';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createHarness, type Harness } from '../helpers/harness.ts';
@@ -112,6 +113,20 @@ describe('GET /healthz, /openapi.json and /docs', () => {
     const res = await h.request('GET', '/healthz');
     expect(res.status).toBe(200);
     expect(res.json()).toEqual({ status: 'ok', store: h.runtime.database.engine });
+  });
+
+  test('health is 503 while a migration is missing', async () => {
+    const db = h.runtime.database.db as unknown as Kysely<{ kysely_migration: { name: string; timestamp: string } }>;
+    const last = await db.selectFrom('kysely_migration').selectAll().orderBy('name', 'desc').executeTakeFirstOrThrow();
+    await db.deleteFrom('kysely_migration').where('name', '=', last.name).execute();
+    try {
+      const res = await h.request('GET', '/healthz');
+      expect(res.status).toBe(503);
+      expect(res.json().status).toBe('unavailable');
+    } finally {
+      await db.insertInto('kysely_migration').values(last).execute();
+    }
+    expect((await h.request('GET', '/healthz')).status).toBe(200);
   });
 
   test('the OpenAPI document is generated from the routes, and /docs serves a browsable page', async () => {

@@ -33,6 +33,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('phone_number_id', 'text', (c) => c.notNull().references('phone_numbers.id'))
     .addColumn('workspace_id', 'text', (c) => c.notNull())
     .addColumn('added_at', 'text', (c) => c.notNull())
+    // Keeps the order members were given in (several join in the same instant).
+    .addColumn('position', 'integer', (c) => c.notNull())
     .addPrimaryKeyConstraint('number_pool_members_pk', ['pool_id', 'phone_number_id'])
     .execute();
   await db.schema.createIndex('number_pool_members_number').on('number_pool_members').column('phone_number_id').execute();

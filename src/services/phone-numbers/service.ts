@@ -65,6 +65,8 @@ interface Candidate {
   row: PhoneNumberRow;
   /** The fields the client set, for the audit trail's `changed_fields`. */
   given: string[];
+  /** The record of `row`, once built. */
+  record?: PhoneNumber;
 }
 
 const INSERT_BATCH_ROWS = 200;
@@ -164,7 +166,8 @@ export class PhoneNumberService {
             .insertInto('phone_number_events')
             .values(
               chunk.map((c) => {
-                const after = publicView(rowToPhoneNumber(c.row));
+                c.record = rowToPhoneNumber(c.row);
+                const after = publicView(c.record);
                 return {
                   id: newId(),
                   workspace_id: actor.workspaceId,
@@ -185,7 +188,8 @@ export class PhoneNumberService {
     );
 
     const changes = created.map((c) => {
-      const record = rowToPhoneNumber(c.row);
+      // Built once for the audit event inside the transaction; reused for the response.
+      const record = c.record ?? rowToPhoneNumber(c.row);
       results[c.index] = { index: c.index, status: 'created', phone_number: record };
       return { before: null, after: record };
     });

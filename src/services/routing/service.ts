@@ -203,7 +203,7 @@ export class RoutingService {
 
   private async reloadPools(ids?: string[]): Promise<void> {
     let pools = this.db.selectFrom('number_pools').selectAll();
-    let members = this.db.selectFrom('number_pool_members').selectAll().orderBy('added_at').orderBy('phone_number_id');
+    let members = this.db.selectFrom('number_pool_members').selectAll().orderBy('pool_id').orderBy('position');
     if (ids) {
       pools = pools.where('id', 'in', ids);
       members = members.where('pool_id', 'in', ids);
@@ -409,7 +409,7 @@ export class RoutingService {
         for (let start = 0; start < members.length; start += 500) {
           await trx
             .insertInto('number_pool_members')
-            .values(members.slice(start, start + 500).map((id) => ({ pool_id: row.id, phone_number_id: id, workspace_id: actor.workspaceId, added_at: now })))
+            .values(members.slice(start, start + 500).map((id, offset) => ({ pool_id: row.id, phone_number_id: id, workspace_id: actor.workspaceId, added_at: now, position: start + offset })))
             .execute();
         }
       }),
@@ -443,7 +443,11 @@ export class RoutingService {
           for (let start = 0; start < members.length; start += 500) {
             await trx
               .insertInto('number_pool_members')
-              .values(members.slice(start, start + 500).map((member) => ({ pool_id: pool.id, phone_number_id: member, workspace_id: actor.workspaceId, added_at: now })))
+              .values(
+                members
+                  .slice(start, start + 500)
+                  .map((member, offset) => ({ pool_id: pool.id, phone_number_id: member, workspace_id: actor.workspaceId, added_at: now, position: start + offset })),
+              )
               .execute();
           }
         }
@@ -463,9 +467,15 @@ export class RoutingService {
     issues.throwIfAny();
     const now = new Date(this.nowMs()).toISOString();
     if (fresh.length > 0) {
+      const last = await this.db
+        .selectFrom('number_pool_members')
+        .select((eb) => eb.fn.max('position').as('position'))
+        .where('pool_id', '=', pool.id)
+        .executeTakeFirst();
+      const next = (last?.position ?? -1) + 1;
       await this.db
         .insertInto('number_pool_members')
-        .values(fresh.map((member) => ({ pool_id: pool.id, phone_number_id: member, workspace_id: actor.workspaceId, added_at: now })))
+        .values(fresh.map((member, offset) => ({ pool_id: pool.id, phone_number_id: member, workspace_id: actor.workspaceId, added_at: now, position: next + offset })))
         .onConflict((conflict) => conflict.columns(['pool_id', 'phone_number_id']).doNothing())
         .execute();
       await this.db.updateTable('number_pools').set({ updated_at: now }).where('id', '=', pool.id).execute();
