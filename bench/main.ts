@@ -40,7 +40,8 @@ const profile = {
   mode: QUICK ? ('quick' as const) : ('full' as const),
   size: Number(args.size ?? (QUICK ? 20_000 : 1_000_000)),
   importSize: Number(args['import-size'] ?? (QUICK ? 10_000 : 100_000)),
-  durationSec: Number(args.duration ?? (QUICK ? 2.5 : 10)),
+  durationSec: Number(args.duration ?? (QUICK ? 3 : 10)),
+  rounds: QUICK ? 2 : 2,
   warmupSec: QUICK ? 1 : 3,
   connections: 50,
   bulkChunk: 10_000,
@@ -163,7 +164,9 @@ export interface HttpFigure {
   label: string;
   real: LoadResult;
   bare: LoadResult;
+  /** Median over rounds of real/bare throughput, each round measured back to back. */
   ratio: number;
+  rounds: number[];
   target?: HttpScenario['target'];
   variant?: string;
 }
@@ -231,15 +234,24 @@ async function measureHttp(
           specDir: path.join(handle.dir, 'specs'),
         });
       await load(bare, Math.min(1, profile.warmupSec));
-      const bareResult = await load(bare, profile.durationSec);
       await load(server, profile.warmupSec);
-      const real = await load(server, profile.durationSec);
+      // Bare and real alternate in short rounds and each round's ratio pairs two neighbouring
+      // measurements: on a shared machine the load from others drifts within seconds.
+      const bareRounds: LoadResult[] = [];
+      const realRounds: LoadResult[] = [];
+      for (let round = 0; round < profile.rounds; round++) {
+        bareRounds.push(await load(bare, profile.durationSec / profile.rounds));
+        realRounds.push(await load(server, profile.durationSec / profile.rounds));
+      }
+      const bareResult = combine(bareRounds);
+      const real = combine(realRounds);
       const figure: HttpFigure = {
         scenario: scenario.id,
         label: scenario.label,
         real,
         bare: bareResult,
-        ratio: real.rps / bareResult.rps,
+        ratio: median(realRounds.map((result, round) => result.rps / bareRounds[round]!.rps)),
+        rounds: realRounds.map((result, round) => result.rps / bareRounds[round]!.rps),
         ...(scenario.target ? { target: scenario.target } : {}),
         ...(variant ? { variant } : {}),
       };
@@ -253,6 +265,41 @@ async function measureHttp(
     await bare.stop();
   }
   return figures;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/** Rounds of one target as one figure: throughput over all rounds, the median round's latencies. */
+function combine(rounds: LoadResult[]): LoadResult {
+  const sum = (pick: (result: LoadResult) => number) => rounds.reduce((total, result) => total + pick(result), 0);
+  const durationSec = sum((r) => r.durationSec);
+  const ok = sum((r) => r.ok);
+  const cpu = rounds.every((r) => r.cpuUsPerRequest !== null) ? sum((r) => r.cpuUsPerRequest! * r.ok) / ok : null;
+  const statusCodes: Record<string, number> = {};
+  for (const result of rounds) for (const [code, count] of Object.entries(result.statusCodes)) statusCodes[code] = (statusCodes[code] ?? 0) + count;
+  const medianOf = (pick: (result: LoadResult) => number | null) => {
+    const values = rounds.map(pick).filter((value): value is number => value !== null);
+    return values.length === 0 ? null : median(values);
+  };
+  return {
+    durationSec,
+    total: sum((r) => r.total),
+    ok,
+    non2xx: sum((r) => r.non2xx),
+    errors: sum((r) => r.errors),
+    timeouts: sum((r) => r.timeouts),
+    statusCodes,
+    rps: ok / durationSec,
+    p50: medianOf((r) => r.p50),
+    p90: medianOf((r) => r.p90),
+    p99: medianOf((r) => r.p99),
+    max: Math.max(...rounds.map((r) => r.max ?? 0)),
+    cpuUsPerRequest: cpu,
+  };
 }
 
 const fmt = (value: number | null | undefined, digits = 2) => (value === null || value === undefined ? '–' : value.toFixed(digits));
@@ -291,7 +338,7 @@ async function measureImport(store: StoreName, notes: string[]): Promise<StoreRe
   const numbers = Array.from({ length: profile.importSize }, (_, index) => benchNumber(index));
   let bulk: StoreReport['import']['bulk'];
   try {
-    const result = await bulkImport(server, key.key, numbers, profile.bulkChunk, 1);
+    const result = await bulkImport(server, key.key, numbers, profile.bulkChunk, 2);
     bulk = { numbers: result.created, seconds: result.seconds, perSecond: result.created / result.seconds };
     if (result.created !== numbers.length) notes.push(`${store}: bulk import created ${result.created} of ${numbers.length}`);
     log(`  bulk API: ${result.created.toLocaleString('en-US')} numbers in ${result.seconds.toFixed(2)} s → ${Math.round(bulk.perSecond).toLocaleString('en-US')} numbers/s`);

@@ -9,6 +9,8 @@ export function serverEnv(handle: StoreHandle, extra: Record<string, string> = {
     DATABASE_URL: handle.databaseUrl,
     SWITCHBOARD_SECRET_KEY: handle.secretKey,
     LOG_LEVEL: 'info',
+    // Rate limiting stays on (its cost is part of every figure) with a limit no run reaches.
+    RATE_LIMIT_PER_MINUTE: '1000000000',
     ...extra,
   };
 }

@@ -1,4 +1,5 @@
 import { parse } from 'csv-parse';
+import type { TSchema } from '@sinclair/typebox';
 import { Value, type ValueError } from '@sinclair/typebox/value';
 import type { Readable } from 'node:stream';
 import type { Actor } from '../services/context.ts';
@@ -103,19 +104,38 @@ export function rowToImport(record: Record<string, string>): PhoneNumberImport {
   // The same shape rules as POST /v1/phone-numbers (the service adds the semantic ones).
   const shapeErrors = [...Value.Errors(PhoneNumberImportSchema, body)];
   if (shapeErrors.length > 0) {
-    const first = innermost(shapeErrors[0]!);
+    const first = describeShapeError(shapeErrors[0]!);
     const field = first.path.slice(1).replace(/\/(\d+)/g, '[$1]').replace(/\//g, '.') || 'row';
-    throw new CellError(field, first.message.toLowerCase());
+    throw new CellError(field, first.message);
   }
   return body as unknown as PhoneNumberImport;
 }
 
-/** A nullable field's error is a union error; the branch that got furthest names the real problem. */
-function innermost(error: ValueError): ValueError {
+/** The values of a union of literals (nested unions and `null` included), or null for any other schema. */
+function literalValues(schema: TSchema): unknown[] | null {
+  if ('const' in schema) return [schema.const];
+  if (schema.type === 'null') return [];
+  if (!Array.isArray(schema.anyOf)) return null;
+  const values: unknown[] = [];
+  for (const option of schema.anyOf as TSchema[]) {
+    const inner = literalValues(option);
+    if (inner === null) return null;
+    values.push(...inner);
+  }
+  return values;
+}
+
+/**
+ * A nullable field's error is a union error; the branch that got furthest names the real
+ * problem, and an enum (union of literals) is reported with its allowed values.
+ */
+function describeShapeError(error: ValueError): { path: string; message: string } {
+  const allowed = literalValues(error.schema);
+  if (allowed && allowed.length > 0) return { path: error.path, message: `must be one of ${allowed.join(', ')}` };
   const branches = error.errors.map((branch) => [...branch][0]).filter((e): e is ValueError => e !== undefined);
-  if (branches.length === 0) return error;
+  if (branches.length === 0) return { path: error.path, message: error.message.replace(/^Expected/, 'expected') };
   const deepest = branches.reduce((best, candidate) => (candidate.path.length > best.path.length ? candidate : best));
-  return deepest.path.length >= error.path.length ? innermost(deepest) : error;
+  return deepest.path.length >= error.path.length ? describeShapeError(deepest) : { path: error.path, message: error.message };
 }
 
 /**

@@ -31,8 +31,14 @@ export function canonicalE164(input: string): string | null {
   return E164_SHAPE.test(e164) ? e164 : null;
 }
 
+// An import validates a number and then describes it, parsing the same string twice in a row;
+// parsing is the largest cost of an import after the store itself (see BENCHMARKS.md).
+// libphonenumber's PhoneNumber is not mutated by any caller, so the last result can be shared.
+let lastParsed: { input: string; parsed: PhoneNumber | undefined } | null = null;
+
 export function parseNumber(e164: string): PhoneNumber | undefined {
-  return parsePhoneNumberFromString(e164);
+  if (lastParsed?.input !== e164) lastParsed = { input: e164, parsed: parsePhoneNumberFromString(e164) };
+  return lastParsed.parsed;
 }
 
 /** A number that libphonenumber knows to be assignable in its country. */

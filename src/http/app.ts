@@ -9,6 +9,7 @@ import type { Services } from '../services/index.ts';
 import { newId } from '../domain/ids.ts';
 import { ServiceError } from '../services/errors.ts';
 import { actorOf } from './auth.ts';
+import { ValidationError } from '../services/errors.ts';
 import { ProblemSchema, sendProblem, toProblem } from './problem.ts';
 import { healthRoutes } from './health.ts';
 import { registerIdempotency } from './idempotency.ts';
@@ -60,6 +61,8 @@ export interface RegisteredRoute {
   url: string;
   /** True for routes that need no API key (health, API docs). */
   public: boolean;
+  /** True for routes that honour `Idempotency-Key`. */
+  idempotent: boolean;
 }
 
 const routeTables = new WeakMap<FastifyInstance, RegisteredRoute[]>();
@@ -144,12 +147,32 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) {
       if (method === 'HEAD') continue;
-      routes.push({ method, url: route.url, public: PUBLIC_PATHS.some((pattern) => pattern.test(route.url)) });
+      routes.push({
+        method,
+        url: route.url,
+        public: PUBLIC_PATHS.some((pattern) => pattern.test(route.url)),
+        idempotent: Boolean(route.config?.idempotent),
+      });
     }
   });
 
   // JSON only: a text/plain body is 415, not a string handed to a handler.
   app.removeContentTypeParser(['text/plain']);
+
+  // No field of any dialect carries a NUL character and PostgreSQL text cannot store one: refuse
+  // it at the edge, in the path and in JSON bodies, instead of letting a query fail with a 500.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if ((body as string).includes('\\u0000')) {
+      done(new ValidationError([{ field: 'body', message: 'must not contain NUL (\\u0000) characters' }]), undefined);
+      return;
+    }
+    parseJson(request, body as string, done);
+  });
+  app.addHook('onRequest', async (request) => {
+    if (/%00/i.test(request.url)) throw new ValidationError([{ field: 'path', message: 'must not contain NUL (%00) characters' }]);
+  });
 
   // Before swagger and the API plugins: its onRoute hook documents the header on opted-in routes.
   registerIdempotency(app, options.services);

@@ -136,7 +136,8 @@ function mergedTypeIssues(issues: FieldIssue[]): FieldIssue[] {
 }
 
 function qualify(context: string, field: string): string {
-  // Body fields are named plainly (`nickname`); others say where they came from (`query.limit`).
+  // Body fields are named plainly (`nickname`); others say where they came from (`query.limit`,
+  // `params.id`), in the words a client uses rather than Fastify's `querystring`.
   const where = context === 'querystring' ? 'query' : context;
   return context === 'body' ? field : field === context ? where : `${where}.${field}`;
 }

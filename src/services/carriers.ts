@@ -6,7 +6,7 @@ import { isId, newId } from '../domain/ids.ts';
 import { nowIso, requireScope, type Actor, type ServiceDeps } from './context.ts';
 import { ConflictError, NotFoundError } from './errors.ts';
 import { IssueCollector } from './phone-numbers/validate.ts';
-import { decodeCursor, encodeCursor, type Page } from './phone-numbers/service.ts';
+import { decodeCursor, pageOf, type Page } from './phone-numbers/service.ts';
 
 /**
  * BYOC carriers (SIP trunks), jambonz style: a trunk type, the carrier's SIP gateways, and the
@@ -149,10 +149,7 @@ export class CarrierService {
     requireScope(actor, 'numbers:read');
     let select = this.db.selectFrom('carriers').selectAll().where('workspace_id', '=', actor.workspaceId).where('deleted_at', 'is', null);
     if (query.cursor) select = select.where('id', '>', decodeCursor(query.cursor));
-    const rows = await select.orderBy('id').limit(query.limit + 1).execute();
-    const hasMore = rows.length > query.limit;
-    const page = hasMore ? rows.slice(0, query.limit) : rows;
-    return { data: page.map(rowToCarrier), has_more: hasMore, next_cursor: hasMore ? encodeCursor(page.at(-1)!.id) : null };
+    return pageOf(await select.orderBy('id').limit(query.limit + 1).execute(), query.limit, rowToCarrier);
   }
 
   /** Names of the workspace's carriers by id (for dialects that show `carrier_name` next to a number). */
@@ -177,7 +174,9 @@ export class CarrierService {
     const current = await this.liveRow(actor, id);
     const draft = this.resolve(current, changes);
     const next: CarrierRow = { ...current, ...this.columns(draft), updated_at: nowIso(this.deps) };
-    await this.db.updateTable('carriers').set(next).where('id', '=', current.id).where('deleted_at', 'is', null).execute();
+    const updated = await this.db.updateTable('carriers').set(next).where('id', '=', current.id).where('deleted_at', 'is', null).executeTakeFirst();
+    // Deleted by a concurrent request since we read it.
+    if (Number(updated.numUpdatedRows) === 0) throw new NotFoundError(`carrier ${id} not found`);
     return rowToCarrier(next);
   }
 

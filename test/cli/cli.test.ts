@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createHarness, dropSchema, onPostgres, TEST_DATABASE_URL, TEST_SECRET_KEY, type Harness } from '../helpers/harness.ts';
 
 const run = promisify(execFile);
+/** Each CLI run starts Node, tsx and the store: seconds each on a busy two-core CI machine. */
+const CLI_TEST_TIMEOUT = 180_000;
 const bin = path.resolve(import.meta.dirname, '../../bin/switchboard.mjs');
 
 let tmp: string;
@@ -50,7 +52,7 @@ beforeAll(async () => {
   expect(migrated.stderr).toBe('');
   expect(migrated.stdout).toContain('migrated');
   h = await createHarness({ databaseUrl, ...(schema ? { schema } : {}) });
-}, 60_000);
+}, CLI_TEST_TIMEOUT);
 
 afterAll(async () => {
   await h?.close();
@@ -87,7 +89,7 @@ describe('switchboard keys', { timeout: 120_000 }, () => {
     h.runtime.services.workspaces.forgetCachedKeys();
     expect((await h.request('GET', '/v1/phone-numbers', { key: body.key })).status).toBe(401);
     expect((await cli(['keys', 'revoke', crypto.randomUUID()])).code).toBe(1);
-  });
+  }, CLI_TEST_TIMEOUT);
 
   test('bad scopes and workspace names fail with a message on stderr and nothing on stdout', async () => {
     const bad = await cli(['keys', 'create', '--workspace', 'cli-x', '--scopes', 'numbers:read,everything']);
@@ -97,7 +99,7 @@ describe('switchboard keys', { timeout: 120_000 }, () => {
     const badName = await cli(['keys', 'create', '--workspace', 'no spaces']);
     expect(badName.code).toBe(1);
     expect(badName.stderr).toContain('workspace');
-  });
+  }, CLI_TEST_TIMEOUT);
 });
 
 describe('switchboard numbers import', { timeout: 120_000 }, () => {
@@ -144,7 +146,7 @@ describe('switchboard numbers import', { timeout: 120_000 }, () => {
     expect((await h.request('GET', '/v1/phone-numbers', { key })).json().data).toHaveLength(3);
     const events = (await h.request('GET', `/v1/phone-numbers/${front.id}/events`, { key })).json().data;
     expect(events[0]).toMatchObject({ action: 'create', actor_key_id: null });
-  });
+  }, CLI_TEST_TIMEOUT);
 
   test('rejects unknown columns and unknown workspaces before importing anything', async () => {
     await cli(['keys', 'create', '--workspace', 'cli-cols']);
@@ -158,5 +160,5 @@ describe('switchboard numbers import', { timeout: 120_000 }, () => {
     expect(unknownWorkspace.stderr).toContain('workspace cli-nobody not found');
     const rows = await h.runtime.database.db.selectFrom('phone_numbers').select('id').where('e164', '=', '+14157770301').execute();
     expect(rows).toEqual([]);
-  });
+  }, CLI_TEST_TIMEOUT);
 });

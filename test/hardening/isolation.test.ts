@@ -97,9 +97,15 @@ describe.each(protectedRoutes.map((route) => [`${route.method} ${route.url}`, ro
     if (routeCase!.kind === 'owned') {
       expect(res.status, res.body).toBe(404);
       // Indistinguishable from a resource that does not exist anywhere.
-      const missing = await send(b.key, method, routeCase!.missing!(a));
-      expect(missing.status).toBe(404);
+      const missing = await send(b.key, method, routeCase!.missing!(a, b));
+      expect(missing.status, missing.body).toBe(404);
       expect(Object.keys(res.json()).sort()).toEqual(Object.keys(missing.json()).sort());
+      if (routeCase!.asB) {
+        const ownWorkspace = routeCase!.asB(a, b);
+        const viaOwn = await send(b.key, method, ownWorkspace);
+        expect(viaOwn.status, viaOwn.body).toBe(404);
+        expect(leaked(viaOwn.body, a.markers, ownWorkspace)).toEqual([]);
+      }
     } else {
       expect(res.status, res.body).toBeLessThan(500);
     }

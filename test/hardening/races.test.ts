@@ -159,3 +159,25 @@ describe('no lost update', () => {
     expect(events.filter((e) => e.action === 'update')).toHaveLength(responses.filter((r) => r.status === 200).length);
   });
 });
+
+describe('buying from the inventory', () => {
+  test('concurrent buys (native purchase and Retell create-phone-number) never hand out the same number', async () => {
+    const stock = Array.from({ length: 8 }, () => freshNumber('212'));
+    await h.runtime.services.stock.add(stock.map((e164) => ({ e164 })));
+    const keys = [await (await h.workspace()).key(), await (await h.workspace()).key(), await (await h.workspace()).key()];
+    const responses = await Promise.all(
+      Array.from({ length: 24 }, (_, i) =>
+        i % 2
+          ? h.request('POST', '/v1/phone-numbers/purchase', { key: keys[i % 3]!, json: { area_code: '212' } })
+          : h.request('POST', '/retell/create-phone-number', { key: keys[i % 3]!, json: { area_code: 212 } }),
+      ),
+    );
+    const bought = responses.filter((res) => res.status === 201).map((res) => res.json().phone_number as string);
+    expect(bought).toHaveLength(stock.length);
+    expect(new Set(bought).size).toBe(bought.length);
+    expect([...bought].sort()).toEqual([...stock].sort());
+    for (const res of responses) if (res.status !== 201) expect(res.status, res.body).toBe(422);
+    const rows = await h.runtime.database.db.selectFrom('phone_numbers').select(['e164', 'workspace_id']).where('e164', 'in', stock).where('deleted_at', 'is', null).execute();
+    expect(rows).toHaveLength(stock.length);
+  });
+});

@@ -12,9 +12,13 @@ export interface Seeded {
   number: { id: string; e164: string; digits: string };
   /** A second, plain number; it is the first one's fallback. */
   spare: { id: string; e164: string; digits: string };
-  /** A caller-ID pool holding `number` (routing). */
+  /** The agent bound (inbound and outbound) to `number`. */
+  agentId: string;
+  /** A carrier with registration credentials. */
+  carrierId: string;
+  /** A number pool holding `spare`. */
   poolId: string;
-  /** A reported call on `number` whose lease is live (routing). */
+  /** A call started on `number` (holding a lease). */
   callId: string;
   /** An extra API key of the workspace (for the key routes). */
   extraKeyId: string;
@@ -26,10 +30,10 @@ export interface Seeded {
 
 const handedOut = new Set<string>();
 
-/** A random San Francisco number that libphonenumber accepts and this process has not handed out before. */
-export function freshNumber(): string {
+/** A random number of the area code (San Francisco by default) that libphonenumber accepts and this process has not handed out before. */
+export function freshNumber(areaCode = '415'): string {
   for (;;) {
-    const candidate = `+1415${crypto.randomInt(2_000_000, 10_000_000)}`;
+    const candidate = `+1${areaCode}${crypto.randomInt(2_000_000, 10_000_000)}`;
     if (!handedOut.has(candidate) && isValidNumber(candidate)) {
       handedOut.add(candidate);
       return candidate;
@@ -59,22 +63,32 @@ export async function seedWorkspace(h: Harness): Promise<Seeded> {
     },
   });
   if (main.status !== 201) throw new Error(`seed failed: ${main.status} ${main.body}`);
-  const pool = await h.request('POST', '/v1/number-pools', { key, json: { name: `pool-${tag}`, members: [main.json().id] } });
+  const extra = await h.runtime.services.workspaces.createKey(workspace.id, ['numbers:read'], `extra-${tag}`);
+  const registrationPassword = `reg-${tag}-Sekr3t!`;
+  const carrier = await h.request('POST', '/v1/carriers', {
+    key,
+    json: { name: `carrier-${tag}`, trunk_type: 'reg', gateways: [{ address: '203.0.113.10' }], registration: { username: `reg-${tag}`, password: registrationPassword, realm: 'sip.example.com' } },
+  });
+  if (carrier.status !== 201) throw new Error(`seed failed: ${carrier.status} ${carrier.body}`);
+  const pool = await h.request('POST', '/v1/number-pools', { key, json: { name: `pool-${tag}`, members: [spare.json().id] } });
   if (pool.status !== 201) throw new Error(`seed failed: ${pool.status} ${pool.body}`);
   const callId = `call-${tag}`;
   const call = await h.request('POST', `/v1/calls/${callId}/start`, { key, json: { phone_number_id: main.json().id } });
   if (call.status !== 200) throw new Error(`seed failed: ${call.status} ${call.body}`);
-  const extra = await h.runtime.services.workspaces.createKey(workspace.id, ['numbers:read'], `extra-${tag}`);
+  // Stock for the purchase routes (the inventory is installation-wide).
+  await h.runtime.services.stock.add([{ e164: freshNumber() }, { e164: freshNumber() }]);
   return {
-    poolId: pool.json().id,
-    callId,
     workspace,
     key,
     number: { id: main.json().id, e164, digits: e164.slice(1) },
     spare: { id: spare.json().id, e164: spareE164, digits: spareE164.slice(1) },
+    agentId: `agent-${tag}`,
+    carrierId: carrier.json().id,
+    poolId: pool.json().id,
+    callId,
     extraKeyId: extra.id,
-    markers: [workspace.id, tag, main.json().id, spare.json().id, e164.slice(1), spareE164.slice(1), extra.id, pool.json().id],
-    secrets: [password, extra.key, key],
+    markers: [workspace.id, tag, main.json().id, spare.json().id, e164.slice(1), spareE164.slice(1), extra.id, carrier.json().id, pool.json().id],
+    secrets: [password, registrationPassword, extra.key, key],
   };
 }
 

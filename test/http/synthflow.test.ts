@@ -337,6 +337,16 @@ describe('PATCH /synthflow/v2/numbers/{slug}', () => {
     expect((await h.request('GET', `/v1/phone-numbers/${id}`, { key })).json()).toEqual(before);
   });
 
+  test('credentials cannot be cleared while SIP REGISTER stays on; turning it off and clearing them together works', async () => {
+    const { ws, key } = await setup();
+    const { slug, key: id } = await importNumber(ws, key, { uac_enabled: true, trunk_username: 'u', trunk_pwd: 'secret-pw' });
+    expectDetail(await h.request('PATCH', `/synthflow/v2/numbers/${slug}`, { key, json: { trunk_pwd: null } }), 400, 'validation_error', 'trunk_pwd');
+    expectDetail(await h.request('PATCH', `/synthflow/v2/numbers/${slug}`, { key, json: { sip_auth_username: null } }), 400, 'validation_error', 'trunk_username');
+    const off = await h.request('PATCH', `/synthflow/v2/numbers/${slug}`, { key, json: { uac_enabled: false, trunk_username: null, trunk_pwd: null } });
+    expect(off.status).toBe(200);
+    expect((await h.request('GET', `/v1/phone-numbers/${id}`, { key })).json().sip).toMatchObject({ uac_enabled: false, auth_username: null, has_password: false });
+  });
+
   test('setting a provider on a number without a SIP termination URI is 400', async () => {
     const { ws, key } = await setup();
     const phone = nextNumber();

@@ -156,9 +156,9 @@ describe('GET /topcalls/v1/phone-numbers', () => {
 
     const inactive = (await h.request('GET', `${BASE}/phone-numbers?status=inactive`, { key: acct.key })).json();
     expect(inactive.data.map((n: { id: string }) => n.id)).toEqual([ids[4]]);
-    expect(expectProblem(await h.request('GET', `${BASE}/phone-numbers?status=deleted`, { key: acct.key }), 400, 'querystring.status').title).toBe('Invalid request');
+    expect(expectProblem(await h.request('GET', `${BASE}/phone-numbers?status=deleted`, { key: acct.key }), 400, 'query.status').title).toBe('Invalid request');
     expectProblem(await h.request('GET', `${BASE}/phone-numbers?cursor=zzz`, { key: acct.key }), 400, 'cursor');
-    expectProblem(await h.request('GET', `${BASE}/phone-numbers?limit=0`, { key: acct.key }), 400, 'querystring.limit');
+    expectProblem(await h.request('GET', `${BASE}/phone-numbers?limit=0`, { key: acct.key }), 400, 'query.limit');
   });
 });
 

@@ -139,3 +139,16 @@ test('the OpenAPI document describes the purchase and the Retell routes', async 
   expect(doc.paths['/retell/create-phone-number'].post.operationId).toBe('retellCreatePhoneNumber');
   expect(Object.keys(doc.paths).filter((path) => path.startsWith('/retell/'))).toHaveLength(6);
 });
+
+test('a purchase retried with the same Idempotency-Key buys one number, not two', async () => {
+  await h.runtime.services.stock.add([{ e164: '+17185550100' }, { e164: '+17185550101' }]);
+  const key = await (await h.workspace()).key();
+  const send = () => h.request('POST', '/v1/phone-numbers/purchase', { key, json: { area_code: '718' }, headers: { 'idempotency-key': 'buy-718-once' } });
+  const first = await send();
+  const retry = await send();
+  expect(first.status).toBe(201);
+  expect(retry.status).toBe(201);
+  expect(retry.headers['idempotent-replayed']).toBe('true');
+  expect(retry.json().phone_number).toBe(first.json().phone_number);
+  expect(await stockRow('718')).toMatchObject({ total: 2, available: 1 });
+});

@@ -30,6 +30,8 @@ export const purchaseRoutes: FastifyPluginAsync<{ services: Services }> = async 
   app.post(
     '/phone-numbers/purchase',
     {
+      // A retried purchase must not buy a second number.
+      config: { idempotent: true },
       schema: {
         tags: ['phone-numbers'],
         operationId: 'purchasePhoneNumber',

@@ -161,7 +161,7 @@ export const retellApi: FastifyPluginAsync<{ services: Services }> = async (plai
   app.post(
     '/create-phone-number',
     {
-      config: { retellOperation: 'create' },
+      config: { retellOperation: 'create', idempotent: true },
       schema: {
         tags,
         operationId: 'retellCreatePhoneNumber',
@@ -193,7 +193,7 @@ export const retellApi: FastifyPluginAsync<{ services: Services }> = async (plai
   app.post(
     '/import-phone-number',
     {
-      config: { retellOperation: 'import' },
+      config: { retellOperation: 'import', idempotent: true },
       schema: {
         tags,
         operationId: 'retellImportPhoneNumber',

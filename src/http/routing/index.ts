@@ -256,6 +256,7 @@ export const routingApi: FastifyPluginAsync<{ services: Services }> = async (pla
   app.post(
     '/number-pools',
     {
+      config: { idempotent: true },
       schema: {
         tags: poolTags,
         operationId: 'createNumberPool',
@@ -316,6 +317,7 @@ export const routingApi: FastifyPluginAsync<{ services: Services }> = async (pla
   app.post(
     '/number-pools/:id/members',
     {
+      config: { idempotent: true },
       schema: {
         tags: poolTags,
         operationId: 'addNumberPoolMembers',

@@ -159,7 +159,9 @@ function updateChanges(body: UpdateInput, current: PhoneNumber): { changes: Phon
       message: `is required for provider ${body.provider_name ?? providerLabel(current)}: every provider Switchboard accepts needs a SIP termination URI`,
     });
   }
-  if (body.uac_enabled === true) {
+  // Checked when REGISTER is being turned on, or stays on while its credentials are being cleared.
+  const uacAfter = body.uac_enabled ?? current.sip.uac_enabled;
+  if (body.uac_enabled === true || (uacAfter && (username === null || body.trunk_pwd === null))) {
     const usernameAfter = username === undefined ? current.sip.auth_username : username;
     const hasPassword = body.trunk_pwd === undefined ? current.sip.has_password : body.trunk_pwd !== null;
     if (usernameAfter === null) issues.push({ field: 'trunk_username', message: 'is required when uac_enabled is true' });

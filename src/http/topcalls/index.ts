@@ -42,7 +42,7 @@ const ListOf = <T extends Parameters<typeof Type.Ref>[0]>(item: T) =>
 /** RFC 7807 with TopCalls' `errors[{path, message}]` (the native API says `field`). */
 function render(request: FastifyRequest, problem: Problem) {
   const errors = renameIssues(problem.errors, request.routeOptions.config?.topcallsFields ?? {});
-  const bodyOnly = errors.length > 0 && errors.every((issue) => !/^(querystring|params|headers)\b|^Idempotency-Key$/.test(issue.field));
+  const bodyOnly = errors.length > 0 && errors.every((issue) => !/^(query|querystring|params|headers)\b|^Idempotency-Key$/.test(issue.field));
   const document = problemDocument(request, {
     ...problem,
     title: problem.code === 'VALIDATION_FAILED' ? (bodyOnly ? 'Invalid request body' : 'Invalid request') : problem.title,

@@ -4,6 +4,7 @@ import type { FieldIssue } from '../../services/errors.ts';
 import type { PhoneNumber } from '../../services/phone-numbers/model.ts';
 import { CARRIER_LIMITS } from '../../services/carriers.ts';
 import { InboundAuthInputSchema, InboundAuthView, Netmask, Port, RegistrationInputSchema, RegistrationView, TrunkType } from '../schemas/carrier.ts';
+import { ProblemSchema } from '../problem.ts';
 import { Nullable, Timestamp } from '../schemas/common.ts';
 
 /**
@@ -90,16 +91,8 @@ export const TopcallsCarrierCreateSchema = Type.Object(
   { additionalProperties: false },
 );
 
-export const TopcallsProblemSchema = Type.Object(
-  {
-    type: Type.String(),
-    title: Type.String(),
-    status: Type.Integer(),
-    detail: Type.String(),
-    code: Type.String(),
-    request_id: Type.String(),
-    errors: Type.Array(Type.Object({ path: Type.String(), message: Type.String() })),
-  },
+export const TopcallsProblemSchema = Type.Composite(
+  [Type.Omit(ProblemSchema, ['errors']), Type.Object({ errors: Type.Array(Type.Object({ path: Type.String(), message: Type.String() })) })],
   { $id: 'TopcallsProblem', description: 'RFC 7807 problem details; `errors[].path` names the failing field' },
 );
 

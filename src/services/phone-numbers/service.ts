@@ -65,6 +65,8 @@ interface Candidate {
   row: PhoneNumberRow;
   /** The fields the client set, for the audit trail's `changed_fields`. */
   given: string[];
+  /** The record of `row`, once built. */
+  record?: PhoneNumber;
 }
 
 const INSERT_BATCH_ROWS = 200;
@@ -77,6 +79,13 @@ export function decodeCursor(cursor: string): string {
   const id = Buffer.from(cursor, 'base64url').toString('utf8');
   if (!isId(id)) throw ValidationError.field('cursor', 'is not a cursor returned by this API');
   return id;
+}
+
+/** One page of a keyset query by id that fetched `limit + 1` rows (the extra row says there is more). */
+export function pageOf<R extends { id: string }, T>(rows: R[], limit: number, map: (row: R) => T): Page<T> {
+  const hasMore = rows.length > limit;
+  const page = hasMore ? rows.slice(0, limit) : rows;
+  return { data: page.map(map), has_more: hasMore, next_cursor: hasMore ? encodeCursor(page.at(-1)!.id) : null };
 }
 
 /** The row's version moved between our read and our conditional write. */
@@ -157,7 +166,8 @@ export class PhoneNumberService {
             .insertInto('phone_number_events')
             .values(
               chunk.map((c) => {
-                const after = publicView(rowToPhoneNumber(c.row));
+                c.record = rowToPhoneNumber(c.row);
+                const after = publicView(c.record);
                 return {
                   id: newId(),
                   workspace_id: actor.workspaceId,
@@ -178,7 +188,8 @@ export class PhoneNumberService {
     );
 
     const changes = created.map((c) => {
-      const record = rowToPhoneNumber(c.row);
+      // Built once for the audit event inside the transaction; reused for the response.
+      const record = c.record ?? rowToPhoneNumber(c.row);
       results[c.index] = { index: c.index, status: 'created', phone_number: record };
       return { before: null, after: record };
     });
@@ -212,14 +223,7 @@ export class PhoneNumberService {
     }
     select = select.orderBy('id', order).limit(query.limit + 1);
     if (query.offset) select = select.offset(query.offset);
-    const rows = await select.execute();
-    const hasMore = rows.length > query.limit;
-    const page = hasMore ? rows.slice(0, query.limit) : rows;
-    return {
-      data: page.map(rowToPhoneNumber),
-      has_more: hasMore,
-      next_cursor: hasMore ? encodeCursor(page.at(-1)!.id) : null,
-    };
+    return pageOf(await select.execute(), query.limit, rowToPhoneNumber);
   }
 
   async count(actor: Actor, query: Omit<ListQuery, 'limit' | 'cursor' | 'offset' | 'order'>): Promise<number> {
