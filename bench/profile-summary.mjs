@@ -1,5 +1,6 @@
 // Summarises a .cpuprofile: self time by function and by package, heaviest first.
-// `node bench/profile-summary.mjs <file.cpuprofile> [top]`
+// `node bench/profile-summary.mjs <file.cpuprofile> [top] [from-second] [to-second]`: the window
+// leaves startup out, so only the load itself is counted.
 import fs from 'node:fs';
 
 const profile = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
@@ -7,7 +8,14 @@ const top = Number(process.argv[3] ?? 40);
 const byId = new Map(profile.nodes.map((node) => [node.id, node]));
 const self = new Map();
 const deltas = profile.timeDeltas;
-for (let i = 0; i < profile.samples.length; i++) self.set(profile.samples[i], (self.get(profile.samples[i]) ?? 0) + (deltas[i] ?? 0));
+const from = Number(process.argv[4] ?? 0) * 1e6;
+const to = Number(process.argv[5] ?? Infinity) * 1e6;
+let clock = 0;
+for (let i = 0; i < profile.samples.length; i++) {
+  clock += deltas[i] ?? 0;
+  if (clock < from || clock > to) continue;
+  self.set(profile.samples[i], (self.get(profile.samples[i]) ?? 0) + (deltas[i] ?? 0));
+}
 const total = [...self.values()].reduce((a, b) => a + b, 0);
 const byFunction = new Map();
 const byPackage = new Map();

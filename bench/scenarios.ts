@@ -59,7 +59,7 @@ export const HTTP_SCENARIOS: HttpScenario[] = [
   {
     id: 'retell-get',
     label: 'Retell GET /get-phone-number/{e164}',
-    route: 'GET /retell/get-phone-number/{e164}',
+    route: 'GET /retell/get-phone-number/{phone_number}',
     bareRoute: { method: 'GET', url: '/retell/get-phone-number/:e164' },
     requests: ({ seed }) => cycle(seed.sampleNumbers, (number) => ({ method: 'GET', path: `/retell/get-phone-number/${number}` })),
   },

@@ -53,11 +53,17 @@ export function cpuMsOf(pid: number): number | null {
 }
 const CLOCK_TICKS = 100;
 
-async function waitReady(child: ChildProcess, url: string, timeoutMs: number, exited: () => string | null): Promise<void> {
+async function waitReady(child: ChildProcess, url: string, timeoutMs: number, exited: () => string | null, logFile?: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  let polls = 0;
   for (;;) {
     const reason = exited();
     if (reason) throw new Error(reason);
+    // A server can report a fatal start error and linger without listening.
+    if (++polls % 50 === 0 && logFile && /^switchboard: /m.test(fs.readFileSync(logFile, 'utf8'))) {
+      child.kill('SIGKILL');
+      throw new Error(`${url} failed to start: ${tail(logFile)}`);
+    }
     try {
       const response = await fetch(url);
       if (response.ok) return;
@@ -100,7 +106,7 @@ export async function startProcess(options: {
     exitReason = `${options.name} exited (${code ?? signal}) before it was ready; see ${logFile}:\n${tail(logFile)}`;
   });
   const url = `http://127.0.0.1:${options.port}`;
-  await waitReady(child, `${url}${options.readyPath}`, options.timeoutMs ?? 120_000, () => exitReason);
+  await waitReady(child, `${url}${options.readyPath}`, options.timeoutMs ?? 120_000, () => exitReason, logFile);
   const readyMs = performance.now() - started;
   return {
     process: child,

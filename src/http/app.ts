@@ -97,11 +97,21 @@ function ajvFor(part: 'body' | 'other', externalSchemas: Record<string, unknown>
  * Installed as the compilers factory (not setValidatorCompiler) so that every encapsulated
  * plugin, including ones that add shared schemas, validates with these rules.
  */
-function buildValidator(externalSchemas: Record<string, unknown>) {
-  const bodyAjv = ajvFor('body', externalSchemas);
-  const otherAjv = ajvFor('other', externalSchemas);
-  return ({ schema, httpPart }: { schema: object; httpPart?: string }) =>
-    (httpPart === 'body' ? bodyAjv : otherAjv).compile(schema);
+function validatorFactory() {
+  // Fastify asks for a validator per plugin context; each new Ajv compiles its meta-schemas and
+  // formats again (over a second of the server's startup, see BENCHMARKS.md). Contexts that
+  // share the same shared schemas share one pair of Ajv instances. Per app, never per process.
+  const pairs = new Map<string, { body: Ajv; other: Ajv }>();
+  return (externalSchemas: Record<string, unknown>) => {
+    const key = Object.keys(externalSchemas).sort().join('\n');
+    let pair = pairs.get(key);
+    if (!pair) {
+      pair = { body: ajvFor('body', externalSchemas), other: ajvFor('other', externalSchemas) };
+      pairs.set(key, pair);
+    }
+    const { body, other } = pair;
+    return ({ schema, httpPart }: { schema: object; httpPart?: string }) => (httpPart === 'body' ? body : other).compile(schema);
+  };
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -135,7 +145,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       return typeof incoming === 'string' && /^[\w.-]{1,128}$/.test(incoming) ? incoming : `req_${newId()}`;
     },
     // Fastify's types describe Ajv's own compile signature; ours takes Fastify's route context.
-    schemaController: { compilersFactory: { buildValidator: buildValidator as never } },
+    schemaController: { compilersFactory: { buildValidator: validatorFactory() as never } },
     // Paths are matched as sent: a literal `+` in /get-phone-number/+1415… stays a `+`.
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
   });
