@@ -185,7 +185,6 @@ describe('concurrency caps and call leases', () => {
     expect((await h.request('POST', '/v1/calls/unknown/end', { key: ws.admin })).status).toBe(404);
     const nul = await h.request('POST', '/v1/calls/bad%00id/start', { key: ws.admin, json: { phone_number_id: capped.id } });
     expect(nul.status).toBe(400);
-    expect(nul.json().errors[0].field).toBe('call_id');
   });
 
   test('start is idempotent per call id (one slot), and renews the lease', async () => {
