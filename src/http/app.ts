@@ -7,7 +7,7 @@ import addFormats from 'ajv-formats';
 import type { Config } from '../config.ts';
 import type { Services } from '../services/index.ts';
 import { newId } from '../domain/ids.ts';
-import { ServiceError } from '../services/errors.ts';
+import { ServiceError, ValidationError, type FieldIssue } from '../services/errors.ts';
 import { actorOf } from './auth.ts';
 import { ProblemSchema, sendProblem, toProblem } from './problem.ts';
 import { healthRoutes } from './health.ts';
@@ -168,11 +168,38 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // JSON only: a text/plain body is 415, not a string handed to a handler.
   app.removeContentTypeParser(['text/plain']);
 
+  // No field of any dialect carries a NUL character and PostgreSQL text cannot store one: refuse
+  // it at the edge, in the path and in JSON bodies, instead of letting a query fail with a 500.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if ((body as string).includes('\\u0000')) {
+      done(new ValidationError([{ field: 'body', message: 'must not contain NUL (\\u0000) characters' }]), undefined);
+      return;
+    }
+    parseJson(request, body as string, done);
+  });
+  app.addHook('onRequest', async (request) => {
+    if (/%00/i.test(request.url)) throw new ValidationError([{ field: 'path', message: 'must not contain NUL (%00) characters' }]);
+  });
+
   // Before swagger and the API plugins: its onRoute hook documents the header on opted-in routes.
   registerIdempotency(app, options.services);
 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+  });
+
+  // Text the store cannot keep exactly, after parsing (the NUL guards above see raw text): lone
+  // UTF-16 surrogates would be stored as U+FFFD (silently changed data), NUL fails PostgreSQL.
+  // Checked in params, query and body (values and field names) on every route.
+  app.addHook('preValidation', async (request) => {
+    const issues = [
+      ...unstorableText(request.params, 'params'),
+      ...unstorableText(request.query, 'query'),
+      ...unstorableText(request.body, ''),
+    ];
+    if (issues.length > 0) throw new ValidationError(issues);
   });
 
   app.addSchema(ProblemSchema);
@@ -252,4 +279,26 @@ async function registerRateLimit(app: FastifyInstance, services: Services, perMi
       new ServiceError('RATE_LIMITED', `rate limit of ${context.max} requests per minute exceeded; retry in ${context.after}`),
   });
   app.addHook('onRequest', app.rateLimit());
+}
+
+/** Strings (values and keys) anywhere in a parsed request part that contain NUL or a lone surrogate. */
+function unstorableText(root: unknown, prefix: string): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  const bad = (text: string) => /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text);
+  const stack: Array<[unknown, string]> = [[root, prefix]];
+  while (stack.length > 0 && issues.length < 20) {
+    const [value, path] = stack.pop()!;
+    if (typeof value === 'string') {
+      if (bad(value)) issues.push({ field: path || 'body', message: 'must not contain NUL characters or unpaired UTF-16 surrogates' });
+    } else if (Array.isArray(value)) {
+      value.forEach((item, index) => stack.push([item, `${path}[${index}]`]));
+    } else if (value !== null && typeof value === 'object') {
+      for (const [key, item] of Object.entries(value)) {
+        const field = path ? `${path}.${key}` : key;
+        if (bad(key)) issues.push({ field: path || 'body', message: 'field names must not contain NUL characters or unpaired UTF-16 surrogates' });
+        stack.push([item, field]);
+      }
+    }
+  }
+  return issues;
 }

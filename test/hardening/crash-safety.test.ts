@@ -11,8 +11,10 @@ import os from 'node:os';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { onPostgres } from '../helpers/harness.ts';
-import { baseEnv, cli, killHard, startServer, type ServerProcess } from './server-process.ts';
+import { onPostgres, TEST_SECRET_KEY } from '../helpers/harness.ts';
+import { loadConfig } from '../../src/config.ts';
+import { openRuntime } from '../../src/runtime.ts';
+import { baseEnv, killHard, startServer, type ServerProcess } from './server-process.ts';
 import { freshNumber } from './support.ts';
 
 let dir: string;
@@ -26,8 +28,15 @@ beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-crash-'));
   dbFile = path.join(dir, 'switchboard.db');
   databaseUrl = `sqlite:${dbFile}`;
-  key = JSON.parse(await cli(['keys', 'create', '--workspace', 'crash', '--json'], baseEnv(databaseUrl))).key;
-});
+  // Set up in-process (a CLI process start is slow on a busy machine); the server opens the same file.
+  const runtime = await openRuntime(loadConfig({ DATABASE_URL: databaseUrl, SWITCHBOARD_SECRET_KEY: TEST_SECRET_KEY, LOG_LEVEL: 'silent' }));
+  try {
+    const workspace = await runtime.services.workspaces.ensureWorkspace('crash');
+    key = (await runtime.services.workspaces.createKey(workspace.id, ['numbers:read', 'numbers:write'])).key;
+  } finally {
+    await runtime.close();
+  }
+}, 120_000);
 
 afterAll(async () => {
   for (const server of running) if (server.child.exitCode === null && server.child.signalCode === null) await killHard(server);
@@ -71,7 +80,7 @@ function readDb<T>(work: (db: SQLite.Database) => T): T {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe.skipIf(onPostgres)('SIGKILL and restart on the same SQLite file', () => {
-  test('during bulk imports: every acknowledged item is present, every request is all or nothing', { timeout: 120_000 }, async () => {
+  test('during bulk imports: every acknowledged item is present, every request is all or nothing', { timeout: 300_000 }, async () => {
     const server = await runningOrStart();
     const batches = Array.from({ length: 6 }, () => Array.from({ length: 1000 }, () => freshNumber()));
     const acknowledged: number[] = [];
@@ -114,7 +123,7 @@ describe.skipIf(onPostgres)('SIGKILL and restart on the same SQLite file', () =>
     expect((await call(restarted, 'GET', `/v1/phone-numbers/${encodeURIComponent(sample)}`)).status).toBe(200);
   });
 
-  test('during concurrent PATCH traffic: acknowledged versions survive, no update is half applied', { timeout: 120_000 }, async () => {
+  test('during concurrent PATCH traffic: acknowledged versions survive, no update is half applied', { timeout: 300_000 }, async () => {
     const server = await runningOrStart();
     const ids: string[] = [];
     for (let i = 0; i < 4; i++) {
@@ -166,7 +175,7 @@ describe.skipIf(onPostgres)('SIGKILL and restart on the same SQLite file', () =>
 });
 
 describe.skipIf(onPostgres)('graceful shutdown', () => {
-  test('SIGTERM lets the in-flight request finish, closes the store and exits 0', { timeout: 60_000 }, async () => {
+  test('SIGTERM lets the in-flight request finish, closes the store and exits 0', { timeout: 300_000 }, async () => {
     const server = await runningOrStart();
     const number = freshNumber();
     const body = JSON.stringify({ phone_number: number, nickname: 'in flight' });

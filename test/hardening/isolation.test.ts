@@ -117,3 +117,18 @@ describe.each(protectedRoutes.map((route) => [`${route.method} ${route.url}`, ro
     expect(own.status, own.body).toBeLessThan(300);
   });
 });
+
+describe('agency workspaces', () => {
+  test('an agency reaches its children only; a child never reaches its agency or a sibling', async () => {
+    const agency = await h.workspace();
+    const child = await h.workspace(undefined, agency.name);
+    const sibling = await h.workspace(undefined, agency.name);
+    const otherAgency = await h.workspace();
+    const [agencyKey, childKey, otherKey] = [await agency.key(), await child.key(), await otherAgency.key()];
+    const list = (key: string, workspaceId: string) => h.request('GET', `/synthflow/v2/numbers?workspace=${workspaceId}`, { key });
+    expect((await list(agencyKey, child.id)).status).toBe(200);
+    expect((await list(childKey, agency.id)).status).toBe(404);
+    expect((await list(childKey, sibling.id)).status).toBe(404);
+    expect((await list(otherKey, child.id)).status).toBe(404);
+  });
+});

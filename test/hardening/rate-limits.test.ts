@@ -65,6 +65,26 @@ describe('per-key rate limits', () => {
   });
 });
 
+describe('each dialect renders the 429 in its own error envelope', () => {
+  const dialects: Array<[string, (workspaceId: string) => string, (body: any, contentType: string) => void]> = [
+    ['Retell', () => '/retell/v2/list-phone-numbers', (body) => expect(body.message).toMatch(/rate limit/)],
+    ['Synthflow', (id) => `/synthflow/v2/numbers?workspace=${id}`, (body) => expect(body.detail).toMatchObject({ status: 429, description: expect.stringMatching(/rate limit/) })],
+    ['TopCalls', () => '/topcalls/v1/phone-numbers', (body, contentType) => {
+      expect(contentType).toContain('application/problem+json');
+      expect(body).toMatchObject({ status: 429 });
+    }],
+  ];
+  test.each(dialects)('%s', async (_name, url, check) => {
+    const workspace = await h.workspace();
+    const key = await workspace.key();
+    for (let i = 0; i < LIMIT; i++) expect((await h.request('GET', url(workspace.id), { key })).status).toBe(200);
+    const limited = await h.request('GET', url(workspace.id), { key });
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    check(limited.json(), String(limited.headers['content-type']));
+  });
+});
+
 describe('configuration', () => {
   test('RATE_LIMIT_PER_MINUTE=0 turns the limiter off', async () => {
     const unlimited = await createHarness({ env: { RATE_LIMIT_PER_MINUTE: '0' } });

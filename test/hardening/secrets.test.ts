@@ -72,6 +72,28 @@ describe('write-only secrets', () => {
     expect((await call(exchanges, 'bad json', 'POST', '/v1/phone-numbers', key, undefined, `{"phone_number":"${freshNumber()}","sip":{"auth_password":"${badJsonPw}"`)).statusCode).toBe(400);
     expect((await call(exchanges, 'too long', 'PATCH', `/v1/phone-numbers/${id}`, key, { sip: { auth_password: `${passwords[5]}${'x'.repeat(300)}` } })).statusCode).toBe(400);
     expect((await call(exchanges, 'conflict', 'POST', '/v1/phone-numbers', key, { phone_number: number, sip: { auth_password: rejectedPw } })).statusCode).toBe(409);
+    // The dialects' own password fields, and carrier credentials.
+    const dialectPasswords = [secret('retell'), secret('retell-patch'), secret('synthflow'), secret('carrier-reg'), secret('carrier-auth'), secret('topcalls-reg')];
+    passwords.push(...dialectPasswords);
+    const [retellPw, retellPatchPw, synthflowPw, carrierRegPw, carrierAuthPw, topcallsRegPw] = dialectPasswords as [string, string, string, string, string, string];
+    const retellNumber = freshNumber();
+    expect((await call(exchanges, 'retell import', 'POST', '/retell/import-phone-number', key, { phone_number: retellNumber, termination_uri: 'sip.example.com', sip_trunk_auth_username: 'u', sip_trunk_auth_password: retellPw })).statusCode).toBe(201);
+    expect((await call(exchanges, 'retell update', 'PATCH', `/retell/update-phone-number/${retellNumber}`, key, { auth_password: retellPatchPw })).statusCode).toBe(200);
+    await call(exchanges, 'retell get', 'GET', `/retell/get-phone-number/${retellNumber}`, key);
+    await call(exchanges, 'retell list', 'GET', '/retell/v2/list-phone-numbers', key);
+    const synthflowNumber = freshNumber();
+    expect((await call(exchanges, 'synthflow create', 'POST', '/synthflow/v2/custom-numbers', key, { workspace_id: workspace.id, phone_number: synthflowNumber, termination_uri: 'sip.example.com', trunk_username: 'u', trunk_pwd: synthflowPw })).statusCode).toBe(200);
+    await call(exchanges, 'synthflow get', 'GET', `/synthflow/v2/numbers/${synthflowNumber.slice(1)}?workspace=${workspace.id}`, key);
+    const carrier = await call(exchanges, 'carrier create', 'POST', '/v1/carriers', key, { name: 'c', trunk_type: 'reg', gateways: [{ address: '203.0.113.10' }], registration: { username: 'r', password: carrierRegPw, realm: 'sip.example.com' } });
+    expect(carrier.statusCode).toBe(201);
+    expect((await call(exchanges, 'carrier patch', 'PATCH', `/v1/carriers/${carrier.json().id}`, key, { inbound_auth: { username: 'in', password: carrierAuthPw } })).statusCode).toBeLessThan(500);
+    await call(exchanges, 'carrier get', 'GET', `/v1/carriers/${carrier.json().id}`, key);
+    expect((await call(exchanges, 'topcalls carrier', 'POST', '/topcalls/v1/phone-numbers/carriers', key, { carrier_name: 't', sip_gateway: { ipv4: '203.0.113.11' }, trunk_type: 'reg', registration: { username: 'r', password: topcallsRegPw, realm: 'sip.example.com' } })).statusCode).toBe(201);
+    await call(exchanges, 'topcalls carriers', 'GET', '/topcalls/v1/phone-numbers/carriers', key);
+    const carrierRow = await h.runtime.database.db.selectFrom('carriers').selectAll().where('id', '=', carrier.json().id).executeTakeFirstOrThrow();
+    expect(carrierRow.register_password).toMatch(/^v1:/);
+    expect(h.runtime.services.deps.secrets.open(carrierRow.register_password!)).toBe(carrierRegPw);
+
     // Reads of every kind.
     await call(exchanges, 'get', 'GET', `/v1/phone-numbers/${id}`, key);
     await call(exchanges, 'list', 'GET', '/v1/phone-numbers', key);

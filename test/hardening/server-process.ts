@@ -1,7 +1,6 @@
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { TEST_SECRET_KEY } from '../helpers/harness.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
@@ -40,12 +39,6 @@ export function baseEnv(databaseUrl: string, extra: Record<string, string> = {})
   };
 }
 
-/** `switchboard <args>` as a child process (the CLI), resolving with its stdout. */
-export async function cli(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
-  const { stdout } = await promisify(execFile)(process.execPath, [bin, ...args], { cwd: repoRoot, env });
-  return stdout;
-}
-
 /** Starts `switchboard serve` on a free port and waits until /healthz answers 200. */
 export async function startServer(env: NodeJS.ProcessEnv): Promise<ServerProcess> {
   const port = await freePort();
@@ -55,7 +48,7 @@ export async function startServer(env: NodeJS.ProcessEnv): Promise<ServerProcess
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 120_000;
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`server exited during start:\n${output}`);
     try {

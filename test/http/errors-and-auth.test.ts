@@ -52,6 +52,27 @@ describe('malformed requests are 4xx problem+json, never 5xx', () => {
     expect(semantic.json().errors).toEqual([{ field: 'phone_number', message: expect.stringContaining('E.164') }]);
   });
 
+  test('NUL characters in the path, the query or a JSON string are 400, never a store error', async () => {
+    const key = await (await h.workspace()).key();
+    const number = freshNumber();
+    const created = await h.request('POST', '/v1/phone-numbers', { key, json: { phone_number: number } });
+    expect(created.status).toBe(201);
+    for (const url of [`/v1/phone-numbers/${number.slice(1)}%00`, '/v1/phone-numbers?q=%00', `/v1/phone-numbers/${created.json().id}%00/events`]) {
+      const res = await h.request('GET', url, { key });
+      expect(res.status, url).toBe(400);
+      expect(res.json().errors[0].field).toBe('path');
+    }
+    const patched = await h.app.inject({
+      method: 'PATCH',
+      url: `/v1/phone-numbers/${created.json().id}`,
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      payload: '{"nickname": "a\\u0000b", "inbound_agents": [{"agent_id": "x\\u0000", "weight": 1}]}',
+    });
+    expect(patched.statusCode).toBe(400);
+    expect(patched.json().errors).toEqual([{ field: 'body', message: expect.stringContaining('NUL') }]);
+    expect((await h.request('GET', `/v1/phone-numbers/${created.json().id}`, { key })).json().nickname).toBeNull();
+  });
+
   test('an unknown route is a 404 problem', async () => {
     const res = await h.request('GET', '/v1/nothing-here');
     expect(res.status).toBe(404);

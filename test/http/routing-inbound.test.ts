@@ -183,6 +183,8 @@ describe('concurrency caps and call leases', () => {
     expect((await h.request('POST', '/v1/calls/call-1/start', { key: ws.admin, json: { phone_number_id: capped.id } })).json().ended_at).not.toBeNull();
     expect(await inbound(ws.admin, { to: capped.phone_number, from: US_CALLER })).toMatchObject({ action: 'connect' });
     expect((await h.request('POST', '/v1/calls/unknown/end', { key: ws.admin })).status).toBe(404);
+    const nul = await h.request('POST', '/v1/calls/bad%00id/start', { key: ws.admin, json: { phone_number_id: capped.id } });
+    expect(nul.status).toBe(400);
   });
 
   test('start is idempotent per call id (one slot), and renews the lease', async () => {

@@ -177,8 +177,10 @@ export function validateChanges(issues: IssueCollector, changes: PhoneNumberChan
   if (sip) {
     checkLength(issues, 'sip.termination_uri', sip.termination_uri, 255);
     checkLength(issues, 'sip.outbound_proxy', sip.outbound_proxy, 255);
-    validateSipTarget(issues, 'sip.termination_uri', sip.termination_uri);
-    validateSipTarget(issues, 'sip.outbound_proxy', sip.outbound_proxy);
+    // One issue per field: a value already refused for its length or characters is not parsed further.
+    for (const field of ['termination_uri', 'outbound_proxy'] as const) {
+      if (!issues.issues.some((issue) => issue.field === `sip.${field}`)) validateSipTarget(issues, `sip.${field}`, sip[field]);
+    }
     checkLength(issues, 'sip.auth_username', sip.auth_username, 255);
     checkLength(issues, 'sip.auth_password', sip.auth_password, 255);
     if (sip.transport != null && !(SIP_TRANSPORTS as readonly string[]).includes(sip.transport)) {

@@ -530,6 +530,7 @@ export class RoutingService {
 
   private checkPoolFields(issues: IssueCollector, input: PoolInput): void {
     if (input.name !== undefined && input.name.trim() === '') issues.add('name', 'must not be blank');
+    if (input.name !== undefined && CONTROL_CHARACTERS.test(input.name)) issues.add('name', 'must not contain control characters');
     if (input.strategy !== undefined && !(POOL_STRATEGIES as readonly string[]).includes(input.strategy)) {
       issues.add('strategy', `must be one of ${POOL_STRATEGIES.join(', ')}`);
     }
@@ -580,7 +581,7 @@ export class RoutingService {
   async startCall(actor: Actor, callId: string, input: CallStart): Promise<CallRecord> {
     requireScope(actor, 'routing');
     const issues = new IssueCollector();
-    if (callId.trim() === '' || callId.length > 128) issues.add('call_id', 'must be 1 to 128 characters');
+    checkCallId(issues, callId);
     if ((input.phone_number_id === undefined) === (input.phone_number === undefined)) {
       issues.add('phone_number_id', 'give exactly one of phone_number_id or phone_number');
     }
@@ -619,6 +620,9 @@ export class RoutingService {
   /** Frees the call's slot. Idempotent: ending an ended call returns it unchanged. */
   async endCall(actor: Actor, callId: string): Promise<CallRecord> {
     requireScope(actor, 'routing');
+    const issues = new IssueCollector();
+    checkCallId(issues, callId);
+    issues.throwIfAny();
     const existing = await this.leaseRow(actor.workspaceId, callId);
     if (!existing) throw new NotFoundError(`call ${callId} not found`);
     if (existing.ended_at !== null) return callRecord(existing);
@@ -643,6 +647,13 @@ export class RoutingService {
     this.sync?.publish({ leases: [numberId] });
     return callRecord(row);
   }
+}
+
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+
+function checkCallId(issues: IssueCollector, callId: string): void {
+  if (callId.trim() === '' || callId.length > 128) issues.add('call_id', 'must be 1 to 128 characters');
+  else if (CONTROL_CHARACTERS.test(callId)) issues.add('call_id', 'must not contain control characters');
 }
 
 function newSigningSecret(): string {
