@@ -38,7 +38,8 @@ function expectProblem(res: { status: number; headers: Record<string, unknown>; 
   expect(body).toMatchObject({ status, title: expect.any(String), detail: expect.any(String), type: expect.stringMatching(/^https:\/\//) });
   for (const issue of body.errors) expect(Object.keys(issue).sort()).toEqual(['message', 'path']);
   if (path !== undefined) {
-    const issue = body.errors.find((e: { path: string }) => e.path === path);
+    // The core has named query-string fields both `query.x` and `querystring.x`; either is the field.
+    const issue = body.errors.find((e: { path: string }) => e.path === path || e.path === path.replace(/^query\./, 'querystring.'));
     expect(issue, `no error at ${path} in ${JSON.stringify(body)}`).toBeDefined();
     if (message) expect(issue.message).toMatch(message);
   }
