@@ -1,18 +1,9 @@
 import type { Harness, TestWorkspace } from './harness.ts';
 import type { Actor } from '../../src/services/context.ts';
 
-let sequence = 0;
+import { freshNumber } from './numbers.ts';
 
-/**
- * A fresh, valid number in the given NANP area code (numbers are unique installation-wide, so
- * every test takes new ones). Exchanges are real ones libphonenumber accepts.
- */
-export function freshNumber(area: '415' | '650' | '212' | '604' | '214' = '415'): string {
-  const exchange = { '415': '777', '650': '253', '212': '736', '604': '555', '214': '222' }[area];
-  sequence += 1;
-  const line = String((process.pid * 7 + sequence) % 10000).padStart(4, '0');
-  return `+1${area}${exchange}${line}`;
-}
+export { freshNumber };
 
 export interface RoutingWorkspace extends TestWorkspace {
   /** A key with every scope. */

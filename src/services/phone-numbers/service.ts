@@ -310,13 +310,7 @@ export class PhoneNumberService {
       ];
       if (ruleIssues.length > 0) throw new ValidationError(ruleIssues.map(withoutRowKey));
       // Conditional on the version we read, so two racing updates cannot both apply.
-      const updated = await trx
-        .updateTable('phone_numbers')
-        .set(next)
-        .where('id', '=', current.id)
-        .where('version', '=', current.version)
-        .executeTakeFirst();
-      if (Number(updated.numUpdatedRows) !== 1) throw new ConcurrentChange();
+      await updateAtVersion(trx, current, next);
       if (AGENT_LISTS.some((name) => normalised[name] !== undefined)) {
         await trx.deleteFrom('phone_number_agents').where('phone_number_id', '=', current.id).execute();
         const agentRows = agentRowsOf(next);
@@ -337,13 +331,7 @@ export class PhoneNumberService {
       const current = await this.liveRow(trx, actor, idOrNumber);
       const gone = { status: 'deleted', deleted_at: now, updated_at: now, version: current.version + 1 };
       // Conditional on the version read, so the audit trail's "before" is the state deleted.
-      const deleted = await trx
-        .updateTable('phone_numbers')
-        .set(gone)
-        .where('id', '=', current.id)
-        .where('version', '=', current.version)
-        .executeTakeFirst();
-      if (Number(deleted.numUpdatedRows) !== 1) throw new ConcurrentChange();
+      await updateAtVersion(trx, current, gone);
       await trx.deleteFrom('phone_number_agents').where('phone_number_id', '=', current.id).execute();
       const record = rowToPhoneNumber(current);
       await this.recordEvent(trx, actor, 'delete', current.id, ['status'], record, rowToPhoneNumber({ ...current, ...gone }), now);
@@ -733,6 +721,17 @@ function issueFor(row: PhoneNumberRow, field: string, message: string): FieldIss
 
 function withoutRowKey(issue: FieldIssue): FieldIssue {
   return { field: issue.field.slice(issue.field.indexOf('|') + 1), message: issue.message };
+}
+
+/** Writes `values` only while the row is still at the version read; otherwise a concurrent writer won. */
+async function updateAtVersion(trx: Db, current: PhoneNumberRow, values: Partial<PhoneNumberRow>): Promise<void> {
+  const result = await trx
+    .updateTable('phone_numbers')
+    .set(values)
+    .where('id', '=', current.id)
+    .where('version', '=', current.version)
+    .executeTakeFirst();
+  if (Number(result.numUpdatedRows) !== 1) throw new ConcurrentChange();
 }
 
 function agentRowsOf(row: PhoneNumberRow) {
