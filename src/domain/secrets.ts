@@ -55,5 +55,6 @@ export function resolveSecretKey(configured: string | undefined, dataDir: string
 }
 
 export function sha256Hex(value: string): string {
-  return crypto.createHash('sha256').update(value).digest('hex');
+  // The one-shot form: no Hash object per call (every authenticated request hashes its key).
+  return crypto.hash('sha256', value, 'hex');
 }

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, onSendAsyncHookHandler, preHandlerAsyncHookHandler } from 'fastify';
 import type { Services } from '../services/index.ts';
 import { requestFingerprint } from '../services/idempotency.ts';
 
@@ -37,15 +37,17 @@ const headerDoc = {
 export function registerIdempotency(app: FastifyInstance, services: Services): void {
   app.decorateRequest('idempotency', null);
 
-  // Documents the header on every opted-in route of the OpenAPI document.
+  // Opted-in routes get the header documented in the OpenAPI document and the two hooks below as
+  // route-level hooks: every other route (reads, routing decisions) pays nothing for them.
   app.addHook('onRoute', (route) => {
     if (!route.config?.idempotent) return;
     const schema = (route.schema ??= {}) as { headers?: { type?: string; properties?: Record<string, unknown> } };
     schema.headers = { ...schema.headers, type: 'object', properties: { ...schema.headers?.properties, [IDEMPOTENCY_HEADER]: headerDoc } };
+    route.preHandler = [route.preHandler ?? []].flat().concat(claimKey);
+    route.onSend = [route.onSend ?? []].flat().concat(storeResponse);
   });
 
-  app.addHook('preHandler', async (request, reply) => {
-    if (!request.routeOptions.config.idempotent) return;
+  const claimKey: preHandlerAsyncHookHandler = async function (request, reply) {
     const key = request.headers[IDEMPOTENCY_HEADER];
     if (key === undefined || !request.actor) return;
     const workspaceId = request.actor.workspaceId;
@@ -59,9 +61,9 @@ export function registerIdempotency(app: FastifyInstance, services: Services): v
       return replay(reply, claim.response);
     }
     request.idempotency = { replayed: false, workspaceId, key: String(key), token: claim.token };
-  });
+  };
 
-  app.addHook('onSend', async (request, reply, payload) => {
+  const storeResponse: onSendAsyncHookHandler = async function (request, reply, payload) {
     const state = request.idempotency;
     if (!state || state.replayed) return payload;
     request.idempotency = null;
@@ -78,7 +80,7 @@ export function registerIdempotency(app: FastifyInstance, services: Services): v
       request.log.error({ err: error }, 'could not store the idempotent response');
     }
     return payload;
-  });
+  };
 }
 
 function keptHeaders(reply: FastifyReply): Record<string, string> {
