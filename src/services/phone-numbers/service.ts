@@ -16,6 +16,10 @@ import {
   type PhoneNumberImport,
 } from './model.ts';
 import { IssueCollector, validateChanges, validatePhoneNumberField } from './validate.ts';
+import { RecentRecords } from './recent-records.ts';
+
+/** How many single-number reads are kept decoded (a few MB): enough for the numbers a platform reads over and over. */
+const RECENT_RECORDS = 10_000;
 
 export interface ImportOptions {
   /** Accept numbers libphonenumber does not know (Retell's `ignore_e164_validation`); the E.164 shape is still required. */
@@ -95,6 +99,9 @@ export class PhoneNumberService {
   // The reads behind every single-number request, compiled once (see src/db/prepared.ts).
   private readonly liveById;
   private readonly liveByNumber;
+  private readonly liveVersionById;
+  private readonly liveVersionByNumber;
+  private readonly recent = new RecentRecords(RECENT_RECORDS);
 
   constructor(
     private readonly deps: ServiceDeps,
@@ -105,6 +112,12 @@ export class PhoneNumberService {
     );
     this.liveByNumber = preparedQuery(deps.database.db, ['e164', 'workspaceId'], (db, v) =>
       db.selectFrom('phone_numbers').selectAll().where('e164', '=', v.e164).where('workspace_id', '=', v.workspaceId).where('deleted_at', 'is', null),
+    );
+    this.liveVersionById = preparedQuery(deps.database.db, ['id', 'workspaceId'], (db, v) =>
+      db.selectFrom('phone_numbers').select(['id', 'version']).where('id', '=', v.id).where('workspace_id', '=', v.workspaceId).where('deleted_at', 'is', null),
+    );
+    this.liveVersionByNumber = preparedQuery(deps.database.db, ['e164', 'workspaceId'], (db, v) =>
+      db.selectFrom('phone_numbers').select(['id', 'version']).where('e164', '=', v.e164).where('workspace_id', '=', v.workspaceId).where('deleted_at', 'is', null),
     );
   }
 
@@ -197,21 +210,44 @@ export class PhoneNumberService {
     return results;
   }
 
+  /** The live record (frozen: it may be shared with other readers). */
   async get(actor: Actor, id: string): Promise<PhoneNumber> {
     requireScope(actor, 'numbers:read');
-    return rowToPhoneNumber(await this.liveRowById(this.db, actor, id));
+    const record = isId(id) ? await this.readLive(actor, { id }) : undefined;
+    // Another workspace's number is reported exactly like a missing one.
+    if (!record) throw new NotFoundError(`phone number ${id} not found`);
+    return record;
   }
 
   /** Looks a number up by E.164, accepting it with or without `+`. */
   async getByNumber(actor: Actor, number: string): Promise<PhoneNumber> {
     requireScope(actor, 'numbers:read');
-    return rowToPhoneNumber(await this.liveRowByNumber(this.db, actor, number));
+    const e164 = canonicalE164(number);
+    const record = e164 ? await this.readLive(actor, { e164 }) : undefined;
+    if (!record) throw new NotFoundError(`phone number ${e164 ?? number} not found`);
+    return record;
   }
 
   /** `GET /v1/phone-numbers/{id-or-number}`: an id if it looks like one, otherwise a number. */
   async getByIdOrNumber(actor: Actor, idOrNumber: string): Promise<PhoneNumber> {
-    requireScope(actor, 'numbers:read');
-    return rowToPhoneNumber(await this.liveRow(this.db, actor, idOrNumber));
+    return isId(idOrNumber) ? this.get(actor, idOrNumber) : this.getByNumber(actor, idOrNumber);
+  }
+
+  /**
+   * One live record of the actor's workspace. When a record of the number is held, the store is
+   * asked only for the live id and version, and the held record is used if it is that version.
+   */
+  private async readLive(actor: Actor, key: { id: string } | { e164: string }): Promise<PhoneNumber | undefined> {
+    const workspaceId = actor.workspaceId;
+    const heldId = 'id' in key ? key.id : this.recent.idOf(key.e164);
+    if (heldId !== undefined && this.recent.holds(heldId)) {
+      const [live] = 'id' in key ? await this.liveVersionById(this.db, { id: key.id, workspaceId }) : await this.liveVersionByNumber(this.db, { e164: key.e164, workspaceId });
+      if (!live) return undefined;
+      const held = this.recent.at(live.id, live.version);
+      if (held) return held;
+    }
+    const [row] = 'id' in key ? await this.liveById(this.db, { id: key.id, workspaceId }) : await this.liveByNumber(this.db, { e164: key.e164, workspaceId });
+    return row ? this.recent.remember(rowToPhoneNumber(row)) : undefined;
   }
 
   async list(actor: Actor, query: ListQuery): Promise<Page<PhoneNumber>> {
