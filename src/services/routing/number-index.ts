@@ -1,7 +1,7 @@
-import type { AgentWeight, PhoneNumber } from '../phone-numbers/model.ts';
+import type { PhoneNumberRow } from '../../db/tables.ts';
+import type { AgentWeight, CallingHours, PhoneNumber } from '../phone-numbers/model.ts';
 import { callingWindow, type CallingWindow } from './calling-hours.ts';
 import { agentTable, type AgentTable } from './weighted.ts';
-
 /**
  * What routing needs of one number, and nothing else: about a tenth of the full record.
  * Strings shared by many numbers (workspace ids, countries, zones, agent lists) are interned,
@@ -38,14 +38,73 @@ export class NumberEntry {
   ) {}
 }
 
+/** The columns of a stored number that routing reads, and nothing else (the load selects only these). */
+export const ROUTING_COLUMNS = [
+  'id',
+  'workspace_id',
+  'e164',
+  'status',
+  'voice',
+  'sms',
+  'country',
+  'region',
+  'area_code',
+  'time_zones',
+  'inbound_agents',
+  'outbound_agents',
+  'inbound_sms_agents',
+  'outbound_sms_agents',
+  'allowed_inbound_countries',
+  'allowed_outbound_countries',
+  'inbound_webhook_url',
+  'inbound_sms_webhook_url',
+  'fallback_number',
+  'max_concurrent_calls',
+  'calling_hours',
+  'version',
+] as const satisfies readonly (keyof PhoneNumberRow)[];
+
+/** A stored number as routing reads it: the JSON columns still as their stored text. */
+export type RoutingRow = Pick<PhoneNumberRow, (typeof ROUTING_COLUMNS)[number]>;
+
+/** The routing columns of a record, with its lists written back as JSON text (writes in this process). */
+export function routingRowOf(record: PhoneNumber): RoutingRow {
+  return {
+    id: record.id,
+    workspace_id: record.workspace_id,
+    e164: record.phone_number,
+    status: record.status,
+    voice: record.capabilities.voice ? 1 : 0,
+    sms: record.capabilities.sms ? 1 : 0,
+    country: record.country,
+    region: record.region,
+    area_code: record.area_code,
+    time_zones: JSON.stringify(record.time_zones),
+    inbound_agents: JSON.stringify(record.inbound_agents),
+    outbound_agents: JSON.stringify(record.outbound_agents),
+    inbound_sms_agents: JSON.stringify(record.inbound_sms_agents),
+    outbound_sms_agents: JSON.stringify(record.outbound_sms_agents),
+    allowed_inbound_countries: JSON.stringify(record.allowed_inbound_country_list),
+    allowed_outbound_countries: JSON.stringify(record.allowed_outbound_country_list),
+    inbound_webhook_url: record.inbound_webhook_url,
+    inbound_sms_webhook_url: record.inbound_sms_webhook_url,
+    fallback_number: record.fallback_number,
+    max_concurrent_calls: record.max_concurrent_calls,
+    calling_hours: record.calling_hours ? JSON.stringify(record.calling_hours) : null,
+    version: record.version,
+  };
+}
+
 export class NumberIndex {
   private readonly byE164 = new Map<string, NumberEntry>();
   private readonly byId = new Map<string, NumberEntry>();
   /** `${workspace}\0${agent}` → numbers whose outbound_agents contain the agent. */
   private readonly byOutboundAgent = new Map<string, Set<NumberEntry>>();
   private readonly strings = new Map<string, string>();
+  // Keyed by the stored JSON text, so a million rows sharing a list parse it once.
   private readonly tables = new Map<string, AgentTable | null>();
   private readonly countrySets = new Map<string, ReadonlySet<string> | null>();
+  private readonly firstZones = new Map<string, string | null>();
   private readonly windows = new Map<string, CallingWindow>();
 
   get size(): number {
@@ -70,13 +129,18 @@ export class NumberIndex {
 
   /** Inserts or replaces a number; a record older than the one held is ignored (reload races). */
   upsert(record: PhoneNumber): void {
-    const existing = this.byId.get(record.id);
-    if (existing && existing.version > record.version) return;
-    const entry = this.entryOf(record);
+    this.upsertRow(routingRowOf(record));
+  }
+
+  /** As upsert, from the stored columns. */
+  upsertRow(row: RoutingRow): void {
+    const existing = this.byId.get(row.id);
+    if (existing && existing.version > row.version) return;
+    const entry = this.entryOf(row);
     if (existing) this.unlink(existing);
     else {
       // The same number under a new id (deleted and re-imported): the old record is gone.
-      const sameNumber = this.byE164.get(record.phone_number);
+      const sameNumber = this.byE164.get(row.e164);
       if (sameNumber) this.remove(sameNumber.id);
     }
     if (existing) entry.lastUsedMs = existing.lastUsedMs;
@@ -110,30 +174,30 @@ export class NumberIndex {
     }
   }
 
-  private entryOf(record: PhoneNumber): NumberEntry {
+  private entryOf(row: RoutingRow): NumberEntry {
     return new NumberEntry(
-      record.id,
-      this.intern(record.workspace_id),
-      record.phone_number,
-      record.status === 'active',
-      record.capabilities.voice,
-      record.capabilities.sms,
-      this.internNullable(record.country),
-      this.internNullable(record.region),
-      this.internNullable(record.area_code),
-      this.internNullable(record.time_zones[0] ?? null),
-      this.table(record.inbound_agents),
-      this.table(record.outbound_agents),
-      this.table(record.inbound_sms_agents),
-      this.table(record.outbound_sms_agents),
-      this.countrySet(record.allowed_inbound_country_list),
-      this.countrySet(record.allowed_outbound_country_list),
-      record.inbound_webhook_url,
-      record.inbound_sms_webhook_url,
-      record.fallback_number,
-      record.max_concurrent_calls ?? 0,
-      record.calling_hours ? this.window(record.calling_hours) : null,
-      record.version,
+      row.id,
+      this.intern(row.workspace_id),
+      row.e164,
+      row.status === 'active',
+      row.voice === 1,
+      row.sms === 1,
+      this.internNullable(row.country),
+      this.internNullable(row.region),
+      this.internNullable(row.area_code),
+      this.firstZone(row.time_zones),
+      this.table(row.inbound_agents),
+      this.table(row.outbound_agents),
+      this.table(row.inbound_sms_agents),
+      this.table(row.outbound_sms_agents),
+      this.countrySet(row.allowed_inbound_countries),
+      this.countrySet(row.allowed_outbound_countries),
+      row.inbound_webhook_url,
+      row.inbound_sms_webhook_url,
+      row.fallback_number,
+      row.max_concurrent_calls ?? 0,
+      row.calling_hours === null ? null : this.window(row.calling_hours),
+      row.version,
     );
   }
 
@@ -148,26 +212,33 @@ export class NumberIndex {
     return value === null ? null : this.intern(value);
   }
 
-  private table(agents: AgentWeight[]): AgentTable | null {
-    if (agents.length === 0) return null;
-    const key = JSON.stringify(agents);
-    let table = this.tables.get(key);
-    if (table === undefined) this.tables.set(key, (table = agentTable(agents.map((agent) => Object.freeze({ ...agent })))));
+  private firstZone(json: string): string | null {
+    let zone = this.firstZones.get(json);
+    if (zone === undefined) this.firstZones.set(json, (zone = this.internNullable((JSON.parse(json) as string[])[0] ?? null)));
+    return zone;
+  }
+
+  private table(json: string): AgentTable | null {
+    let table = this.tables.get(json);
+    if (table === undefined) {
+      const agents = JSON.parse(json) as AgentWeight[];
+      this.tables.set(json, (table = agentTable(agents.map((agent) => Object.freeze({ ...agent })))));
+    }
     return table;
   }
 
-  private countrySet(list: string[]): ReadonlySet<string> | null {
-    if (list.length === 0) return null;
-    const key = list.join(',');
-    let set = this.countrySets.get(key);
-    if (set === undefined) this.countrySets.set(key, (set = new Set(list)));
+  private countrySet(json: string): ReadonlySet<string> | null {
+    let set = this.countrySets.get(json);
+    if (set === undefined) {
+      const list = JSON.parse(json) as string[];
+      this.countrySets.set(json, (set = list.length === 0 ? null : new Set(list)));
+    }
     return set;
   }
 
-  private window(hours: NonNullable<PhoneNumber['calling_hours']>): CallingWindow {
-    const key = JSON.stringify(hours);
-    let window = this.windows.get(key);
-    if (!window) this.windows.set(key, (window = callingWindow(hours)));
+  private window(json: string): CallingWindow {
+    let window = this.windows.get(json);
+    if (!window) this.windows.set(json, (window = callingWindow(JSON.parse(json) as CallingHours)));
     return window;
   }
 }
