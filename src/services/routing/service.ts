@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Kysely, SelectQueryBuilder } from 'kysely';
 import type { CallLeaseRow, NumberPoolRow, Tables, WorkspaceSettingsRow } from '../../db/tables.ts';
 import { canonicalE164 } from '../../domain/phone.ts';
 import { isId, newId } from '../../domain/ids.ts';
@@ -10,7 +10,7 @@ import type { AgentWeight, CallingHours } from '../phone-numbers/model.ts';
 import { IssueCollector, validateCallingHours, validateMaxConcurrentCalls } from '../phone-numbers/validate.ts';
 import { callingWindow } from './calling-hours.ts';
 import type { Lease } from './leases.ts';
-import { ROUTING_COLUMNS, type RoutingRow } from './number-index.ts';
+import { ROUTING_COLUMNS, routingRowOfValues, type RoutingRow } from './number-index.ts';
 import {
   POOL_STRATEGIES,
   Router,
@@ -81,6 +81,8 @@ export const MAX_POOL_MEMBERS = 10_000;
 
 /** Rows per batch of the index load: large enough to be cheap, small enough not to stall requests. */
 const LOAD_BATCH_SIZE = 5000;
+
+type RoutingQuery = SelectQueryBuilder<Tables, 'phone_numbers', RoutingRow>;
 
 interface IndexLoad {
   /** Numbers deleted during the load; a row read before the delete must not revive them. */
@@ -174,7 +176,7 @@ export class RoutingService {
     while (!this.stopped) {
       let rows: RoutingRow[];
       try {
-        rows = await this.routingRows(this.db, LOAD_BATCH_SIZE).where('id', '>', after).orderBy('id').execute();
+        rows = await this.routingBatch(after);
         await this.options.afterIndexBatchRead?.();
       } catch {
         // A store hiccup (PostgreSQL restart) delays readiness; decisions keep fetching meanwhile.
@@ -189,9 +191,14 @@ export class RoutingService {
     if (this.loading === loading && !this.stopped) this.loading = null;
   }
 
-  private routingRows(db: Kysely<Tables>, limit?: number) {
-    const query = db.selectFrom('phone_numbers').select(ROUTING_COLUMNS).where('deleted_at', 'is', null);
-    return limit === undefined ? query : query.limit(limit);
+  /** Live numbers' routing columns, narrowed by `where`; read as arrays (see Database.selectArrays). */
+  private async liveRoutingRows(where: (query: RoutingQuery) => RoutingQuery): Promise<RoutingRow[]> {
+    const query = where(this.db.selectFrom('phone_numbers').select(ROUTING_COLUMNS).where('deleted_at', 'is', null));
+    return (await this.deps.database.selectArrays(query.compile())).map(routingRowOfValues);
+  }
+
+  private routingBatch(after: string): Promise<RoutingRow[]> {
+    return this.liveRoutingRows((query) => query.where('id', '>', after).orderBy('id').limit(LOAD_BATCH_SIZE));
   }
 
   /**
@@ -215,7 +222,7 @@ export class RoutingService {
     if (loading === null) return;
     const e164 = canonicalE164(number);
     if (e164 === null || this.router.index.byNumber(e164)) return;
-    this.admit(loading, await this.routingRows(this.db).where('e164', '=', e164).execute());
+    this.admit(loading, await this.liveRoutingRows((query) => query.where('e164', '=', e164)));
   }
 
   /** While the index loads: these numbers, from the store unless already held. */
@@ -224,7 +231,7 @@ export class RoutingService {
     if (loading === null) return;
     const missing = ids.filter((id) => isId(id) && !this.router.index.get(id));
     for (let start = 0; start < missing.length; start += 500) {
-      this.admit(loading, await this.routingRows(this.db).where('id', 'in', missing.slice(start, start + 500)).execute());
+      this.admit(loading, await this.liveRoutingRows((query) => query.where('id', 'in', missing.slice(start, start + 500))));
     }
   }
 
@@ -237,7 +244,7 @@ export class RoutingService {
     const key = `${workspaceId}\0${agentId}`;
     if (loading === null || loading.agentsFetched.has(key)) return;
     const bound = this.db.selectFrom('phone_number_agents').select('phone_number_id').where('workspace_id', '=', workspaceId).where('agent_id', '=', agentId);
-    this.admit(loading, await this.routingRows(this.db).where('id', 'in', bound).execute());
+    this.admit(loading, await this.liveRoutingRows((query) => query.where('id', 'in', bound)));
     loading.agentsFetched.add(key);
   }
 
@@ -282,7 +289,7 @@ export class RoutingService {
     const live = new Set<string>();
     let after = '';
     for (;;) {
-      const rows = await this.routingRows(this.db, LOAD_BATCH_SIZE).where('id', '>', after).orderBy('id').execute();
+      const rows = await this.routingBatch(after);
       if (rows.length === 0) break;
       for (const row of rows) {
         live.add(row.id);
