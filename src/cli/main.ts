@@ -22,10 +22,6 @@ async function withRuntime<T>(work: (runtime: Runtime, config: Config) => Promis
 async function serve(): Promise<void> {
   const config = loadConfig();
   const runtime = await openRuntime(config);
-  // Load the routing index before building the app: inside the routing plugin the load counts
-  // against Fastify's 10 s plugin timeout, and with a million numbers on PostgreSQL it takes
-  // longer, so the server never started (BENCHMARKS.md). The plugin's own start() is then a no-op.
-  await runtime.services.routing.start(runtime.services.phoneNumbers);
   const app = await buildServer(config, runtime);
   let closing = false;
   const shutdown = async (signal: string) => {

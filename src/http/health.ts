@@ -2,7 +2,12 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { Services } from '../services/index.ts';
 
-const Health = Type.Object({ status: Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]), store: Type.String() });
+const Health = Type.Object({
+  status: Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]),
+  store: Type.String(),
+  /** Informational: while `loading`, routing decisions fetch the numbers they need and stay exact. */
+  routing_index: Type.Union([Type.Literal('loading'), Type.Literal('ready')]),
+});
 
 export const healthRoutes: FastifyPluginAsync<{ services: Services; isReady?: (() => Promise<boolean>) | undefined }> = async (app, { services, isReady }) => {
   app.get(
@@ -11,6 +16,9 @@ export const healthRoutes: FastifyPluginAsync<{ services: Services; isReady?: ((
       schema: {
         tags: ['health'],
         summary: 'Readiness: the store answers and every migration is applied',
+        description:
+          '`routing_index` says whether the in-memory routing index has finished loading; the server is ready either way ' +
+          '(until it has, each routing decision reads the numbers it needs from the store).',
         security: [],
         response: { 200: Health, 503: Health },
       },
@@ -23,7 +31,7 @@ export const healthRoutes: FastifyPluginAsync<{ services: Services; isReady?: ((
       } catch {
         ready = false;
       }
-      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ok' : 'unavailable', store });
+      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ok' : 'unavailable', store, routing_index: services.routing.indexState });
     },
   );
 };

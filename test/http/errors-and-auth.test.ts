@@ -133,7 +133,9 @@ describe('GET /healthz, /openapi.json and /docs', () => {
   test('health is ok when the store answers and migrations are applied', async () => {
     const res = await h.request('GET', '/healthz');
     expect(res.status).toBe(200);
-    expect(res.json()).toEqual({ status: 'ok', store: h.runtime.database.engine });
+    await h.runtime.services.routing.indexLoaded();
+    expect(res.json()).toEqual({ status: 'ok', store: h.runtime.database.engine, routing_index: expect.stringMatching(/^(loading|ready)$/) });
+    expect((await h.request('GET', '/healthz')).json().routing_index).toBe('ready');
   });
 
   test('health is 503 while a migration is missing', async () => {

@@ -92,7 +92,8 @@ const PoolParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }
 export const routingApi: FastifyPluginAsync<{ services: Services }> = async (plain, { services }) => {
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
   const routing = services.routing;
-  await routing.start(services.phoneNumbers);
+  // Quick: the number index loads in the background (decisions stay exact meanwhile).
+  await routing.start();
   app.addHook('onClose', async () => routing.stop());
   requireApiKey(app, services);
   app.addSchema(DecisionSchema);
@@ -285,7 +286,7 @@ export const routingApi: FastifyPluginAsync<{ services: Services }> = async (pla
         response: { 200: Type.Object({ data: Type.Array(Type.Ref(PoolSchema)), has_more: Type.Boolean(), next_cursor: Nullable(Type.String()) }), ...problemResponses(401, 403) },
       },
     },
-    async (request) => ({ data: routing.listPools(request.actor), has_more: false, next_cursor: null }),
+    async (request) => ({ data: await routing.listPools(request.actor), has_more: false, next_cursor: null }),
   );
 
   app.get(

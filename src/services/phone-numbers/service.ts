@@ -412,24 +412,6 @@ export class PhoneNumberService {
     }));
   }
 
-  /** Every live number of the installation (the routing index loads this at start). */
-  async *allLive(batchSize = 5000): AsyncGenerator<PhoneNumber[]> {
-    let after = '';
-    for (;;) {
-      const rows = await this.db
-        .selectFrom('phone_numbers')
-        .selectAll()
-        .where('deleted_at', 'is', null)
-        .where('id', '>', after)
-        .orderBy('id')
-        .limit(batchSize)
-        .execute();
-      if (rows.length === 0) return;
-      yield rows.map(rowToPhoneNumber);
-      after = rows.at(-1)!.id;
-    }
-  }
-
   /** The sealed (encrypted) SIP password of a number, for the transports that must hand it to a SIP stack. */
   async sipPassword(actor: Actor, id: string): Promise<string | null> {
     requireScope(actor, 'numbers:read');

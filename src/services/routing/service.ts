@@ -1,16 +1,16 @@
 import crypto from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Kysely, SelectQueryBuilder } from 'kysely';
 import type { CallLeaseRow, NumberPoolRow, Tables, WorkspaceSettingsRow } from '../../db/tables.ts';
 import { canonicalE164 } from '../../domain/phone.ts';
 import { isId, newId } from '../../domain/ids.ts';
 import type { ChangeFeed, NumberChange } from '../change-feed.ts';
 import { requireScope, type Actor, type ServiceDeps } from '../context.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
-import { rowToPhoneNumber, type AgentWeight, type CallingHours } from '../phone-numbers/model.ts';
-import type { PhoneNumberService } from '../phone-numbers/service.ts';
+import type { AgentWeight, CallingHours } from '../phone-numbers/model.ts';
 import { IssueCollector, validateCallingHours, validateMaxConcurrentCalls } from '../phone-numbers/validate.ts';
 import { callingWindow } from './calling-hours.ts';
 import type { Lease } from './leases.ts';
+import { ROUTING_COLUMNS, routingRowOfValues, type RoutingRow } from './number-index.ts';
 import {
   POOL_STRATEGIES,
   Router,
@@ -30,6 +30,8 @@ export interface RoutingOptions {
   webhookTimeoutMs: number;
   allowPrivateWebhookTargets: boolean;
   callLeaseSeconds: number;
+  /** Awaited between reading a batch of the background index load and adding it: tests hold the load there. */
+  afterIndexBatchRead?: () => Promise<void>;
 }
 
 export const DEFAULT_ROUTING_OPTIONS: RoutingOptions = { webhookTimeoutMs: 2000, allowPrivateWebhookTargets: false, callLeaseSeconds: 600 };
@@ -77,6 +79,26 @@ export interface CallRecord {
 
 export const MAX_POOL_MEMBERS = 10_000;
 
+/** Rows per batch of the index load: large enough to be cheap, small enough not to stall requests. */
+const LOAD_BATCH_SIZE = 5000;
+
+type RoutingQuery = SelectQueryBuilder<Tables, 'phone_numbers', RoutingRow>;
+
+interface IndexLoad {
+  /** Numbers deleted during the load; a row read before the delete must not revive them. */
+  removed: Set<string>;
+  /** `${workspace}\0${agent}` whose bound numbers have all been fetched. */
+  agentsFetched: Set<string>;
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
 /**
  * Routing decisions with their state kept in memory (see Router) and kept current: every
  * committed write in this process updates it before the write returns (ChangeFeed), and other
@@ -86,8 +108,10 @@ export class RoutingService {
   readonly router = new Router();
   private sync: PgSync | null = null;
   private starting: Promise<void> | null = null;
-  /** Number ids deleted while the initial load runs; a batch read before the delete must not revive them. */
-  private removedDuringLoad: Set<string> | null = null;
+  /** Set while the index loads in the background; null once it holds every live number. */
+  private loading: IndexLoad | null = null;
+  private indexLoad: Promise<void> = Promise.resolve();
+  private stopped = false;
   private reloads: Promise<void> = Promise.resolve();
 
   constructor(
@@ -106,30 +130,136 @@ export class RoutingService {
     return this.deps.clock ? this.deps.clock().getTime() : Date.now();
   }
 
-  /** Loads the index (idempotent) and starts listening to other instances. */
-  start(phoneNumbers: PhoneNumberService): Promise<void> {
-    this.starting ??= this.load(phoneNumbers);
+  /**
+   * Starts listening to other instances and loads the small state (workspace settings, pools,
+   * leases); the number index then loads in the background (idempotent). Until it is complete,
+   * every decision first fetches the numbers it needs from the store (see `admit…`), so answers
+   * are the same as with a complete index; afterwards nothing is fetched.
+   */
+  start(): Promise<void> {
+    this.starting ??= this.startOnce();
     return this.starting;
   }
 
-  private async load(phoneNumbers: PhoneNumberService): Promise<void> {
+  private async startOnce(): Promise<void> {
     const pool = this.deps.database.pool;
     if (pool) {
       // Listen before loading, so nothing committed during the load goes unheard.
       this.sync = new PgSync(pool, (notice) => this.enqueue(() => this.reload(notice)), () => this.enqueue(() => this.reloadAll()));
       await this.sync.start();
     }
-    this.removedDuringLoad = new Set();
-    for await (const batch of phoneNumbers.allLive()) {
-      for (const record of batch) if (!this.removedDuringLoad.has(record.id)) this.router.index.upsert(record);
-    }
-    this.removedDuringLoad = null;
     await this.reloadWorkspaces();
     await this.reloadPools();
     await this.reloadLeases();
+    this.loading = { removed: new Set(), agentsFetched: new Set() };
+    this.indexLoad = this.loadIndex(this.loading);
+  }
+
+  /** `ready` once every live number is in the index (reported by /healthz). */
+  get indexState(): 'loading' | 'ready' {
+    return this.loading === null ? 'ready' : 'loading';
+  }
+
+  /** Resolves when the background load of the index has finished (or was stopped). */
+  async indexLoaded(): Promise<void> {
+    await this.start();
+    await this.indexLoad;
+  }
+
+  /**
+   * Every live number into the index, in keyset-paged batches of the routing columns only,
+   * yielding to the event loop between batches (better-sqlite3 answers synchronously, so an
+   * await alone would not let a request in).
+   */
+  private async loadIndex(loading: IndexLoad): Promise<void> {
+    let after = '';
+    while (!this.stopped) {
+      let rows: RoutingRow[];
+      try {
+        rows = await this.routingBatch(after);
+        await this.options.afterIndexBatchRead?.();
+      } catch {
+        // A store hiccup (PostgreSQL restart) delays readiness; decisions keep fetching meanwhile.
+        if (!this.stopped) await sleep(1000);
+        continue;
+      }
+      this.admit(loading, rows);
+      if (rows.length < LOAD_BATCH_SIZE) break;
+      after = rows.at(-1)!.id;
+      await yieldToEventLoop();
+    }
+    if (this.loading === loading && !this.stopped) this.loading = null;
+  }
+
+  /** Live numbers' routing columns, narrowed by `where`; read as arrays (see Database.selectArrays). */
+  private async liveRoutingRows(where: (query: RoutingQuery) => RoutingQuery): Promise<RoutingRow[]> {
+    const query = where(this.db.selectFrom('phone_numbers').select(ROUTING_COLUMNS).where('deleted_at', 'is', null));
+    return (await this.deps.database.selectArrays(query.compile())).map(routingRowOfValues);
+  }
+
+  private routingBatch(after: string): Promise<RoutingRow[]> {
+    return this.liveRoutingRows((query) => query.where('id', '>', after).orderBy('id').limit(LOAD_BATCH_SIZE));
+  }
+
+  /**
+   * Rows read while the index loads go in unless the number was deleted since (a row read
+   * before a delete must not revive it); the version check keeps a newer write. Once the load
+   * has finished the index is complete and a late answer is dropped.
+   */
+  private admit(loading: IndexLoad, rows: RoutingRow[]): void {
+    if (this.loading !== loading) return;
+    for (const row of rows) if (!loading.removed.has(row.id)) this.router.index.upsertRow(row);
+  }
+
+  private forget(id: string): void {
+    this.router.index.remove(id);
+    this.loading?.removed.add(id);
+  }
+
+  /** While the index loads: the number called `e164`, from the store unless already held. */
+  private async admitByNumber(number: string): Promise<void> {
+    const loading = this.loading;
+    if (loading === null) return;
+    const e164 = canonicalE164(number);
+    if (e164 === null || this.router.index.byNumber(e164)) return;
+    this.admit(loading, await this.liveRoutingRows((query) => query.where('e164', '=', e164)));
+  }
+
+  /** While the index loads: these numbers, from the store unless already held. */
+  private async admitByIds(ids: readonly string[]): Promise<void> {
+    const loading = this.loading;
+    if (loading === null) return;
+    const missing = ids.filter((id) => isId(id) && !this.router.index.get(id));
+    for (let start = 0; start < missing.length; start += 500) {
+      this.admit(loading, await this.liveRoutingRows((query) => query.where('id', 'in', missing.slice(start, start + 500))));
+    }
+  }
+
+  /**
+   * While the index loads: every number bound to the agent (the caller-ID candidates), once per
+   * agent; later changes to them reach the index through the change feed like any other write.
+   * An agent bound to more numbers than a load batch waits for the load instead: fetching them
+   * one by one repeats the load, slower (1,000,000 bound numbers: ≈ 22 s).
+   */
+  private async admitOutboundAgent(workspaceId: string, agentId: string): Promise<void> {
+    const loading = this.loading;
+    const key = `${workspaceId}\0${agentId}`;
+    if (loading === null || loading.agentsFetched.has(key)) return;
+    const bound = await this.db
+      .selectFrom('phone_number_agents')
+      .select('phone_number_id')
+      .where('workspace_id', '=', workspaceId)
+      .where('agent_id', '=', agentId)
+      .limit(LOAD_BATCH_SIZE + 1)
+      .execute();
+    if (bound.length > LOAD_BATCH_SIZE) return this.indexLoad;
+    await this.admitByIds(bound.map((row) => row.phone_number_id));
+    loading.agentsFetched.add(key);
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    await this.indexLoad;
     await this.sync?.stop();
     await this.reloads.catch(() => {});
   }
@@ -138,10 +268,7 @@ export class RoutingService {
     const ids: string[] = [];
     for (const change of changes) {
       if (change.after) this.router.index.upsert(change.after);
-      else if (change.before) {
-        this.router.index.remove(change.before.id);
-        this.removedDuringLoad?.add(change.before.id);
-      }
+      else if (change.before) this.forget(change.before.id);
       ids.push((change.after ?? change.before)!.id);
     }
     this.sync?.publish({ numbers: ids });
@@ -153,14 +280,14 @@ export class RoutingService {
 
   private async reload(notice: ChangeNotice): Promise<void> {
     if (notice.numbers?.length) {
-      const rows = await this.db.selectFrom('phone_numbers').selectAll().where('id', 'in', notice.numbers).execute();
+      const rows = await this.db.selectFrom('phone_numbers').select([...ROUTING_COLUMNS, 'deleted_at']).where('id', 'in', notice.numbers).execute();
       const seen = new Set<string>();
       for (const row of rows) {
         seen.add(row.id);
-        if (row.deleted_at === null) this.router.index.upsert(rowToPhoneNumber(row));
-        else this.router.index.remove(row.id);
+        if (row.deleted_at === null) this.router.index.upsertRow(row);
+        else this.forget(row.id);
       }
-      for (const id of notice.numbers) if (!seen.has(id)) this.router.index.remove(id);
+      for (const id of notice.numbers) if (!seen.has(id)) this.forget(id);
     }
     if (notice.workspaces?.length) await this.reloadWorkspaces(notice.workspaces);
     if (notice.pools?.length) await this.reloadPools(notice.pools);
@@ -171,15 +298,15 @@ export class RoutingService {
     const live = new Set<string>();
     let after = '';
     for (;;) {
-      const rows = await this.db.selectFrom('phone_numbers').selectAll().where('deleted_at', 'is', null).where('id', '>', after).orderBy('id').limit(5000).execute();
+      const rows = await this.routingBatch(after);
       if (rows.length === 0) break;
       for (const row of rows) {
         live.add(row.id);
-        this.router.index.upsert(rowToPhoneNumber(row));
+        this.router.index.upsertRow(row);
       }
       after = rows.at(-1)!.id;
     }
-    for (const id of this.router.index.ids()) if (!live.has(id)) this.router.index.remove(id);
+    for (const id of this.router.index.ids()) if (!live.has(id)) this.forget(id);
     this.router.workspaces.clear();
     this.router.pools.clear();
     await this.reloadWorkspaces();
@@ -231,6 +358,7 @@ export class RoutingService {
 
   async inbound(actor: Actor, input: InboundInput, kind: InboundKind): Promise<Decision> {
     requireScope(actor, 'routing');
+    await this.admitByNumber(input.to);
     const result = this.router.inbound(actor.workspaceId, input, kind, this.nowMs());
     return 'action' in result ? result : this.consultWebhook(actor, input, kind, result);
   }
@@ -244,7 +372,9 @@ export class RoutingService {
     if (sources > 1) issues.add('from', 'give either from or pool_id, not both');
     if (sources === 0 && input.agent_id === undefined) issues.add('from', 'give from, pool_id or agent_id');
     issues.throwIfAny();
-    if (input.pool_id !== undefined) this.poolOf(actor, input.pool_id);
+    if (input.pool_id !== undefined) await this.admitByIds(this.poolOf(actor, input.pool_id).members);
+    else if (input.from !== undefined) await this.admitByNumber(input.from);
+    else await this.admitOutboundAgent(actor.workspaceId, input.agent_id!);
     return this.router.outbound(actor.workspaceId, input, to!, this.nowMs());
   }
 
@@ -373,15 +503,15 @@ export class RoutingService {
 
   // ---- pools ----
 
-  listPools(actor: Actor): NumberPool[] {
+  async listPools(actor: Actor): Promise<NumberPool[]> {
     requireScope(actor, 'numbers:read');
-    return [...this.router.pools.values()]
-      .filter((pool) => pool.workspaceId === actor.workspaceId)
-      .sort((a, b) => (a.id < b.id ? -1 : 1))
-      .map((pool) => this.poolView(pool));
+    const pools = [...this.router.pools.values()].filter((pool) => pool.workspaceId === actor.workspaceId).sort((a, b) => (a.id < b.id ? -1 : 1));
+    const views: NumberPool[] = [];
+    for (const pool of pools) views.push(await this.poolView(pool));
+    return views;
   }
 
-  getPool(actor: Actor, id: string): NumberPool {
+  getPool(actor: Actor, id: string): Promise<NumberPool> {
     requireScope(actor, 'numbers:read');
     return this.poolView(this.poolOf(actor, id));
   }
@@ -509,7 +639,8 @@ export class RoutingService {
     return pool;
   }
 
-  private poolView(pool: PoolState): NumberPool {
+  private async poolView(pool: PoolState): Promise<NumberPool> {
+    await this.admitByIds(pool.members);
     return {
       id: pool.id,
       name: pool.name,
@@ -586,6 +717,8 @@ export class RoutingService {
       issues.add('phone_number_id', 'give exactly one of phone_number_id or phone_number');
     }
     issues.throwIfAny();
+    if (input.phone_number_id !== undefined) await this.admitByIds([input.phone_number_id]);
+    else await this.admitByNumber(input.phone_number!);
     const entry =
       input.phone_number_id !== undefined
         ? this.router.index.get(input.phone_number_id)
