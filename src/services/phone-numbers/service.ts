@@ -1,7 +1,8 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { isUniqueViolation } from '../../db/database.ts';
+import { rowInserter } from '../../db/bulk-insert.ts';
 import { preparedQuery } from '../../db/prepared.ts';
-import type { PhoneNumberRow, Tables } from '../../db/tables.ts';
+import { PHONE_NUMBER_AGENT_COLUMNS, PHONE_NUMBER_COLUMNS, PHONE_NUMBER_EVENT_COLUMNS, type PhoneNumberRow, type Tables } from '../../db/tables.ts';
 import { describeNumber, canonicalE164 } from '../../domain/phone.ts';
 import { newId, isId } from '../../domain/ids.ts';
 import type { ChangeFeed } from '../change-feed.ts';
@@ -69,8 +70,6 @@ interface Candidate {
   record?: PhoneNumber;
 }
 
-const INSERT_BATCH_ROWS = 200;
-
 export function encodeCursor(id: string): string {
   return Buffer.from(id, 'utf8').toString('base64url');
 }
@@ -95,6 +94,10 @@ export class PhoneNumberService {
   // The reads behind every single-number request, compiled once (see src/db/prepared.ts).
   private readonly liveById;
   private readonly liveByNumber;
+  // The bulk import's inserts: SQL built once per row count, not by Kysely per batch (see src/db/bulk-insert.ts).
+  private readonly insertNumbers;
+  private readonly insertAgents;
+  private readonly insertEvents;
 
   constructor(
     private readonly deps: ServiceDeps,
@@ -106,6 +109,10 @@ export class PhoneNumberService {
     this.liveByNumber = preparedQuery(deps.database.db, ['e164', 'workspaceId'], (db, v) =>
       db.selectFrom('phone_numbers').selectAll().where('e164', '=', v.e164).where('workspace_id', '=', v.workspaceId).where('deleted_at', 'is', null),
     );
+    const engine = deps.database.engine;
+    this.insertNumbers = rowInserter(engine, 'phone_numbers', PHONE_NUMBER_COLUMNS);
+    this.insertAgents = rowInserter(engine, 'phone_number_agents', PHONE_NUMBER_AGENT_COLUMNS);
+    this.insertEvents = rowInserter(engine, 'phone_number_events', PHONE_NUMBER_EVENT_COLUMNS);
   }
 
   private get db(): Kysely<Tables> {
@@ -157,32 +164,25 @@ export class PhoneNumberService {
     const created = await this.withUniqueRetry(() =>
       this.db.transaction().execute(async (trx) => {
         const accepted = await this.checkAgainstStore(trx, actor, candidates, results);
-        for (let start = 0; start < accepted.length; start += INSERT_BATCH_ROWS) {
-          const chunk = accepted.slice(start, start + INSERT_BATCH_ROWS);
-          await trx.insertInto('phone_numbers').values(chunk.map((c) => c.row)).execute();
-          const agentRows = chunk.flatMap((c) => agentRowsOf(c.row));
-          if (agentRows.length > 0) await trx.insertInto('phone_number_agents').values(agentRows).execute();
-          await trx
-            .insertInto('phone_number_events')
-            .values(
-              chunk.map((c) => {
-                c.record = rowToPhoneNumber(c.row);
-                const after = publicView(c.record);
-                return {
-                  id: newId(),
-                  workspace_id: actor.workspaceId,
-                  phone_number_id: c.row.id,
-                  action: 'create',
-                  actor_key_id: actor.keyId,
-                  changed_fields: JSON.stringify(c.given),
-                  before: null,
-                  after: JSON.stringify(after),
-                  at: now,
-                };
-              }),
-            )
-            .execute();
-        }
+        await this.insertNumbers(trx, accepted.map((c) => c.row));
+        await this.insertAgents(trx, accepted.flatMap((c) => agentRowsOf(c.row)));
+        await this.insertEvents(
+          trx,
+          accepted.map((c) => {
+            c.record = rowToPhoneNumber(c.row);
+            return {
+              id: newId(),
+              workspace_id: actor.workspaceId,
+              phone_number_id: c.row.id,
+              action: 'create',
+              actor_key_id: actor.keyId,
+              changed_fields: JSON.stringify(c.given),
+              before: null,
+              after: JSON.stringify(publicView(c.record)),
+              at: now,
+            };
+          }),
+        );
         return accepted;
       }),
     );
