@@ -567,6 +567,7 @@ describe('POST /v1/phone-numbers/bulk', () => {
     expect(res.status).toBe(200);
     const body = res.json();
     expect(body).toMatchObject({ created: 1_488, failed: 12 });
+    expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
     const created = body.data.filter((r: { status: string }) => r.status === 'created').map((r: { phone_number: unknown }) => r.phone_number);
     expect(body.data.filter((r: { index: number; status: string }) => r.status === 'failed').map((r: { index: number }) => r.index % 250)).toEqual(
       Array.from({ length: 12 }, (_, i) => 7 + (i % 2)),
@@ -580,7 +581,9 @@ describe('POST /v1/phone-numbers/bulk', () => {
     const withAgents = created.filter((record: { inbound_agents: unknown[] }) => record.inbound_agents.length > 0);
     expect(agentRows).toHaveLength(withAgents.length * 2);
     for (const record of created) {
+      // The response carries exactly the fields a read returns (no `version`, no secret).
       const stored = await h.request('GET', `/v1/phone-numbers/${record.id}`, { key });
+      expect(Object.keys(record)).toEqual(Object.keys(stored.json()));
       expect(stored.json()).toEqual(record);
       const event = eventByNumber.get(record.id)!;
       expect(event).toMatchObject({ action: 'create', before: null });
