@@ -585,10 +585,11 @@ export class PhoneNumberService {
   private async fallbackIssues(trx: Db, actor: Actor, rows: PhoneNumberRow[]): Promise<FieldIssue[]> {
     const withFallback = rows.filter((row) => row.fallback_number !== null);
     const issues: FieldIssue[] = [];
-    const batchFallbackOf = new Map(rows.map((row) => [row.e164, row.fallback_number]));
-    const batchTargets = new Map(withFallback.map((row) => [row.fallback_number!, row.e164]));
-    const ids = rows.map((row) => row.id);
     if (withFallback.length > 0) {
+      const batchFallbackOf = new Map(rows.map((row) => [row.e164, row.fallback_number]));
+      const batchTargets = new Map(withFallback.map((row) => [row.fallback_number!, row.e164]));
+      // A Set: a 10,000-number import with fallbacks would otherwise compare every stored row with every id.
+      const ids = new Set(rows.map((row) => row.id));
       const targets = [...new Set(withFallback.map((row) => row.fallback_number!))];
       const stored = await trx
         .selectFrom('phone_numbers')
@@ -597,7 +598,7 @@ export class PhoneNumberService {
         .where('deleted_at', 'is', null)
         .where('e164', 'in', targets)
         .execute();
-      const storedFallback = new Map(stored.filter((row) => !ids.includes(row.id)).map((row) => [row.e164, row.fallback_number]));
+      const storedFallback = new Map(stored.filter((row) => !ids.has(row.id)).map((row) => [row.e164, row.fallback_number]));
       for (const row of withFallback) {
         const target = row.fallback_number!;
         const targetFallback = batchFallbackOf.has(target) ? batchFallbackOf.get(target) : storedFallback.get(target);
@@ -612,7 +613,7 @@ export class PhoneNumberService {
         .where('deleted_at', 'is', null)
         .where('fallback_number', 'in', withFallback.map((row) => row.e164))
         .execute();
-      const referrerOf = new Map(referrers.filter((row) => !ids.includes(row.id)).map((row) => [row.fallback_number!, row.e164]));
+      const referrerOf = new Map(referrers.filter((row) => !ids.has(row.id)).map((row) => [row.fallback_number!, row.e164]));
       for (const row of withFallback) {
         const referrer = batchTargets.get(row.e164) ?? referrerOf.get(row.e164);
         if (referrer && referrer !== row.e164) {
