@@ -4,6 +4,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import rateLimit from '@fastify/rate-limit';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
+import { SerializerSelector } from '@fastify/fast-json-stringify-compiler';
 import type { Config } from '../config.ts';
 import type { Services } from '../services/index.ts';
 import { newId } from '../domain/ids.ts';
@@ -110,7 +111,38 @@ function validatorFactory() {
       pairs.set(key, pair);
     }
     const { body, other } = pair;
-    return ({ schema, httpPart }: { schema: object; httpPart?: string }) => (httpPart === 'body' ? body : other).compile(schema);
+    return ({ schema, httpPart }: { schema: object; httpPart?: string }) =>
+      validatorOnFirstUse(() => (httpPart === 'body' ? body : other).compile(schema));
+  };
+}
+
+type Validator = ((data: unknown) => boolean) & { errors?: unknown };
+
+/**
+ * Compiling every schema of every route of every dialect at startup was about a quarter of the
+ * time to ready (BENCHMARKS.md), while an installation typically uses one dialect: validators and
+ * serializers are compiled on a route's first request instead (a few ms, once). Fastify reads
+ * `errors` off the function it was given, so the compiled validator's errors are passed on.
+ */
+function validatorOnFirstUse(compile: () => Validator): Validator {
+  let compiled: Validator | undefined;
+  const validate: Validator = (data) => {
+    compiled ??= compile();
+    const valid = compiled(data);
+    validate.errors = compiled.errors;
+    return valid;
+  };
+  return validate;
+}
+
+function serializerFactory() {
+  const fastJsonStringify = SerializerSelector();
+  return (externalSchemas: Record<string, unknown>, options: unknown) => {
+    const compilerFor = fastJsonStringify(externalSchemas as never, options as never);
+    return (route: Parameters<typeof compilerFor>[0]) => {
+      let serialize: ((data: unknown) => string) | undefined;
+      return (data: unknown) => (serialize ??= compilerFor(route))(data);
+    };
   };
 }
 
@@ -148,7 +180,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       return typeof incoming === 'string' && /^[\w.-]{1,128}$/.test(incoming) ? incoming : `req_${newId()}`;
     },
     // Fastify's types describe Ajv's own compile signature; ours takes Fastify's route context.
-    schemaController: { compilersFactory: { buildValidator: validatorFactory() as never } },
+    schemaController: { compilersFactory: { buildValidator: validatorFactory() as never, buildSerializer: serializerFactory() as never } },
     // Paths are matched as sent: a literal `+` in /get-phone-number/+1415… stays a `+`.
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
   });
