@@ -13,7 +13,7 @@ import { encodeCursor } from '../src/services/phone-numbers/service.ts';
 import { runLoad, sequentialLatency, type LoadRequest, type LoadResult } from './lib/load.ts';
 import { assertValidSample, benchNumber, WRITE_SPACE_START } from './lib/numbers.ts';
 import { freePort, memoryOf, startProcess, ROOT, type Child } from './lib/processes.ts';
-import { BENCH_DIR, openStore, postgresAvailable, readState, writeState, type SeedState, type StoreHandle, type StoreName } from './lib/store.ts';
+import { analyzeStore, BENCH_DIR, openStore, postgresAvailable, readState, writeState, type SeedState, type StoreHandle, type StoreName } from './lib/store.ts';
 import { createKey, registeredRoutes, startSwitchboard, switchboardCli } from './lib/switchboard.ts';
 import { renderReport, writeBenchmarksMd, type Report, type StoreReport } from './report.ts';
 import { HTTP_SCENARIOS, seedItem, type HttpScenario, type ScenarioContext } from './scenarios.ts';
@@ -373,6 +373,7 @@ async function routingIndexReady(server: Child, readyMs: number): Promise<StoreR
 async function benchStore(store: StoreName, notes: string[]): Promise<StoreReport> {
   log(`\n== ${store} ==`);
   const { handle, state } = await seededStore(store, profile.size);
+  await analyzeStore(handle);
   // --cpu-prof: profile the measured server (`.bench-tmp/profiles/*.cpuprofile`, open in Chrome DevTools).
   const nodeArgs = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${path.join(BENCH_DIR, 'profiles')}`] : [];
   const server = await startSwitchboard(handle, 'server', {}, nodeArgs);
@@ -406,6 +407,7 @@ async function benchStore(store: StoreName, notes: string[]): Promise<StoreRepor
   if (profile.logCompare) {
     const quiet = await startSwitchboard(handle, 'server-warn', { LOG_LEVEL: 'warn' });
     try {
+      await routingIndexReady(quiet, quiet.readyMs);
       log('  with LOG_LEVEL=warn (no per-request log lines):');
       const scenarios = HTTP_SCENARIOS.filter((scenario) => ['get-by-id', 'routing-inbound'].includes(scenario.id) && (!only || only.has(scenario.id)));
       http.push(...(await measureHttp(handle, quiet, state, scenarios, [], 'LOG_LEVEL=warn')));

@@ -103,3 +103,20 @@ export function readState(handle: StoreHandle): SeedState | null {
 export function writeState(handle: StoreHandle, state: SeedState): void {
   fs.writeFileSync(path.join(handle.dir, 'state.json'), JSON.stringify(state));
 }
+
+/**
+ * Brings the planner statistics of a PostgreSQL bench database up to date. A production server
+ * does this by itself (autovacuum analyzes a table after large changes); the PostgreSQL these
+ * benches run on has autovacuum off, and a freshly seeded million rows would otherwise be
+ * planned as the empty table they were before seeding. No-op on SQLite.
+ */
+export async function analyzeStore(handle: StoreHandle): Promise<void> {
+  if (handle.store !== 'postgres') return;
+  const client = new pg.Client({ connectionString: handle.databaseUrl });
+  await client.connect();
+  try {
+    await client.query('ANALYZE');
+  } finally {
+    await client.end();
+  }
+}
