@@ -31,10 +31,36 @@ function migratorFor(database: Database): Migrator {
   return new Migrator({ db: database.db, provider, ...(database.schema ? { migrationTableSchema: database.schema } : {}) });
 }
 
+/**
+ * Kysely's introspection (which the migrator uses to find its tables) checks every schema of the
+ * database with `has_schema_privilege`; a schema that another installation, or a test, drops
+ * while that query runs makes it fail with 3F000 although nothing is wrong with ours. Such a
+ * failure happens before any migration runs, so the call is simply made again.
+ */
+async function despiteDroppedSchemas<T>(work: () => Promise<T>, failed: (result: T) => unknown = () => undefined): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const result = await work();
+      if (attempt < 5 && isDroppedSchemaError(failed(result))) continue;
+      return result;
+    } catch (error) {
+      if (attempt < 5 && isDroppedSchemaError(error)) continue;
+      throw error;
+    }
+  }
+}
+
+function isDroppedSchemaError(error: unknown): boolean {
+  return (error as { code?: unknown } | null | undefined)?.code === '3F000';
+}
+
 /** Applies pending migrations, each in its own transaction; throws on the first failure. */
 export async function migrateToLatest(database: Database): Promise<string[]> {
   const migrator = migratorFor(database);
-  const { error, results } = await migrator.migrateToLatest();
+  const { error, results } = await despiteDroppedSchemas(
+    () => migrator.migrateToLatest(),
+    (outcome) => outcome.error,
+  );
   if (error) {
     const failed = results?.find((result) => result.status === 'Error')?.migrationName ?? 'unknown';
     throw new Error(`migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`, {
@@ -47,6 +73,6 @@ export async function migrateToLatest(database: Database): Promise<string[]> {
 /** True when every known migration has been applied (used by /healthz). */
 export async function isMigrated(database: Database): Promise<boolean> {
   const migrator = migratorFor(database);
-  const all = await migrator.getMigrations();
+  const all = await despiteDroppedSchemas(() => migrator.getMigrations());
   return all.every((migration) => migration.executedAt !== undefined);
 }
