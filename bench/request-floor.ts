@@ -15,7 +15,7 @@ import path from 'node:path';
 import { runLoad, type LoadResult } from './lib/load.ts';
 import { freePort, startProcess, ROOT, type Child } from './lib/processes.ts';
 import { openStore, readState } from './lib/store.ts';
-import { serverEnv } from './lib/switchboard.ts';
+import { startSwitchboard } from './lib/switchboard.ts';
 
 const handle = await openStore('sqlite', '20000', false);
 const state = readState(handle);
@@ -55,21 +55,8 @@ async function measure(server: Child): Promise<{ cpu: number; rps: number }> {
   return { cpu: median(rounds.map((r) => r.cpuUsPerRequest!)), rps: median(rounds.map((r) => r.rps)) };
 }
 
-/** `serve` of a checkout (this one by default) on the seeded store, started as the bench starts it. */
-async function switchboardOf(checkout: string): Promise<Child> {
-  const port = await freePort();
-  return startProcess({
-    name: `floor-switchboard-${path.basename(checkout)}`,
-    args: [path.join(checkout, 'bin', 'switchboard.mjs'), 'serve'],
-    env: serverEnv(handle, { PORT: String(port), HOST: '127.0.0.1' }),
-    port,
-    readyPath: '/healthz',
-    logDir,
-  });
-}
-
 const others = process.argv.slice(2).map((checkout) => path.resolve(checkout));
-const real = await switchboardOf(ROOT);
+const real = await startSwitchboard(handle, 'floor-switchboard');
 const responseFile = path.join(handle.dir, 'floor-response.json');
 try {
   const sample = await fetch(`${real.url}${requests[0]!.path}`, { headers });
@@ -87,7 +74,7 @@ try {
   }
   rows.push(['Switchboard GET /v1/phone-numbers/{id}', await measure(real)]);
   for (const checkout of others) {
-    const server = await switchboardOf(checkout);
+    const server = await startSwitchboard(handle, `floor-switchboard-${path.basename(checkout)}`, {}, [], checkout);
     try {
       rows.push([`Switchboard GET, checkout ${path.relative(ROOT, checkout) || checkout}`, await measure(server)]);
     } finally {

@@ -15,17 +15,21 @@ export function serverEnv(handle: StoreHandle, extra: Record<string, string> = {
   };
 }
 
-/** `node bin/switchboard.mjs serve` in its own process, exactly as a user starts it. */
+/**
+ * `node bin/switchboard.mjs serve` in its own process, exactly as a user starts it; `checkout`
+ * (default: this one) runs another checkout's server on the same store, for before/after figures.
+ */
 export async function startSwitchboard(
   handle: StoreHandle,
   name: string,
   extraEnv: Record<string, string> = {},
   nodeArgs: string[] = [],
+  checkout = ROOT,
 ): Promise<Child> {
   const port = await freePort();
   return startProcess({
     name,
-    args: [...nodeArgs, CLI, 'serve'],
+    args: [...nodeArgs, path.join(checkout, 'bin', 'switchboard.mjs'), 'serve'],
     env: serverEnv(handle, { PORT: String(port), HOST: '127.0.0.1', ...extraEnv }),
     port,
     readyPath: '/healthz',
