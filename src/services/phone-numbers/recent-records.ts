@@ -18,10 +18,9 @@ export class RecentRecords {
     return this.byId.has(id);
   }
 
-  /** The id last seen for this E.164, if its record is still held. */
+  /** The id last seen for this E.164 (its record may have been evicted since: see `holds`). */
   idOf(e164: string): string | undefined {
-    const id = this.idByNumber.get(e164);
-    return id !== undefined && this.byId.has(id) ? id : undefined;
+    return this.idByNumber.get(e164);
   }
 
   /** The held record of this id, only if it was built from exactly this version. */

@@ -375,7 +375,8 @@ export class RoutingService {
 
   async inbound(actor: Actor, input: InboundInput, kind: InboundKind): Promise<Decision> {
     requireScope(actor, 'routing');
-    await this.admitByNumber(input.to);
+    // Checked here as well as inside: once the index is complete a decision awaits nothing.
+    if (this.loading !== null) await this.admitByNumber(input.to);
     const result = this.router.inbound(actor.workspaceId, input, kind, this.nowMs());
     return 'action' in result ? result : this.consultWebhook(actor, input, kind, result);
   }
@@ -389,9 +390,13 @@ export class RoutingService {
     if (sources > 1) issues.add('from', 'give either from or pool_id, not both');
     if (sources === 0 && input.agent_id === undefined) issues.add('from', 'give from, pool_id or agent_id');
     issues.throwIfAny();
-    if (input.pool_id !== undefined) await this.admitByIds(this.poolOf(actor, input.pool_id).members);
-    else if (input.from !== undefined) await this.admitByNumber(input.from);
-    else await this.admitOutboundAgent(actor.workspaceId, input.agent_id!);
+    if (input.pool_id !== undefined) {
+      const pool = this.poolOf(actor, input.pool_id);
+      if (this.loading !== null) await this.admitByIds(pool.members);
+    } else if (this.loading !== null) {
+      if (input.from !== undefined) await this.admitByNumber(input.from);
+      else await this.admitOutboundAgent(actor.workspaceId, input.agent_id!);
+    }
     return this.router.outbound(actor.workspaceId, input, to!, this.nowMs());
   }
 
