@@ -29,7 +29,9 @@ const ListQuery = Type.Object(
 
 const NumberEventSchema = Type.Object({
   id: Id,
-  action: Type.Union([Type.Literal('create'), Type.Literal('update'), Type.Literal('delete')]),
+  action: Type.Union([Type.Literal('create'), Type.Literal('update'), Type.Literal('delete'), Type.Literal('carrier_release'), Type.Literal('carrier_release_failed')], {
+    description: '`carrier_release`: the bought number was released at its carrier; `carrier_release_failed`: the release gave up (see GET /v1/carrier-releases)',
+  }),
   actor_key_id: Nullable(Type.String()),
   changed_fields: Type.Array(Type.String()),
   before: Nullable(Type.Ref(PhoneNumberSchema)),

@@ -119,7 +119,8 @@ function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown)
   // Retell has no If-Match, so a failed optimistic write can only be a race: let the SDK retry it.
   // Every other 4xx is final; retell-sdk would otherwise re-send 408/409/429 on its own.
   const status = problem.code === 'PRECONDITION_FAILED' ? 409 : problem.status;
-  const retry = problem.code === 'PRECONDITION_FAILED' || status === 429 ? 'true' : status < 500 ? 'false' : undefined;
+  // Rejected carrier credentials stay rejected: a retry would only ask the carrier again.
+  const retry = problem.code === 'PRECONDITION_FAILED' || status === 429 ? 'true' : status < 500 || problem.code === 'PROVIDER_AUTH_FAILED' ? 'false' : undefined;
   if (retry) reply.header('x-should-retry', retry);
   return reply
     .code(status)

@@ -55,7 +55,8 @@ export type BulkItemResult =
 
 export interface NumberEvent {
   id: string;
-  action: 'create' | 'update' | 'delete';
+  /** The carrier_* actions are written by the release queue (src/services/inventory/releases.ts). */
+  action: 'create' | 'update' | 'delete' | 'carrier_release' | 'carrier_release_failed';
   actor_key_id: string | null;
   changed_fields: string[];
   before: Omit<PhoneNumber, 'version'> | null;
