@@ -27,7 +27,6 @@ function carrierEnv(extra: Record<string, string> = {}): Record<string, string> 
     TELNYX_API_KEY: telnyx.apiKey,
     TELNYX_CONNECTION_ID: CONNECTION_ID,
     TELNYX_API_BASE_URL: `${telnyx.http.url}/v2`,
-    CARRIER_TIMEOUT_MS: '2500',
     CARRIER_RELEASE_RETRY_MS: '20',
     ...extra,
   };
@@ -140,10 +139,16 @@ describe('buying at Telnyx through the official telnyx SDK (stand-in server), ne
     expect(denied.json().detail).toContain('TELNYX_API_KEY');
     expect(denied.body).not.toContain(telnyx.apiKey);
 
-    telnyx.http.fail({ method: 'GET', path: /available_phone_numbers/, times: 1, delayMs: 4000 });
-    const slow = await h.request('POST', '/v1/phone-numbers/purchase', { key, json: { area_code: '415', provider: 'telnyx' } });
-    expect(slow.status).toBe(504);
-    expect(slow.json()).toMatchObject({ code: 'PROVIDER_TIMEOUT' });
+    const impatient = await createHarness({ env: carrierEnv({ CARRIER_TIMEOUT_MS: '300' }) });
+    try {
+      const other = await (await impatient.workspace()).key();
+      telnyx.http.fail({ method: 'GET', path: /available_phone_numbers/, times: 1, delayMs: 2000 });
+      const slow = await impatient.request('POST', '/v1/phone-numbers/purchase', { key: other, json: { area_code: '415', provider: 'telnyx' } });
+      expect(slow.status).toBe(504);
+      expect(slow.json()).toMatchObject({ code: 'PROVIDER_TIMEOUT' });
+    } finally {
+      await impatient.close();
+    }
 
     telnyx.http.fail({ method: 'POST', path: /number_orders/, times: 1, reply: { status: 422, body: { errors: [{ code: '10015', title: 'Bad Request', detail: 'not available' }] } } });
     const bought = await h.request('POST', '/v1/phone-numbers/purchase', { key, json: { area_code: '415', provider: 'telnyx' } });

@@ -1,4 +1,4 @@
-import Telnyx from 'telnyx';
+import type Telnyx from 'telnyx';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { providerErrorFor, type CarrierFailure, type CarrierLabel } from './carrier-errors.ts';
 import type { AvailableNumber, CarrierProvider, HeldNumber, NumberCriteria, OwnedNumber } from './provider.ts';
@@ -18,26 +18,18 @@ const ORDER_POLL_MS = 100;
 /** Buying, releasing and listing numbers of one Telnyx account with the official `telnyx` SDK (API v2). */
 export class TelnyxProvider implements CarrierProvider {
   readonly name = 'telnyx' as const;
-  private readonly client: Telnyx;
+  // Loaded on first use: importing the SDK costs about half a second of CPU.
+  private sdk: Promise<{ client: Telnyx; Telnyx: typeof Telnyx }> | null = null;
   private readonly label: CarrierLabel;
 
   constructor(private readonly settings: TelnyxSettings) {
-    this.client = new Telnyx({
-      apiKey: settings.apiKey,
-      baseURL: settings.baseUrl,
-      timeout: settings.timeoutMs,
-      // The SDK would retry 5xx and timeouts twice on its own, tripling the wait a client sees;
-      // a buy is retried by choosing the next candidate, a release by the release queue.
-      maxRetries: 0,
-      logLevel: 'off',
-    });
     this.label = { title: 'Telnyx', credentialSettings: 'TELNYX_API_KEY', timeoutMs: settings.timeoutMs };
   }
 
   async search(criteria: NumberCriteria, limit: number): Promise<AvailableNumber[]> {
     if (criteria.phone_number) return [{ e164: criteria.phone_number, provider: this.name, provider_sid: null }];
-    const found = await this.call(() =>
-      this.client.availablePhoneNumbers.list({
+    const found = await this.call((client) =>
+      client.availablePhoneNumbers.list({
         filter: {
           country_code: criteria.country ?? 'US',
           ...(criteria.area_code ? { national_destination_code: criteria.area_code } : {}),
@@ -58,8 +50,8 @@ export class TelnyxProvider implements CarrierProvider {
   async purchase(number: AvailableNumber): Promise<AvailableNumber | null> {
     let order;
     try {
-      order = await this.call(() =>
-        this.client.numberOrders.create({
+      order = await this.call((client) =>
+        client.numberOrders.create({
           phone_numbers: [{ phone_number: number.e164 }],
           ...(this.settings.connectionId ? { connection_id: this.settings.connectionId } : {}),
         }),
@@ -77,11 +69,11 @@ export class TelnyxProvider implements CarrierProvider {
       if (Date.now() > deadline) throw providerErrorFor(this.label, { timedOut: true });
       await sleep(ORDER_POLL_MS);
       const id = order.data!.id!;
-      status = (await this.call(() => this.client.numberOrders.retrieve(id))).data?.status;
+      status = (await this.call((client) => client.numberOrders.retrieve(id))).data?.status;
     }
     if (status !== 'success') return null;
     // The order's entries have their own ids; the number's id (what DELETE takes) is its phone_numbers record.
-    const owned = await this.call(() => this.client.phoneNumbers.list({ filter: { phone_number: number.e164 } }));
+    const owned = await this.call((client) => client.phoneNumbers.list({ filter: { phone_number: number.e164 } }));
     const record = owned.data.find((item) => item.phone_number === number.e164);
     if (!record?.id) throw providerErrorFor(this.label, { status: 502, code: 'order without a phone number record' });
     return { ...number, provider_sid: record.id };
@@ -90,7 +82,7 @@ export class TelnyxProvider implements CarrierProvider {
   async release(number: HeldNumber): Promise<void> {
     if (!number.provider_sid) return;
     try {
-      await this.call(() => this.client.phoneNumbers.delete(number.provider_sid!), 'release');
+      await this.call((client) => client.phoneNumbers.delete(number.provider_sid!), 'release');
     } catch (error) {
       if (error instanceof NotFoundAtCarrier) return;
       throw error;
@@ -98,7 +90,7 @@ export class TelnyxProvider implements CarrierProvider {
   }
 
   async *owned(): AsyncIterable<{ numbers: OwnedNumber[]; total: number | null }> {
-    let page = await this.call(() => this.client.phoneNumbers.list({ 'page[size]': OWNED_PAGE_SIZE }));
+    let page = await this.call((client) => client.phoneNumbers.list({ 'page[size]': OWNED_PAGE_SIZE }));
     for (;;) {
       const meta = page.meta as { total_results?: number } | undefined;
       yield {
@@ -118,11 +110,24 @@ export class TelnyxProvider implements CarrierProvider {
    * Runs one SDK call; a failure leaves as a ProviderError, never as the SDK's error. For an
    * order a 4xx means the number is not to be had; for a release a 404 means it is gone already.
    */
-  private async call<T>(work: () => Promise<T>, kind: 'order' | 'release' | 'read' = 'read'): Promise<T> {
+  private async call<T>(work: (client: Telnyx) => Promise<T>, kind: 'order' | 'release' | 'read' = 'read'): Promise<T> {
+    this.sdk ??= import('telnyx').then(({ default: Telnyx }) => ({
+      Telnyx,
+      client: new Telnyx({
+        apiKey: this.settings.apiKey,
+        baseURL: this.settings.baseUrl,
+        timeout: this.settings.timeoutMs,
+        // The SDK would retry 5xx and timeouts twice on its own, tripling the wait a client sees;
+        // a buy is retried by choosing the next candidate, a release by the release queue.
+        maxRetries: 0,
+        logLevel: 'off',
+      }),
+    }));
+    const sdk = await this.sdk;
     try {
-      return await work();
+      return await work(sdk.client);
     } catch (error) {
-      const failure = failureOf(error);
+      const failure = failureOf(error, sdk.Telnyx);
       if (kind === 'release' && failure.status === 404) throw new NotFoundAtCarrier();
       if (kind === 'order' && (failure.status === 400 || failure.status === 409 || failure.status === 422)) throw new RefusedByCarrier();
       throw providerErrorFor(this.label, failure);
@@ -133,7 +138,7 @@ export class TelnyxProvider implements CarrierProvider {
 class NotFoundAtCarrier extends Error {}
 class RefusedByCarrier extends Error {}
 
-function failureOf(error: unknown): CarrierFailure {
+function failureOf(error: unknown, Telnyx: typeof import('telnyx').default): CarrierFailure {
   if (error instanceof Telnyx.APIConnectionTimeoutError) return { timedOut: true };
   if (error instanceof Telnyx.APIError && error.status !== undefined) {
     const first = (error.error as { errors?: Array<{ code?: unknown }> } | undefined)?.errors?.[0];

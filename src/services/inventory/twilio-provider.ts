@@ -1,4 +1,4 @@
-import twilio from 'twilio';
+import type { Twilio } from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient.js';
 import { providerErrorFor, type CarrierFailure, type CarrierLabel } from './carrier-errors.ts';
 import type { AvailableNumber, CarrierProvider, HeldNumber, NumberCriteria, OwnedNumber } from './provider.ts';
@@ -23,44 +23,46 @@ const NOT_AVAILABLE = new Set([21422, 21421, 21452]);
 const OWNED_PAGE_SIZE = 100;
 
 /**
- * twilio-node has no base-URL option: every resource's domain is fixed (`https://api.twilio.com`)
- * and `edge`/`region` only rewrite the host name within twilio.com. Its supported extension
- * point is the `httpClient` option, so the least-bad way to point it elsewhere (a stand-in server
- * in tests, a proxy) is the SDK's own RequestClient with the origin replaced just before the
- * request is sent; auth, form encoding, paging and error parsing all stay the SDK's.
+ * The SDK client. twilio-node has no base-URL option: every resource's domain is fixed
+ * (`https://api.twilio.com`) and `edge`/`region` only rewrite the host name within twilio.com.
+ * Its supported extension point is the `httpClient` option, so the least-bad way to point it
+ * elsewhere (a stand-in server in tests, a proxy) is the SDK's own RequestClient with the origin
+ * replaced just before each request is sent; auth, form encoding, paging and error parsing all
+ * stay the SDK's. Loaded on first use: the SDK costs half a second of CPU to import, which a CLI
+ * command or an installation without Twilio should not pay.
  */
-class RebasedRequestClient extends twilio.RequestClient {
-  constructor(
-    private readonly origin: URL,
-    options: ConstructorParameters<typeof twilio.RequestClient>[0],
-  ) {
-    super(options);
-  }
+async function twilioClient(settings: TwilioSettings): Promise<{ client: Twilio; RestException: new (...args: never[]) => { status: number; code?: number } }> {
+  const { default: twilio } = await import('twilio');
+  class RebasedRequestClient extends twilio.RequestClient {
+    constructor(private readonly origin: URL) {
+      super({ timeout: settings.timeoutMs });
+    }
 
-  override request<TData>(options: RequestClient.RequestOptions<TData>) {
-    const uri = new URL(options.uri);
-    uri.protocol = this.origin.protocol;
-    uri.host = this.origin.host;
-    return super.request<TData>({ ...options, uri: uri.href });
+    override request<TData>(options: RequestClient.RequestOptions<TData>) {
+      const uri = new URL(options.uri);
+      uri.protocol = this.origin.protocol;
+      uri.host = this.origin.host;
+      return super.request<TData>({ ...options, uri: uri.href });
+    }
   }
+  const origin = new URL(settings.baseUrl);
+  const client = twilio(settings.username, settings.password, {
+    accountSid: settings.accountSid,
+    timeout: settings.timeoutMs,
+    // Never read TWILIO_* from process.env behind the config's back.
+    env: {},
+    ...(origin.origin !== TWILIO_DEFAULT_ORIGIN ? { httpClient: new RebasedRequestClient(origin) } : {}),
+  });
+  return { client, RestException: twilio.RestException };
 }
 
 /** Buying, releasing and listing numbers of one Twilio account with the official `twilio` SDK. */
 export class TwilioProvider implements CarrierProvider {
   readonly name = 'twilio' as const;
-  private readonly client: twilio.Twilio;
+  private sdk: ReturnType<typeof twilioClient> | null = null;
   private readonly label: CarrierLabel;
 
   constructor(private readonly settings: TwilioSettings) {
-    const origin = new URL(settings.baseUrl);
-    const rebased = origin.origin !== TWILIO_DEFAULT_ORIGIN;
-    this.client = twilio(settings.username, settings.password, {
-      accountSid: settings.accountSid,
-      timeout: settings.timeoutMs,
-      // Never read TWILIO_* from process.env behind the config's back.
-      env: {},
-      ...(rebased ? { httpClient: new RebasedRequestClient(origin, { timeout: settings.timeoutMs }) } : {}),
-    });
     this.label = {
       title: 'Twilio',
       credentialSettings: settings.username.startsWith('SK') ? 'TWILIO_API_KEY_SID and TWILIO_API_KEY_SECRET' : 'TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN',
@@ -71,18 +73,18 @@ export class TwilioProvider implements CarrierProvider {
   async search(criteria: NumberCriteria, limit: number): Promise<AvailableNumber[]> {
     // A specific number is simply bought: the purchase answers whether it is still free.
     if (criteria.phone_number) return [{ e164: criteria.phone_number, provider: this.name, provider_sid: null }];
-    const country = this.client.availablePhoneNumbers(criteria.country ?? 'US');
+    const countryCode = criteria.country ?? 'US';
     const params = { ...(criteria.area_code ? { areaCode: Number(criteria.area_code) } : {}), voiceEnabled: true, limit };
     const found: Array<{ phoneNumber: string; capabilities: unknown }> = criteria.toll_free
-      ? await this.call(() => country.tollFree.list(params))
-      : await this.call(() => country.local.list(params));
+      ? await this.call((client) => client.availablePhoneNumbers(countryCode).tollFree.list(params))
+      : await this.call((client) => client.availablePhoneNumbers(countryCode).local.list(params));
     return found.map((number) => ({ e164: number.phoneNumber, provider: this.name, provider_sid: null, capabilities: capabilitiesOf(number.capabilities) }));
   }
 
   async purchase(number: AvailableNumber): Promise<AvailableNumber | null> {
     try {
-      const bought = await this.call(() =>
-        this.client.incomingPhoneNumbers.create({
+      const bought = await this.call((client) =>
+        client.incomingPhoneNumbers.create({
           phoneNumber: number.e164,
           // A trunk takes the calls; TrunkSid makes Twilio ignore any voice URL.
           ...(this.settings.trunkSid ? { trunkSid: this.settings.trunkSid } : this.settings.voiceUrl ? { voiceUrl: this.settings.voiceUrl } : {}),
@@ -99,7 +101,7 @@ export class TwilioProvider implements CarrierProvider {
   async release(number: HeldNumber): Promise<void> {
     if (!number.provider_sid) return;
     try {
-      await this.call(() => this.client.incomingPhoneNumbers(number.provider_sid!).remove(), 'release');
+      await this.call((client) => client.incomingPhoneNumbers(number.provider_sid!).remove(), 'release');
     } catch (error) {
       // Already gone from the account: the release happened (an earlier attempt, or by hand).
       if (error instanceof NotFoundAtCarrier) return;
@@ -109,7 +111,7 @@ export class TwilioProvider implements CarrierProvider {
 
   async *owned(): AsyncIterable<{ numbers: OwnedNumber[]; total: number | null }> {
     type OwnedPage = { instances: Array<{ phoneNumber: string; sid: string; capabilities: unknown }>; nextPage(): Promise<OwnedPage> | undefined };
-    let page: OwnedPage = await this.call(() => this.client.incomingPhoneNumbers.page({ pageSize: OWNED_PAGE_SIZE }));
+    let page: OwnedPage = await this.call((client) => client.incomingPhoneNumbers.page({ pageSize: OWNED_PAGE_SIZE }));
     for (;;) {
       yield {
         numbers: page.instances.map((number) => ({ e164: number.phoneNumber, provider_sid: number.sid, capabilities: capabilitiesOf(number.capabilities) })),
@@ -122,11 +124,13 @@ export class TwilioProvider implements CarrierProvider {
   }
 
   /** Runs one SDK call; its failure leaves here as a ProviderError (or a not-found/not-available signal), never as the SDK's error. */
-  private async call<T>(work: () => Promise<T>, kind: 'buy' | 'release' | 'read' = 'read'): Promise<T> {
+  private async call<T>(work: (client: Twilio) => Promise<T>, kind: 'buy' | 'release' | 'read' = 'read'): Promise<T> {
+    this.sdk ??= twilioClient(this.settings);
+    const { client, RestException } = await this.sdk;
     try {
-      return await work();
+      return await work(client);
     } catch (error) {
-      const failure = failureOf(error);
+      const failure = failureOf(error, RestException);
       if (kind === 'release' && failure.status === 404) throw new NotFoundAtCarrier();
       if (kind === 'buy' && failure.status === 400 && NOT_AVAILABLE.has(Number(failure.code))) throw new NotAvailable();
       throw providerErrorFor(this.label, failure);
@@ -137,8 +141,8 @@ export class TwilioProvider implements CarrierProvider {
 class NotAvailable extends Error {}
 class NotFoundAtCarrier extends Error {}
 
-function failureOf(error: unknown): CarrierFailure {
-  if (error instanceof twilio.RestException) return { status: error.status, code: error.code === undefined ? undefined : String(error.code) };
+function failureOf(error: unknown, RestException: new (...args: never[]) => { status: number; code?: number }): CarrierFailure {
+  if (error instanceof RestException) return { status: error.status, code: error.code === undefined ? undefined : String(error.code) };
   const code = (error as { code?: unknown } | null)?.code;
   return { timedOut: code === 'ECONNABORTED' || code === 'ETIMEDOUT' };
 }
