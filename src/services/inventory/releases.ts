@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { CarrierNumberRow, Tables } from '../../db/tables.ts';
 import { newId } from '../../domain/ids.ts';
 import { nowIso, requireScope, type Actor, type ServiceDeps } from '../context.ts';
@@ -212,32 +212,35 @@ export class CarrierReleases {
     }
     const attempts = row.attempts + 1;
     const at = nowIso(this.deps);
-    if (failure === null) {
-      await this.db.updateTable('carrier_numbers').set({ state: 'released', attempts, released_at: at, next_attempt_at: null, last_error: null }).where('id', '=', id).execute();
-      await this.audit(row, 'carrier_release', at);
-      return;
-    }
-    const gaveUp = attempts >= this.options.maxAttempts;
-    const wait = Math.min(this.options.retryMs * 2 ** (attempts - 1), MAX_BACKOFF_MS);
-    await this.db
-      .updateTable('carrier_numbers')
-      .set({ state: gaveUp ? 'failed' : 'pending', attempts, last_error: failure, next_attempt_at: gaveUp ? null : new Date(Date.parse(at) + wait).toISOString() })
-      .where('id', '=', id)
-      .execute();
-    if (gaveUp) await this.audit(row, 'carrier_release_failed', at);
+    // The outcome and its audit entry commit together: whoever sees `released` sees the entry.
+    await this.db.transaction().execute(async (trx) => {
+      if (failure === null) {
+        await trx.updateTable('carrier_numbers').set({ state: 'released', attempts, released_at: at, next_attempt_at: null, last_error: null }).where('id', '=', id).execute();
+        await this.audit(trx, row, 'carrier_release', at);
+        return;
+      }
+      const gaveUp = attempts >= this.options.maxAttempts;
+      const wait = Math.min(this.options.retryMs * 2 ** (attempts - 1), MAX_BACKOFF_MS);
+      await trx
+        .updateTable('carrier_numbers')
+        .set({ state: gaveUp ? 'failed' : 'pending', attempts, last_error: failure, next_attempt_at: gaveUp ? null : new Date(Date.parse(at) + wait).toISOString() })
+        .where('id', '=', id)
+        .execute();
+      if (gaveUp) await this.audit(trx, row, 'carrier_release_failed', at);
+    });
   }
 
   /** An entry in the number's audit trail, carrying the record as it was deleted (source, provider sid). */
-  private async audit(row: CarrierNumberRow, action: 'carrier_release' | 'carrier_release_failed', at: string): Promise<void> {
+  private async audit(trx: Transaction<Tables>, row: CarrierNumberRow, action: 'carrier_release' | 'carrier_release_failed', at: string): Promise<void> {
     if (!row.phone_number_id) return;
-    const deleted = await this.db
+    const deleted = await trx
       .selectFrom('phone_number_events')
       .select('after')
       .where('phone_number_id', '=', row.phone_number_id)
       .where('action', '=', 'delete')
       .orderBy('id', 'desc')
       .executeTakeFirst();
-    await this.db
+    await trx
       .insertInto('phone_number_events')
       .values({
         id: newId(),
