@@ -6,7 +6,7 @@ import { isId, newId } from '../domain/ids.ts';
 import { nowIso, requireScope, type Actor, type ServiceDeps } from './context.ts';
 import { ConflictError, NotFoundError } from './errors.ts';
 import { IssueCollector } from './phone-numbers/validate.ts';
-import { decodeCursor, pageOf, type Page } from './phone-numbers/service.ts';
+import { decodeCursor, pageOf, type Page } from './pages.ts';
 
 /**
  * BYOC carriers (SIP trunks), jambonz style: a trunk type, the carrier's SIP gateways, and the
