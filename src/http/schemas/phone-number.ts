@@ -1,2 +1,2 @@
 // The record's schemas belong to the core model; the routes declare them from here.
-export { PhoneNumberChangesSchema, PhoneNumberImportSchema, PhoneNumberSchema } from '../../services/phone-numbers/schema.ts';
+export { NumberEventSchema, PhoneNumberChangesSchema, PhoneNumberImportSchema, PhoneNumberSchema } from '../../services/phone-numbers/schema.ts';

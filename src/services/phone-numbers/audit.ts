@@ -2,7 +2,9 @@ import { jsonColumn, type PhoneNumberEventRow } from '../../db/tables.ts';
 import { newId } from '../../domain/ids.ts';
 import type { Actor } from '../context.ts';
 import type { Db } from '../transactions.ts';
+import type { Static } from '@sinclair/typebox';
 import type { PhoneNumber, PhoneNumberImport } from './model.ts';
+import type { NumberEventSchema } from './schema.ts';
 
 /**
  * The audit trail of phone numbers: one event per create, update and delete, with the fields
@@ -12,15 +14,7 @@ import type { PhoneNumber, PhoneNumberImport } from './model.ts';
 /** The record as the audit trail keeps it: no version counter, and no secret (only `has_password`). */
 export type AuditedRecord = Omit<PhoneNumber, 'version'>;
 
-export interface NumberEvent {
-  id: string;
-  action: 'create' | 'update' | 'delete';
-  actor_key_id: string | null;
-  changed_fields: string[];
-  before: AuditedRecord | null;
-  after: AuditedRecord | null;
-  at: string;
-}
+export type NumberEvent = Static<typeof NumberEventSchema>;
 
 const eventColumns = { fields: jsonColumn<string[]>(), record: jsonColumn<AuditedRecord>() };
 

@@ -107,3 +107,14 @@ export const PhoneNumberImportSchema = Type.Composite(
   [Type.Object({ phone_number: E164Input }), PhoneNumberChangesSchema],
   { additionalProperties: false },
 );
+
+/** One event of a number's audit trail: the record before and after as a response shows it (no version, no secret). */
+export const NumberEventSchema = Type.Object({
+  id: Id,
+  action: Type.Union([Type.Literal('create'), Type.Literal('update'), Type.Literal('delete')]),
+  actor_key_id: Nullable(Type.String()),
+  changed_fields: Type.Array(Type.String()),
+  before: Nullable(Type.Ref(PhoneNumberSchema)),
+  after: Nullable(Type.Ref(PhoneNumberSchema)),
+  at: Timestamp,
+});
