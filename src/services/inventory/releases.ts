@@ -4,7 +4,7 @@ import { newId } from '../../domain/ids.ts';
 import { nowIso, requireScope, type Actor, type ServiceDeps } from '../context.ts';
 import { NotFoundError, ServiceError, ValidationError } from '../errors.ts';
 import type { PhoneNumber } from '../phone-numbers/model.ts';
-import { decodeCursor, pageOf, type Page } from '../phone-numbers/service.ts';
+import { decodeCursor, pageOf, type Page } from '../pages.ts';
 import type { AvailableNumber, CarrierProvider } from './provider.ts';
 
 export interface ReleaseOptions {
