@@ -8,6 +8,7 @@ import { CSV_COLUMNS, importCsv, MAX_BATCH_ROWS } from './import-numbers.ts';
 import { parseScopes } from '../services/workspaces.ts';
 import { ServiceError } from '../services/errors.ts';
 import { registerInventoryCommands } from './inventory.ts';
+import { registerNumbersSyncCommand } from './numbers-sync.ts';
 
 async function withRuntime<T>(work: (runtime: Runtime, config: Config) => Promise<T>): Promise<T> {
   const config = loadConfig();
@@ -133,6 +134,7 @@ numbers
     }),
   );
 
+registerNumbersSyncCommand(numbers, (work) => withRuntime(({ services }) => work(services)));
 registerInventoryCommands(program, (work) => withRuntime(({ services }) => work(services)));
 
 export const cli = program;
