@@ -10,10 +10,11 @@ import type { Services } from '../services/index.ts';
 import { newId } from '../domain/ids.ts';
 import { ServiceError, ValidationError, type FieldIssue } from '../services/errors.ts';
 import { actorOf } from './auth.ts';
-import { ProblemSchema, sendProblem, toProblem } from './problem.ts';
+import { useDialect } from './dialect.ts';
+import { ProblemSchema } from './problem.ts';
 import { healthRoutes } from './health.ts';
 import { registerIdempotency } from './idempotency.ts';
-import { nativeApi } from './native/index.ts';
+import { nativeApi, nativeDialect } from './native/index.ts';
 import { retellApi } from './retell/index.ts';
 import { synthflowApi } from './synthflow/index.ts';
 import { topcallsApi } from './topcalls/index.ts';
@@ -273,14 +274,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   if (edge.RATE_LIMIT_PER_MINUTE > 0) await registerRateLimit(app, options.services, edge.RATE_LIMIT_PER_MINUTE);
 
-  app.setErrorHandler((error, request, reply) => {
-    const problem = toProblem(error);
-    if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
-    return sendProblem(request, reply, problem);
-  });
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(request, reply, { status: 404, code: 'NOT_FOUND', title: 'Not Found', detail: `no route for ${request.method} ${request.url.split('?')[0]}`, errors: [] }),
-  );
+  useDialect(app, nativeDialect);
 
   await app.register(healthRoutes, { services: options.services, isReady: options.isReady });
   await app.register(nativeApi, { prefix: '/v1', services: options.services });

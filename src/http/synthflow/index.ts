@@ -6,6 +6,7 @@ import { ForbiddenError, ValidationError, type FieldIssue } from '../../services
 import type { Services } from '../../services/index.ts';
 import type { PhoneNumber, PhoneNumberChanges, SipInput } from '../../services/phone-numbers/model.ts';
 import { requireApiKey } from '../auth.ts';
+import { useDialect, useFieldNames, type FieldNames } from '../dialect.ts';
 import { Nullable } from '../schemas/common.ts';
 import {
   GENERATED_PROVIDERS,
@@ -14,12 +15,10 @@ import {
   ProviderNameSchema,
   SynthflowErrorSchema,
   SynthflowNumberSchema,
-  renderError,
-  sendSynthflowError,
+  synthflowDialect,
   synthflowErrors,
   toListItem,
   toSynthflowNumber,
-  withFieldNames,
   type ProviderName,
 } from './wire.ts';
 
@@ -87,7 +86,7 @@ const AttachBody = Type.Object(
 );
 
 /** Core field → the name a create request uses for it. */
-const CREATE_FIELDS: Record<string, string> = {
+const CREATE_FIELDS: FieldNames = {
   nickname: 'friendly_name',
   source: 'provider_name',
   'sip.termination_uri': 'termination_uri',
@@ -147,7 +146,7 @@ function createChanges(body: CreateInput): PhoneNumberChanges & { phone_number: 
 }
 
 /** Synthflow's partial update as core changes, checked against the current record where its rules need it. */
-function updateChanges(body: UpdateInput, current: PhoneNumber): { changes: PhoneNumberChanges; names: Record<string, string> } {
+function updateChanges(body: UpdateInput, current: PhoneNumber): { changes: PhoneNumberChanges; names: FieldNames } {
   checkProvider(body.provider_name);
   const issues: FieldIssue[] = [];
   const termination = oneValue(issues, ['sip_term_uri', 'termination_uri'], [body.sip_term_uri, body.termination_uri]);
@@ -198,16 +197,7 @@ export const synthflowApi: FastifyPluginAsync<{ services: Services }> = async (p
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
   const { phoneNumbers, workspaces, agentBindings } = services;
 
-  app.setErrorHandler((error, request, reply) => renderError(error, request, reply));
-  app.setNotFoundHandler((request, reply) =>
-    sendSynthflowError(request, reply, {
-      status: 404,
-      code: 'NOT_FOUND',
-      title: 'Not Found',
-      detail: `no route for ${request.method} ${request.url.split('?')[0]}`,
-      errors: [],
-    }),
-  );
+  useDialect(app, synthflowDialect);
   requireApiKey(app, services);
   app.addSchema(SynthflowErrorSchema);
   app.addSchema(SynthflowNumberSchema);
@@ -305,7 +295,8 @@ export const synthflowApi: FastifyPluginAsync<{ services: Services }> = async (p
     async (request) => {
       const actor = await workspaces.actorIn(request.actor, request.body.workspace_id);
       const input = createChanges(request.body);
-      const record = await withFieldNames(CREATE_FIELDS, () => phoneNumbers.importNumber(actor, input));
+      useFieldNames(request, CREATE_FIELDS);
+      const record = await phoneNumbers.importNumber(actor, input);
       return { status: 'ok' as const, response: { key: record.id, phone_number: record.phone_number } };
     },
   );
@@ -330,7 +321,10 @@ export const synthflowApi: FastifyPluginAsync<{ services: Services }> = async (p
       const actor = await actorFor(request.actor, request.query.workspace);
       const current = await phoneNumbers.getByNumber(actor, request.params.phone_number_slug);
       const { changes, names } = updateChanges(request.body, current);
-      if (Object.keys(changes).length > 0) await withFieldNames(names, () => phoneNumbers.update(actor, current.id, changes));
+      if (Object.keys(changes).length > 0) {
+        useFieldNames(request, names);
+        await phoneNumbers.update(actor, current.id, changes);
+      }
       return { status: 'ok' as const };
     },
   );

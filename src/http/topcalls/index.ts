@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { nowIso, type Actor } from '../../services/context.ts';
@@ -6,30 +6,23 @@ import { ServiceError } from '../../services/errors.ts';
 import type { Services } from '../../services/index.ts';
 import type { PhoneNumber } from '../../services/phone-numbers/model.ts';
 import { requireApiKey } from '../auth.ts';
-import { problemDocument, toProblem, type Problem } from '../problem.ts';
+import { useDialect } from '../dialect.ts';
 import { ListLimit, Nullable } from '../schemas/common.ts';
 import {
   CARRIER_FIELDS,
   fromTopcallsCarrier,
   NUMBER_FIELDS,
-  renameIssues,
   TOPCALLS_STATUSES,
   TopcallsCarrierCreateSchema,
   TopcallsCarrierSchema,
   TopcallsNumberCreateSchema,
   TopcallsNumberSchema,
+  topcallsDialect,
   TopcallsProblemSchema,
   topcallsProblems,
   toTopcallsCarrier,
   toTopcallsNumber,
 } from './wire.ts';
-
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    /** Core field names → TopCalls names, applied to the `errors[].path` of this route's problems. */
-    topcallsFields?: Record<string, string>;
-  }
-}
 
 const tags = ['topcalls'];
 const CursorQuery = {
@@ -39,18 +32,6 @@ const CursorQuery = {
 const ListOf = <T extends Parameters<typeof Type.Ref>[0]>(item: T) =>
   Type.Object({ data: Type.Array(Type.Ref(item)), next_cursor: Nullable(Type.String({ description: 'null on the last page' })) });
 
-/** RFC 7807 with TopCalls' `errors[{path, message}]` (the native API says `field`). */
-function render(request: FastifyRequest, problem: Problem) {
-  const errors = renameIssues(problem.errors, request.routeOptions.config?.topcallsFields ?? {});
-  const bodyOnly = errors.length > 0 && errors.every((issue) => !/^(query|querystring|params|headers)\b|^Idempotency-Key$/.test(issue.field));
-  const document = problemDocument(request, {
-    ...problem,
-    title: problem.code === 'VALIDATION_FAILED' ? (bodyOnly ? 'Invalid request body' : 'Invalid request') : problem.title,
-    detail: problem.code === 'VALIDATION_FAILED' && errors.length > 0 ? errors.map((issue) => `${issue.field}: ${issue.message}`).join('; ') : problem.detail,
-  });
-  return { ...document, errors: errors.map((issue) => ({ path: issue.field, message: issue.message })) };
-}
-
 /** TopCalls' v1 phone-number API under /topcalls (client base URL http://host/topcalls). */
 export const topcallsApi: FastifyPluginAsync<{ services: Services }> = async (plain, { services }) => {
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
@@ -58,18 +39,7 @@ export const topcallsApi: FastifyPluginAsync<{ services: Services }> = async (pl
   app.addSchema(TopcallsProblemSchema);
   app.addSchema(TopcallsNumberSchema);
   app.addSchema(TopcallsCarrierSchema);
-
-  app.setErrorHandler((error, request, reply) => {
-    const problem = toProblem(error);
-    if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
-    return reply.code(problem.status).type('application/problem+json').send(render(request, problem));
-  });
-  app.setNotFoundHandler((request, reply) =>
-    reply
-      .code(404)
-      .type('application/problem+json')
-      .send(render(request, { status: 404, code: 'NOT_FOUND', title: 'Not Found', detail: `no route for ${request.method} ${request.url.split('?')[0]}`, errors: [] })),
-  );
+  useDialect(app, topcallsDialect);
 
   /** The TopCalls view of core records: carrier names and creators in one query each. */
   async function present(actor: Actor, records: PhoneNumber[], options: { deleted?: boolean } = {}) {
@@ -91,7 +61,7 @@ export const topcallsApi: FastifyPluginAsync<{ services: Services }> = async (pl
   app.post(
     '/v1/phone-numbers',
     {
-      config: { idempotent: true, topcallsFields: NUMBER_FIELDS },
+      config: { idempotent: true, fieldNames: NUMBER_FIELDS },
       schema: {
         tags,
         operationId: 'topcallsAddPhoneNumber',
@@ -163,7 +133,7 @@ export const topcallsApi: FastifyPluginAsync<{ services: Services }> = async (pl
   app.post(
     '/v1/phone-numbers/carriers',
     {
-      config: { idempotent: true, topcallsFields: CARRIER_FIELDS },
+      config: { idempotent: true, fieldNames: CARRIER_FIELDS },
       schema: {
         tags,
         operationId: 'topcallsAddCarrier',
