@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { nowIso, type Actor } from '../../services/context.ts';
+import type { Actor } from '../../services/context.ts';
 import { ServiceError } from '../../services/errors.ts';
 import type { Services } from '../../services/index.ts';
 import type { PhoneNumber } from '../../services/phone-numbers/model.ts';
@@ -181,7 +181,7 @@ export const topcallsApi: FastifyPluginAsync<{ services: Services }> = async (pl
     async (request) => {
       const [shown] = await present(request.actor, [await services.phoneNumbers.get(request.actor, request.params.id)], { deleted: true });
       await services.phoneNumbers.remove(request.actor, request.params.id);
-      return { ...shown!, updated_at: nowIso(services.deps) };
+      return { ...shown!, updated_at: services.installation.now() };
     },
   );
 };
