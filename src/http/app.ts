@@ -20,19 +20,18 @@ import { synthflowApi } from './synthflow/index.ts';
 import { topcallsApi } from './topcalls/index.ts';
 import { routingApi } from './routing/index.ts';
 
-/** Settings of the HTTP edge; absent ones take the ConfigSchema defaults. */
-export type EdgeConfig = Pick<Config, 'BODY_LIMIT_BYTES' | 'LOG_LEVEL'> &
-  Partial<
-    Pick<
-      Config,
-      | 'RATE_LIMIT_PER_MINUTE'
-      | 'REQUEST_TIMEOUT_MS'
-      | 'HEADERS_TIMEOUT_MS'
-      | 'CONNECTION_TIMEOUT_MS'
-      | 'KEEP_ALIVE_TIMEOUT_MS'
-      | 'MAX_HEADER_SIZE_BYTES'
-    >
-  >;
+/** Settings of the HTTP edge, as `loadConfig` parsed them (its defaults applied, none kept here). */
+export type EdgeConfig = Pick<
+  Config,
+  | 'BODY_LIMIT_BYTES'
+  | 'LOG_LEVEL'
+  | 'RATE_LIMIT_PER_MINUTE'
+  | 'REQUEST_TIMEOUT_MS'
+  | 'HEADERS_TIMEOUT_MS'
+  | 'CONNECTION_TIMEOUT_MS'
+  | 'KEEP_ALIVE_TIMEOUT_MS'
+  | 'MAX_HEADER_SIZE_BYTES'
+>;
 
 export interface AppOptions {
   config: EdgeConfig;
@@ -158,7 +157,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
             ...(options.logStream ? { stream: options.logStream } : {}),
           },
         };
-  const edge = { ...defaultEdge, ...definedOnly(options.config) };
+  const edge = options.config;
   const app = Fastify({
     ...logger,
     bodyLimit: edge.BODY_LIMIT_BYTES,
@@ -285,19 +284,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
-}
-
-const defaultEdge = {
-  RATE_LIMIT_PER_MINUTE: 6000,
-  REQUEST_TIMEOUT_MS: 60_000,
-  HEADERS_TIMEOUT_MS: 10_000,
-  CONNECTION_TIMEOUT_MS: 120_000,
-  KEEP_ALIVE_TIMEOUT_MS: 72_000,
-  MAX_HEADER_SIZE_BYTES: 16_384,
-} satisfies Partial<Config>;
-
-function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /**
