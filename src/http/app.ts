@@ -11,7 +11,6 @@ import { newId } from '../domain/ids.ts';
 import { ServiceError, ValidationError, type FieldIssue } from '../services/errors.ts';
 import { actorOf } from './auth.ts';
 import { useDialect } from './dialect.ts';
-import { ProblemSchema } from './problem.ts';
 import { healthRoutes } from './health.ts';
 import { registerIdempotency } from './idempotency.ts';
 import { nativeApi, nativeDialect } from './native/index.ts';
@@ -252,8 +251,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ];
     done(issues.length > 0 ? new ValidationError(issues) : undefined);
   });
-
-  app.addSchema(ProblemSchema);
 
   await app.register(swagger, {
     openapi: {

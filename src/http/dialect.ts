@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Type, type TSchema } from '@sinclair/typebox';
 import type { FieldIssue } from '../services/errors.ts';
 import { toProblem, type Problem } from './problem.ts';
 
@@ -9,6 +10,8 @@ import { toProblem, type Problem } from './problem.ts';
  * A dialect only says how its envelope looks and what it calls the core's fields.
  */
 export interface Dialect {
+  /** The envelope's schema (with an `$id`): registered with the dialect, referenced by `errorResponses`. */
+  errorSchema: TSchema;
   /** Puts a problem on the wire in the dialect's envelope: status, headers and body. */
   sendError(request: FastifyRequest, reply: FastifyReply, problem: Problem): FastifyReply;
   /**
@@ -42,8 +45,9 @@ export function useFieldNames(request: FastifyRequest, names: FieldNames): void 
   requestFieldNames.set(request, names);
 }
 
-/** Installs the dialect's error and not-found handlers on a plugin (or on the root app). */
+/** Registers the dialect's envelope and its error and not-found handlers on a plugin (or the root app). */
 export function useDialect(app: FastifyInstance, dialect: Dialect): void {
+  app.addSchema(dialect.errorSchema);
   app.setErrorHandler((error, request, reply) => {
     const problem = toProblem(error);
     if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
@@ -58,6 +62,11 @@ export function useDialect(app: FastifyInstance, dialect: Dialect): void {
       errors: [],
     }),
   );
+}
+
+/** The `response` entries of a route's error statuses, each the dialect's envelope. */
+export function errorResponses(dialect: Dialect, ...statuses: number[]) {
+  return Object.fromEntries(statuses.map((status) => [status, Type.Ref(dialect.errorSchema)]));
 }
 
 /** The problem in the dialect's field names; a validation failure's detail lists the renamed fields. */

@@ -6,7 +6,7 @@ import type { Services } from '../../services/index.ts';
 import { NotFoundError } from '../../services/errors.ts';
 import type { PhoneNumber, PhoneNumberChanges, SipInput, SipTransport } from '../../services/phone-numbers/model.ts';
 import { requireApiKey } from '../auth.ts';
-import { useDialect, type Dialect, type FieldNames } from '../dialect.ts';
+import { errorResponses, useDialect, type Dialect, type FieldNames } from '../dialect.ts';
 import { CreateBody, ImportBody, ListQuery, NumberParams, RetellErrorSchema, RetellPhoneNumberSchema, UpdateBody } from './schemas.ts';
 
 type RetellPhoneNumber = Static<typeof RetellPhoneNumberSchema>;
@@ -95,6 +95,7 @@ function pathNumber(params: { phone_number: string }): string {
 
 /** Retell's error envelope: a top-level `message` (plus the failing fields) and `x-should-retry` for retell-sdk. */
 const retellDialect: Dialect = {
+  errorSchema: RetellErrorSchema,
   fieldNames: FIELD_NAMES,
   bareFieldNames: true,
   sendError(_request, reply, problem) {
@@ -110,7 +111,7 @@ const retellDialect: Dialect = {
   },
 };
 
-const errorResponses = Object.fromEntries([400, 401, 403, 404, 409, 422].map((status) => [status, Type.Ref(RetellErrorSchema)]));
+const retellErrors = errorResponses(retellDialect, 400, 401, 403, 404, 409, 422);
 
 /** Retell's phone-number API under /retell (client base URL http://host/retell). */
 export const retellApi: FastifyPluginAsync<{ services: Services }> = async (plain, { services }) => {
@@ -118,7 +119,6 @@ export const retellApi: FastifyPluginAsync<{ services: Services }> = async (plai
   const numbers = services.phoneNumbers;
   const tags = ['retell'];
   app.addSchema(RetellPhoneNumberSchema);
-  app.addSchema(RetellErrorSchema);
   useDialect(app, retellDialect);
 
   // retell-sdk's create() without an argument sends `Content-Type: application/json` and no body.
@@ -133,7 +133,7 @@ export const retellApi: FastifyPluginAsync<{ services: Services }> = async (plai
 
   requireApiKey(app, services);
 
-  const response = (status: number) => ({ [status]: Type.Ref(RetellPhoneNumberSchema), ...errorResponses });
+  const response = (status: number) => ({ [status]: Type.Ref(RetellPhoneNumberSchema), ...retellErrors });
 
   app.post(
     '/create-phone-number',
@@ -222,7 +222,7 @@ export const retellApi: FastifyPluginAsync<{ services: Services }> = async (plai
             has_more: Type.Boolean(),
             pagination_key: Type.Optional(Type.String()),
           }),
-          ...errorResponses,
+          ...retellErrors,
         },
       },
     },
@@ -273,7 +273,7 @@ export const retellApi: FastifyPluginAsync<{ services: Services }> = async (plai
         summary: 'Delete a number',
         description: 'A number bought from the inventory goes back to it. 204 with no body.',
         params: NumberParams,
-        response: { 204: Type.Null(), ...errorResponses },
+        response: { 204: Type.Null(), ...retellErrors },
       },
     },
     async (request, reply) => {

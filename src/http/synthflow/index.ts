@@ -6,17 +6,15 @@ import { ForbiddenError, ValidationError, type FieldIssue } from '../../services
 import type { Services } from '../../services/index.ts';
 import type { PhoneNumber, PhoneNumberChanges, SipInput } from '../../services/phone-numbers/model.ts';
 import { requireApiKey } from '../auth.ts';
-import { useDialect, useFieldNames, type FieldNames } from '../dialect.ts';
+import { errorResponses, useDialect, useFieldNames, type FieldNames } from '../dialect.ts';
 import { Nullable } from '../schemas/common.ts';
 import {
   GENERATED_PROVIDERS,
   OkSchema,
   PROVIDER_TO_SOURCE,
   ProviderNameSchema,
-  SynthflowErrorSchema,
   SynthflowNumberSchema,
   synthflowDialect,
-  synthflowErrors,
   toListItem,
   toSynthflowNumber,
   type ProviderName,
@@ -199,7 +197,6 @@ export const synthflowApi: FastifyPluginAsync<{ services: Services }> = async (p
 
   useDialect(app, synthflowDialect);
   requireApiKey(app, services);
-  app.addSchema(SynthflowErrorSchema);
   app.addSchema(SynthflowNumberSchema);
 
   /** The actor inside the named workspace (own, or an agency's child); no name means the key's own. */
@@ -232,7 +229,7 @@ export const synthflowApi: FastifyPluginAsync<{ services: Services }> = async (p
               phone_numbers: Type.Array(Type.Object({ number: Type.String(), sid: Nullable(Type.String()), is_available: Type.Boolean() })),
             }),
           }),
-          ...synthflowErrors(400, 401, 403, 404),
+          ...errorResponses(synthflowDialect, 400, 401, 403, 404),
         },
       },
     },
@@ -262,7 +259,7 @@ export const synthflowApi: FastifyPluginAsync<{ services: Services }> = async (p
           '`is_available` is true when the number has no inbound agent; `friendly_name` falls back to the display form of the number.',
         params: SlugParams,
         querystring: Type.Object({ workspace: WorkspaceParam }, { additionalProperties: false }),
-        response: { 200: Type.Ref(SynthflowNumberSchema), ...synthflowErrors(400, 401, 403, 404) },
+        response: { 200: Type.Ref(SynthflowNumberSchema), ...errorResponses(synthflowDialect, 400, 401, 403, 404) },
       },
     },
     async (request) => {
@@ -288,7 +285,7 @@ export const synthflowApi: FastifyPluginAsync<{ services: Services }> = async (p
         body: CreateBody,
         response: {
           200: Type.Object({ status: Type.Literal('ok'), response: Type.Object({ key: Type.String(), phone_number: Type.String() }) }),
-          ...synthflowErrors(400, 401, 403, 404, 409),
+          ...errorResponses(synthflowDialect, 400, 401, 403, 404, 409),
         },
       },
     },
@@ -314,7 +311,7 @@ export const synthflowApi: FastifyPluginAsync<{ services: Services }> = async (p
         params: SlugParams,
         querystring: OptionalWorkspaceQuery,
         body: UpdateBody,
-        response: { 200: OkSchema, ...synthflowErrors(400, 401, 403, 404) },
+        response: { 200: OkSchema, ...errorResponses(synthflowDialect, 400, 401, 403, 404) },
       },
     },
     async (request) => {
@@ -341,7 +338,7 @@ export const synthflowApi: FastifyPluginAsync<{ services: Services }> = async (p
           'and the number can be imported again at once.',
         params: SlugParams,
         querystring: OptionalWorkspaceQuery,
-        response: { 200: OkSchema, ...synthflowErrors(401, 403, 404) },
+        response: { 200: OkSchema, ...errorResponses(synthflowDialect, 401, 403, 404) },
       },
     },
     async (request) => {
@@ -366,7 +363,7 @@ export const synthflowApi: FastifyPluginAsync<{ services: Services }> = async (p
         params: Type.Object({ model_id: ModelIdParam }),
         querystring: OptionalWorkspaceQuery,
         body: AttachBody,
-        response: { 200: OkSchema, ...synthflowErrors(400, 401, 403, 404) },
+        response: { 200: OkSchema, ...errorResponses(synthflowDialect, 400, 401, 403, 404) },
       },
     },
     async (request) => {
@@ -393,7 +390,7 @@ export const synthflowApi: FastifyPluginAsync<{ services: Services }> = async (p
           '404 when the number is unknown or the agent is not attached to it.',
         params: Type.Object({ model_id: ModelIdParam, phone_number_slug: SlugParams.properties.phone_number_slug }),
         querystring: OptionalWorkspaceQuery,
-        response: { 200: OkSchema, ...synthflowErrors(401, 403, 404) },
+        response: { 200: OkSchema, ...errorResponses(synthflowDialect, 401, 403, 404) },
       },
     },
     async (request) => {

@@ -111,10 +111,6 @@ export const SynthflowErrorSchema = Type.Object(
   { $id: 'SynthflowError', description: 'Synthflow\'s `detail` error envelope' },
 );
 
-export function synthflowErrors(...statuses: number[]) {
-  return Object.fromEntries(statuses.map((status) => [status, Type.Ref(SynthflowErrorSchema)]));
-}
-
 const CATEGORY: Record<ProblemCode, string> = {
   BAD_REQUEST: 'validation_error',
   VALIDATION_FAILED: 'validation_error',
@@ -139,6 +135,7 @@ const CATEGORY: Record<ProblemCode, string> = {
  * schema error, already in the client's words, is never renamed.
  */
 export const synthflowDialect: Dialect = {
+  errorSchema: SynthflowErrorSchema,
   fieldNames: {},
   sendError(request, reply, problem) {
     return reply.code(problem.status).send({

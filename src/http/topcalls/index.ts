@@ -6,7 +6,7 @@ import { ServiceError } from '../../services/errors.ts';
 import type { Services } from '../../services/index.ts';
 import type { PhoneNumber } from '../../services/phone-numbers/model.ts';
 import { requireApiKey } from '../auth.ts';
-import { useDialect } from '../dialect.ts';
+import { errorResponses, useDialect } from '../dialect.ts';
 import { ListLimit, Nullable } from '../schemas/common.ts';
 import {
   CARRIER_FIELDS,
@@ -18,8 +18,6 @@ import {
   TopcallsNumberCreateSchema,
   TopcallsNumberSchema,
   topcallsDialect,
-  TopcallsProblemSchema,
-  topcallsProblems,
   toTopcallsCarrier,
   toTopcallsNumber,
 } from './wire.ts';
@@ -36,10 +34,9 @@ const ListOf = <T extends Parameters<typeof Type.Ref>[0]>(item: T) =>
 export const topcallsApi: FastifyPluginAsync<{ services: Services }> = async (plain, { services }) => {
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
   requireApiKey(app, services);
-  app.addSchema(TopcallsProblemSchema);
+  useDialect(app, topcallsDialect);
   app.addSchema(TopcallsNumberSchema);
   app.addSchema(TopcallsCarrierSchema);
-  useDialect(app, topcallsDialect);
 
   /** The TopCalls view of core records: carrier names and creators in one query each. */
   async function present(actor: Actor, records: PhoneNumber[], options: { deleted?: boolean } = {}) {
@@ -69,7 +66,7 @@ export const topcallsApi: FastifyPluginAsync<{ services: Services }> = async (pl
         description:
           'Registers a number you own, optionally on one of your carriers (`voip_carrier_sid`; unknown → 404). Switchboard provisions synchronously: the number is `active` at once (TopCalls may answer `pending`). Without a carrier the `source` is `manual` (there is no platform default carrier). A number already registered anywhere → 409.',
         body: TopcallsNumberCreateSchema,
-        response: { 201: Type.Ref(TopcallsNumberSchema), ...topcallsProblems(400, 401, 403, 404, 409, 422) },
+        response: { 201: Type.Ref(TopcallsNumberSchema), ...errorResponses(topcallsDialect, 400, 401, 403, 404, 409, 422) },
       },
     },
     async (request, reply) => {
@@ -103,7 +100,7 @@ export const topcallsApi: FastifyPluginAsync<{ services: Services }> = async (pl
           { ...CursorQuery, status: Type.Optional(Type.Union(TOPCALLS_STATUSES.filter((s) => s !== 'deleted').map((s) => Type.Literal(s)))) },
           { additionalProperties: false },
         ),
-        response: { 200: ListOf(TopcallsNumberSchema), ...topcallsProblems(400, 401, 403) },
+        response: { 200: ListOf(TopcallsNumberSchema), ...errorResponses(topcallsDialect, 400, 401, 403) },
       },
     },
     async (request) => {
@@ -121,7 +118,7 @@ export const topcallsApi: FastifyPluginAsync<{ services: Services }> = async (pl
         summary: 'TopCalls: list your carriers',
         description: 'Your BYOC carriers (the same records as /v1/carriers); there is no platform default carrier. Passwords are never returned, only `has_password`.',
         querystring: Type.Object(CursorQuery, { additionalProperties: false }),
-        response: { 200: ListOf(TopcallsCarrierSchema), ...topcallsProblems(400, 401, 403) },
+        response: { 200: ListOf(TopcallsCarrierSchema), ...errorResponses(topcallsDialect, 400, 401, 403) },
       },
     },
     async (request) => {
@@ -141,7 +138,7 @@ export const topcallsApi: FastifyPluginAsync<{ services: Services }> = async (pl
         description:
           'An inbound gateway (`inbound`, default true) must be an IPv4 address: calls are matched to their carrier by source IP. `trunk_type` `reg` needs `registration` `{username, password, realm?}`; `auth` needs `inbound_auth` `{username, password}`. Passwords are write-only.',
         body: TopcallsCarrierCreateSchema,
-        response: { 201: Type.Ref(TopcallsCarrierSchema), ...topcallsProblems(400, 401, 403, 409, 422) },
+        response: { 201: Type.Ref(TopcallsCarrierSchema), ...errorResponses(topcallsDialect, 400, 401, 403, 409, 422) },
       },
     },
     async (request, reply) => {
@@ -159,7 +156,7 @@ export const topcallsApi: FastifyPluginAsync<{ services: Services }> = async (pl
         summary: 'TopCalls: get a phone number',
         description: 'A deleted number, or another account\'s, is 404.',
         params: IdParam,
-        response: { 200: Type.Ref(TopcallsNumberSchema), ...topcallsProblems(400, 401, 403, 404) },
+        response: { 200: Type.Ref(TopcallsNumberSchema), ...errorResponses(topcallsDialect, 400, 401, 403, 404) },
       },
     },
     async (request) => (await present(request.actor, [await services.phoneNumbers.get(request.actor, request.params.id)]))[0]!,
@@ -175,7 +172,7 @@ export const topcallsApi: FastifyPluginAsync<{ services: Services }> = async (pl
         description:
           'Answers 200 with the number as it was, `status: "deleted"`. Afterwards the number is 404 in every dialect and free to be added again; its history stays in the native audit trail.',
         params: IdParam,
-        response: { 200: Type.Ref(TopcallsNumberSchema), ...topcallsProblems(400, 401, 403, 404) },
+        response: { 200: Type.Ref(TopcallsNumberSchema), ...errorResponses(topcallsDialect, 400, 401, 403, 404) },
       },
     },
     async (request) => {

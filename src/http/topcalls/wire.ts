@@ -101,6 +101,7 @@ export const TopcallsProblemSchema = Type.Composite(
  * are per route (`config.fieldNames`: NUMBER_FIELDS, CARRIER_FIELDS).
  */
 export const topcallsDialect: Dialect = {
+  errorSchema: TopcallsProblemSchema,
   fieldNames: {},
   sendError(request, reply, problem) {
     const bodyOnly = problem.errors.length > 0 && problem.errors.every((issue) => !/^(query|querystring|params|headers)\b|^Idempotency-Key$/.test(issue.field));
@@ -114,10 +115,6 @@ export const topcallsDialect: Dialect = {
       .send({ ...document, errors: problem.errors.map((issue) => ({ path: issue.field, message: issue.message })) });
   },
 };
-
-export function topcallsProblems(...statuses: number[]) {
-  return Object.fromEntries(statuses.map((status) => [status, Type.Ref(TopcallsProblemSchema)]));
-}
 
 /** Core field name → TopCalls field name, for the errors of the number and the carrier routes. */
 export const NUMBER_FIELDS: FieldNames = { phone_number: 'number', carrier_id: 'voip_carrier_sid', nickname: 'label' };
