@@ -1,10 +1,9 @@
-import type { Database } from '../db/database.ts';
-import type { SecretBox } from '../domain/secrets.ts';
 import { AgentBindingService } from './agent-bindings.ts';
 import { CarrierService } from './carriers.ts';
 import { ChangeFeed } from './change-feed.ts';
 import type { ServiceDeps } from './context.ts';
 import { IdempotencyStore } from './idempotency.ts';
+import { InstallationService } from './installation.ts';
 import { NumberCreators } from './phone-numbers/creators.ts';
 import { InventoryService } from './inventory/service.ts';
 import { LocalInventory } from './inventory/local-inventory.ts';
@@ -17,9 +16,13 @@ import { TwilioProvider, type TwilioSettings } from './inventory/twilio-provider
 import { TelnyxProvider, type TelnyxSettings } from './inventory/telnyx-provider.ts';
 import { DEFAULT_ROUTING_OPTIONS, RoutingService, type RoutingOptions } from './routing/service.ts';
 
-/** Every service of one process, sharing one store. Transports receive this and nothing lower. */
+/**
+ * Every service of one process, sharing one store. Transports receive this and nothing lower:
+ * the store, the secrets and the clock (ServiceDeps) stay with the services and the runtime.
+ */
 export interface Services {
-  deps: ServiceDeps;
+  /** The store engine and the services' clock, for transports that report or stamp them. */
+  installation: InstallationService;
   feed: ChangeFeed;
   workspaces: WorkspaceService;
   phoneNumbers: PhoneNumberService;
@@ -50,14 +53,7 @@ export interface CarrierOptions {
 
 export const NO_CARRIERS: CarrierOptions = { release: { retryMs: 30_000, maxAttempts: 12 } };
 
-export function createServices(
-  database: Database,
-  secrets: SecretBox,
-  clock?: () => Date,
-  routingOptions: RoutingOptions = DEFAULT_ROUTING_OPTIONS,
-  carrierOptions: CarrierOptions = NO_CARRIERS,
-): Services {
-  const deps: ServiceDeps = { database, secrets, ...(clock ? { clock } : {}) };
+export function createServices(deps: ServiceDeps, routingOptions: RoutingOptions = DEFAULT_ROUTING_OPTIONS, carrierOptions: CarrierOptions = NO_CARRIERS): Services {
   const feed = new ChangeFeed();
   const phoneNumbers = new PhoneNumberService(deps, feed);
   const stock = new LocalInventory(deps);
@@ -66,7 +62,7 @@ export function createServices(
   if (carrierOptions.telnyx) carriers.set('telnyx', new TelnyxProvider(carrierOptions.telnyx));
   const releases = new CarrierReleases(deps, carriers, carrierOptions.release);
   return {
-    deps,
+    installation: new InstallationService(deps),
     feed,
     workspaces: new WorkspaceService(deps),
     phoneNumbers,
