@@ -9,6 +9,7 @@ import { connect, type Decision, type InboundInput, type InboundKind, type Outbo
 import { parseWebhookAnswer } from './webhook-answer.ts';
 import { postWebhook, signatureOf } from './webhook.ts';
 import type { WorkspaceSettings } from './workspace-settings.ts';
+import type { Trunks } from './trunks.ts';
 
 /**
  * Routing decisions: the input checked, the numbers a decision needs fetched while the index
@@ -20,6 +21,7 @@ export class Decisions {
     private readonly loader: IndexLoader,
     private readonly pools: Pools,
     private readonly settings: WorkspaceSettings,
+    private readonly trunks: Trunks,
   ) {}
 
   async inbound(actor: Actor, input: InboundInput, kind: InboundKind): Promise<Decision> {
@@ -27,6 +29,13 @@ export class Decisions {
     // Checked here as well as inside: once the index is complete a decision awaits nothing.
     if (this.loader.loading) await this.loader.admitByNumber(input.to);
     const result = this.context.router.inbound(actor.workspaceId, input, kind, this.context.nowMs());
+    if (input.source_ip !== undefined) {
+      // A spoofed INVITE sent straight to the SBC never reaches an agent (or the number's webhook).
+      const id = 'action' in result ? (result.action === 'reject' && result.reason === 'number_not_found' ? undefined : result.phone_number_id) : result.entry.id;
+      if (id !== undefined && (await this.trunks.sourceAllowed(actor, id, input.source_ip)) === false) {
+        return { action: 'reject', reason: 'source_not_allowed', decided_by: 'carrier_source', phone_number_id: id };
+      }
+    }
     return 'action' in result ? result : this.consultWebhook(actor, input, kind, result);
   }
 
@@ -46,7 +55,10 @@ export class Decisions {
       if (input.from !== undefined) await this.loader.admitByNumber(input.from);
       else await this.loader.admitOutboundAgent(actor.workspaceId, input.agent_id!);
     }
-    return this.context.router.outbound(actor.workspaceId, input, to!, this.context.nowMs());
+    const decision = this.context.router.outbound(actor.workspaceId, input, to!, this.context.nowMs());
+    if (decision.action !== 'connect') return decision;
+    const route = await this.trunks.outbound(actor, decision.phone_number_id);
+    return route ? { ...decision, trunk: route.trunk, carrier_id: route.carrier_id } : decision;
   }
 
   /**
