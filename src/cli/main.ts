@@ -3,7 +3,7 @@ import { loadConfig, ConfigError, type Config } from '../config.ts';
 import { openRuntime, buildServer, type Runtime } from '../runtime.ts';
 import fs from 'node:fs';
 import cliProgress from 'cli-progress';
-import { operatorActor, SCOPES } from '../services/context.ts';
+import { DEFAULT_KEY_SCOPES, operatorActor, SCOPES } from '../services/context.ts';
 import { CSV_COLUMNS, importCsv, MAX_BATCH_ROWS } from './import-numbers.ts';
 import { parseScopes } from '../services/workspaces.ts';
 import { ServiceError } from '../services/errors.ts';
@@ -66,7 +66,7 @@ keys
   .description('create an API key (and the workspace, if it does not exist); prints the key once')
   .requiredOption('--workspace <name>', 'workspace name')
   .option('--parent <name>', 'agency workspace that manages this one (created if missing)')
-  .addOption(new Option('--scopes <list>', `comma-separated: ${SCOPES.join(',')}`).default(SCOPES.join(',')))
+  .addOption(new Option('--scopes <list>', `comma-separated: ${SCOPES.join(',')}`).default(DEFAULT_KEY_SCOPES.join(',')))
   .option('--name <label>', 'a label for the key')
   .option('--json', 'print {workspace_id, key_id, key} as JSON')
   .action((options: { workspace: string; parent?: string; scopes: string; name?: string; json?: boolean }) =>
