@@ -1,21 +1,18 @@
 import { parse } from 'csv-parse';
-import type { TSchema } from '@sinclair/typebox';
-import { Value, type ValueError } from '@sinclair/typebox/value';
 import type { Readable } from 'node:stream';
 import type { Actor } from '../services/context.ts';
 import type { FieldIssue } from '../services/errors.ts';
 import type { PhoneNumberImport } from '../services/phone-numbers/model.ts';
 import { AGENT_LISTS } from '../services/phone-numbers/model.ts';
 import type { PhoneNumberService } from '../services/phone-numbers/service.ts';
-import { PhoneNumberImportSchema } from '../http/schemas/phone-number.ts';
 
 /** The most rows one `importMany` call (one transaction) receives. */
 export const MAX_BATCH_ROWS = 10_000;
 
 const BOOLEAN_COLUMNS = new Set(['capabilities.voice', 'capabilities.sms', 'sip.uac_enabled']);
-const INTEGER_COLUMNS = new Set(['sip.uac_register_expires']);
+const INTEGER_COLUMNS = new Set(['sip.uac_register_expires', 'max_concurrent_calls']);
 const LIST_COLUMNS = new Set(['allowed_inbound_country_list', 'allowed_outbound_country_list']);
-const AGENT_COLUMNS = new Set<string>(AGENT_LISTS);
+export const AGENT_COLUMNS = new Set<string>(AGENT_LISTS);
 const SCALAR_COLUMNS = [
   'phone_number',
   'status',
@@ -35,7 +32,7 @@ const SCALAR_COLUMNS = [
 ];
 
 /** Every column the CSV may have: the native import fields, nested ones as `sip.transport`, `capabilities.sms`. */
-export const CSV_COLUMNS = [...SCALAR_COLUMNS, ...BOOLEAN_COLUMNS, ...INTEGER_COLUMNS, ...LIST_COLUMNS, ...AGENT_COLUMNS];
+export const CSV_COLUMNS = [...SCALAR_COLUMNS, ...BOOLEAN_COLUMNS, ...INTEGER_COLUMNS, ...LIST_COLUMNS, ...AGENT_COLUMNS, 'calling_hours'];
 
 export interface RowFailure {
   /** Line of the CSV file the row starts on. */
@@ -52,10 +49,16 @@ export interface ImportSummary {
 }
 
 export interface ImportProgress {
-  bytes: number;
+  /** Bytes of the file parsed so far. */
+  readBytes: number;
+  /** Bytes of the file whose rows have been through the store (created or failed). */
+  storedBytes: number;
   created: number;
   failed: number;
 }
+
+/** How often, in parsed rows, progress is reported while a batch is being read. */
+const PROGRESS_EVERY_ROWS = 200;
 
 class CellError extends Error {
   constructor(
@@ -81,13 +84,46 @@ function convertCell(column: string, cell: string): unknown {
   if (AGENT_COLUMNS.has(column)) {
     // Either the JSON of the API (`[{"agent_id":"a","weight":1}]`) or one agent id taking every call.
     if (!cell.startsWith('[')) return [{ agent_id: cell, weight: 1 }];
-    try {
-      return JSON.parse(cell);
-    } catch {
-      throw new CellError(column, 'must be an agent id or a JSON array of {agent_id, weight, agent_version?}');
-    }
+    const list = parseJsonCell(column, cell, 'an agent id or a JSON array of {agent_id, weight, agent_version?}');
+    if (!Array.isArray(list)) throw new CellError(column, 'must be an agent id or a JSON array of {agent_id, weight, agent_version?}');
+    list.forEach((entry, index) => checkAgentEntry(`${column}[${index}]`, entry));
+    return list;
   }
+  if (column === 'calling_hours') return checkCallingHours(parseJsonCell(column, cell, 'JSON such as {"days":[1,2,3,4,5],"start":"09:00","end":"17:00"}'));
   return cell;
+}
+
+function parseJsonCell(column: string, cell: string, expected: string): unknown {
+  try {
+    return JSON.parse(cell);
+  } catch {
+    throw new CellError(column, `must be ${expected}`);
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The types of a JSON cell; the service checks the values (weights summing to 1, valid hours). */
+function checkAgentEntry(field: string, entry: unknown): void {
+  if (!isRecord(entry)) throw new CellError(field, 'must be an object {agent_id, weight, agent_version?}');
+  const extra = Object.keys(entry).filter((key) => !['agent_id', 'weight', 'agent_version'].includes(key));
+  if (extra.length > 0) throw new CellError(`${field}.${extra[0]}`, 'is not a field of an agent entry (agent_id, weight, agent_version)');
+  if (typeof entry.agent_id !== 'string') throw new CellError(`${field}.agent_id`, 'must be a string');
+  if (typeof entry.weight !== 'number') throw new CellError(`${field}.weight`, 'must be a number');
+  if (entry.agent_version !== undefined && typeof entry.agent_version !== 'number' && typeof entry.agent_version !== 'string') {
+    throw new CellError(`${field}.agent_version`, 'must be a number or a string');
+  }
+}
+
+function checkCallingHours(value: unknown): unknown {
+  const shape = 'must be {"days":[ISO weekdays],"start":"HH:MM","end":"HH:MM"}';
+  if (!isRecord(value) || Object.keys(value).some((key) => !['days', 'start', 'end'].includes(key))) throw new CellError('calling_hours', shape);
+  if (!Array.isArray(value.days) || !value.days.every((day) => typeof day === 'number')) throw new CellError('calling_hours.days', 'must be an array of ISO weekdays (1 = Monday … 7 = Sunday)');
+  if (typeof value.start !== 'string') throw new CellError('calling_hours.start', 'must be a time HH:MM');
+  if (typeof value.end !== 'string') throw new CellError('calling_hours.end', 'must be a time HH:MM');
+  return value;
 }
 
 /** One CSV record as the import body the API would receive; empty cells are absent fields. */
@@ -101,41 +137,8 @@ export function rowToImport(record: Record<string, string>): PhoneNumberImport {
     if (tail) body[head] = { ...(body[head] as object | undefined), [tail]: value };
     else body[head] = value;
   }
-  // The same shape rules as POST /v1/phone-numbers (the service adds the semantic ones).
-  const shapeErrors = [...Value.Errors(PhoneNumberImportSchema, body)];
-  if (shapeErrors.length > 0) {
-    const first = describeShapeError(shapeErrors[0]!);
-    const field = first.path.slice(1).replace(/\/(\d+)/g, '[$1]').replace(/\//g, '.') || 'row';
-    throw new CellError(field, first.message);
-  }
+  // Every cell now has its column's type; the service checks the values as it does for the API.
   return body as unknown as PhoneNumberImport;
-}
-
-/** The values of a union of literals (nested unions and `null` included), or null for any other schema. */
-function literalValues(schema: TSchema): unknown[] | null {
-  if ('const' in schema) return [schema.const];
-  if (schema.type === 'null') return [];
-  if (!Array.isArray(schema.anyOf)) return null;
-  const values: unknown[] = [];
-  for (const option of schema.anyOf as TSchema[]) {
-    const inner = literalValues(option);
-    if (inner === null) return null;
-    values.push(...inner);
-  }
-  return values;
-}
-
-/**
- * A nullable field's error is a union error; the branch that got furthest names the real
- * problem, and an enum (union of literals) is reported with its allowed values.
- */
-function describeShapeError(error: ValueError): { path: string; message: string } {
-  const allowed = literalValues(error.schema);
-  if (allowed && allowed.length > 0) return { path: error.path, message: `must be one of ${allowed.join(', ')}` };
-  const branches = error.errors.map((branch) => [...branch][0]).filter((e): e is ValueError => e !== undefined);
-  if (branches.length === 0) return { path: error.path, message: error.message.replace(/^Expected/, 'expected') };
-  const deepest = branches.reduce((best, candidate) => (candidate.path.length > best.path.length ? candidate : best));
-  return deepest.path.length >= error.path.length ? describeShapeError(deepest) : { path: error.path, message: error.message };
 }
 
 /**
@@ -151,7 +154,10 @@ export async function importCsv(
   const batchSize = Math.min(Math.max(1, options.batchSize ?? MAX_BATCH_ROWS), MAX_BATCH_ROWS);
   const summary: ImportSummary = { created: 0, failed: 0, failures: [] };
   let batch: Array<{ line: number; input: PhoneNumberImport }> = [];
-  let bytes = 0;
+  let readBytes = 0;
+  let storedBytes = 0;
+  let rowsSinceReport = 0;
+  const report = () => options.onProgress?.({ readBytes, storedBytes, created: summary.created, failed: summary.failed });
 
   const fail = (failure: RowFailure) => {
     summary.failed++;
@@ -165,7 +171,8 @@ export async function importCsv(
       else fail({ line: batch[i]!.line, phone_number: batch[i]!.input.phone_number, code: result.code, errors: result.errors.length > 0 ? result.errors : [{ field: 'phone_number', message: result.message }] });
     });
     batch = [];
-    options.onProgress?.({ bytes, ...summary });
+    storedBytes = readBytes;
+    report();
   };
 
   const parser = input.pipe(
@@ -184,16 +191,27 @@ export async function importCsv(
     }),
   );
   for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number; bytes: number } }>) {
-    bytes = info.bytes;
+    readBytes = info.bytes;
     try {
       batch.push({ line: info.lines, input: rowToImport(record) });
     } catch (error) {
       if (!(error instanceof CellError)) throw error;
       fail({ line: info.lines, phone_number: record.phone_number ?? '', code: 'VALIDATION_FAILED', errors: [{ field: error.field, message: error.message }] });
     }
-    if (batch.length >= batchSize) await flush();
+    if (batch.length >= batchSize) {
+      await flush();
+      rowsSinceReport = 0;
+    } else if (++rowsSinceReport >= PROGRESS_EVERY_ROWS) {
+      // A batch is up to 10,000 rows: show the reading of it, not only its commit.
+      report();
+      rowsSinceReport = 0;
+    }
   }
   await flush();
+  if (storedBytes < readBytes) {
+    storedBytes = readBytes;
+    report();
+  }
   summary.failures.sort((a, b) => a.line - b.line);
   return summary;
 }
