@@ -149,7 +149,9 @@ export function registerNumberCommands(program: Command, cli: CliContext): void 
         }
         records.push(record);
       }
-      cli.out(options.json ? JSON.stringify(records) : formatTable(['phone_number', 'status', 'nickname', 'country', 'inbound_agents', 'id'], numberRows(records)));
+      // --json prints what GET /v1/phone-numbers/:id returns; the version travels there as the ETag.
+      const representation = records.map(({ version: _version, ...record }) => record);
+      cli.out(options.json ? JSON.stringify(representation) : formatTable(['phone_number', 'status', 'nickname', 'country', 'inbound_agents', 'id'], numberRows(records)));
       if (more) cli.io.stderr.write(`switchboard: more numbers match; raise --limit or use \`switchboard numbers export\`\n`);
     }),
   );
