@@ -71,7 +71,10 @@ export function formatSummary(rows: StockSummaryRow[]): string {
 
 /** `switchboard inventory add|list`: the operator's number stock that Retell's create-phone-number buys from. */
 export function registerInventoryCommands(program: Command, cli: CliContext): void {
-  const inventory = program.command('inventory').description("the operator's number stock (what create-phone-number buys from)");
+  const inventory = withExamples(
+    program.command('inventory').description("the operator's number stock (what create-phone-number buys from)"),
+    'switchboard inventory add +14155550100-+14155550199 --provider twilio',
+  );
   withExamples(
     inventory
       .command('add <numbers...>')

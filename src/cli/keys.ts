@@ -18,7 +18,7 @@ function keyRows(keys: ApiKey[], workspaceNames: Map<string, string>): string[][
 
 /** `switchboard keys create|list|revoke`. Secrets are printed once, by `create`, and never listed. */
 export function registerKeyCommands(program: Command, cli: CliContext): void {
-  const keys = program.command('keys').description('manage API keys');
+  const keys = withExamples(program.command('keys').description('manage API keys'), 'switchboard keys create --workspace acme', 'switchboard keys list --json');
 
   withExamples(
     keys

@@ -60,6 +60,7 @@ function buildProgram(io: CliIo): { program: Command; cli: CliContext } {
     .exitOverride()
     .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) });
   const cli = new CliContext(io, program);
+  withExamples(program, 'switchboard keys create --workspace acme', 'switchboard numbers import numbers.csv --workspace acme', 'switchboard serve');
 
   withExamples(program.command('serve').description('start the HTTP server (creates the database and applies migrations first)'), 'PORT=8080 switchboard serve').action(
     () => serve(cli),

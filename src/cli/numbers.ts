@@ -123,7 +123,11 @@ function registerImport(numbers: Command, cli: CliContext): void {
 
 /** `switchboard numbers import|list|export`. */
 export function registerNumberCommands(program: Command, cli: CliContext): void {
-  const numbers = program.command('numbers').description('manage phone numbers');
+  const numbers = withExamples(
+    program.command('numbers').description('manage phone numbers'),
+    'switchboard numbers import numbers.csv --workspace acme',
+    'switchboard numbers list --workspace acme',
+  );
   registerImport(numbers, cli);
 
   withExamples(

@@ -169,6 +169,10 @@ describe('switchboard keys list', () => {
 
 describe('the command line itself', () => {
   const commands = [
+    [],
+    ['keys'],
+    ['numbers'],
+    ['inventory'],
     ['serve'],
     ['migrate'],
     ['keys', 'create'],
@@ -190,8 +194,8 @@ describe('the command line itself', () => {
     for (const command of commands) {
       const help = await cli([...command, '--help']);
       expect(help.code, command.join(' ')).toBe(0);
-      expect(help.stdout).toContain(`Usage: switchboard ${command.join(' ')} `);
-      expect(help.stdout).toMatch(new RegExp(`\\nExamples?:\\n  \\$ (\\S+=\\S+ )?switchboard ${command.join(' ')}\\b`));
+      expect(help.stdout).toContain(`Usage: ${['switchboard', ...command].join(' ')} `);
+      expect(help.stdout).toMatch(new RegExp(`\\nExamples?:\\n  \\$ (\\S+=\\S+ )?${['switchboard', ...command].join(' ')}\\b`));
       expect(help.stderr).toBe('');
     }
   });
