@@ -1,10 +1,13 @@
 import { parse } from 'csv-parse';
+import type { TSchema } from '@sinclair/typebox';
+import { Value, type ValueError } from '@sinclair/typebox/value';
 import type { Readable } from 'node:stream';
 import type { Actor } from '../services/context.ts';
 import type { FieldIssue } from '../services/errors.ts';
 import type { PhoneNumberImport } from '../services/phone-numbers/model.ts';
 import { AGENT_LISTS } from '../services/phone-numbers/model.ts';
 import type { PhoneNumberService } from '../services/phone-numbers/service.ts';
+import { PhoneNumberImportSchema } from '../services/phone-numbers/schema.ts';
 
 /** The most rows one `importMany` call (one transaction) receives. */
 export const MAX_BATCH_ROWS = 10_000;
@@ -84,12 +87,9 @@ function convertCell(column: string, cell: string): unknown {
   if (AGENT_COLUMNS.has(column)) {
     // Either the JSON of the API (`[{"agent_id":"a","weight":1}]`) or one agent id taking every call.
     if (!cell.startsWith('[')) return [{ agent_id: cell, weight: 1 }];
-    const list = parseJsonCell(column, cell, 'an agent id or a JSON array of {agent_id, weight, agent_version?}');
-    if (!Array.isArray(list)) throw new CellError(column, 'must be an agent id or a JSON array of {agent_id, weight, agent_version?}');
-    list.forEach((entry, index) => checkAgentEntry(`${column}[${index}]`, entry));
-    return list;
+    return parseJsonCell(column, cell, 'an agent id or a JSON array of {agent_id, weight, agent_version?}');
   }
-  if (column === 'calling_hours') return checkCallingHours(parseJsonCell(column, cell, 'JSON such as {"days":[1,2,3,4,5],"start":"09:00","end":"17:00"}'));
+  if (column === 'calling_hours') return parseJsonCell(column, cell, 'JSON such as {"days":[1,2,3,4,5],"start":"09:00","end":"17:00"}');
   return cell;
 }
 
@@ -99,31 +99,6 @@ function parseJsonCell(column: string, cell: string, expected: string): unknown 
   } catch {
     throw new CellError(column, `must be ${expected}`);
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** The types of a JSON cell; the service checks the values (weights summing to 1, valid hours). */
-function checkAgentEntry(field: string, entry: unknown): void {
-  if (!isRecord(entry)) throw new CellError(field, 'must be an object {agent_id, weight, agent_version?}');
-  const extra = Object.keys(entry).filter((key) => !['agent_id', 'weight', 'agent_version'].includes(key));
-  if (extra.length > 0) throw new CellError(`${field}.${extra[0]}`, 'is not a field of an agent entry (agent_id, weight, agent_version)');
-  if (typeof entry.agent_id !== 'string') throw new CellError(`${field}.agent_id`, 'must be a string');
-  if (typeof entry.weight !== 'number') throw new CellError(`${field}.weight`, 'must be a number');
-  if (entry.agent_version !== undefined && typeof entry.agent_version !== 'number' && typeof entry.agent_version !== 'string') {
-    throw new CellError(`${field}.agent_version`, 'must be a number or a string');
-  }
-}
-
-function checkCallingHours(value: unknown): unknown {
-  const shape = 'must be {"days":[ISO weekdays],"start":"HH:MM","end":"HH:MM"}';
-  if (!isRecord(value) || Object.keys(value).some((key) => !['days', 'start', 'end'].includes(key))) throw new CellError('calling_hours', shape);
-  if (!Array.isArray(value.days) || !value.days.every((day) => typeof day === 'number')) throw new CellError('calling_hours.days', 'must be an array of ISO weekdays (1 = Monday … 7 = Sunday)');
-  if (typeof value.start !== 'string') throw new CellError('calling_hours.start', 'must be a time HH:MM');
-  if (typeof value.end !== 'string') throw new CellError('calling_hours.end', 'must be a time HH:MM');
-  return value;
 }
 
 /** One CSV record as the import body the API would receive; empty cells are absent fields. */
@@ -137,8 +112,41 @@ export function rowToImport(record: Record<string, string>): PhoneNumberImport {
     if (tail) body[head] = { ...(body[head] as object | undefined), [tail]: value };
     else body[head] = value;
   }
-  // Every cell now has its column's type; the service checks the values as it does for the API.
+  // The import's shape (the service's schema, as POST /v1/phone-numbers uses it); the service adds the semantic rules.
+  const shapeErrors = [...Value.Errors(PhoneNumberImportSchema, body)];
+  if (shapeErrors.length > 0) {
+    const first = describeShapeError(shapeErrors[0]!);
+    const field = first.path.slice(1).replace(/\/(\d+)/g, '[$1]').replace(/\//g, '.') || 'row';
+    throw new CellError(field, first.message);
+  }
   return body as unknown as PhoneNumberImport;
+}
+
+/** The values of a union of literals (nested unions and `null` included), or null for any other schema. */
+function literalValues(schema: TSchema): unknown[] | null {
+  if ('const' in schema) return [schema.const];
+  if (schema.type === 'null') return [];
+  if (!Array.isArray(schema.anyOf)) return null;
+  const values: unknown[] = [];
+  for (const option of schema.anyOf as TSchema[]) {
+    const inner = literalValues(option);
+    if (inner === null) return null;
+    values.push(...inner);
+  }
+  return values;
+}
+
+/**
+ * A nullable field's error is a union error; the branch that got furthest names the real
+ * problem, and an enum (union of literals) is reported with its allowed values.
+ */
+function describeShapeError(error: ValueError): { path: string; message: string } {
+  const allowed = literalValues(error.schema);
+  if (allowed && allowed.length > 0) return { path: error.path, message: `must be one of ${allowed.join(', ')}` };
+  const branches = error.errors.map((branch) => [...branch][0]).filter((e): e is ValueError => e !== undefined);
+  if (branches.length === 0) return { path: error.path, message: error.message.replace(/^Expected/, 'expected') };
+  const deepest = branches.reduce((best, candidate) => (candidate.path.length > best.path.length ? candidate : best));
+  return deepest.path.length >= error.path.length ? describeShapeError(deepest) : { path: error.path, message: error.message };
 }
 
 /**
