@@ -4,7 +4,8 @@ import { pipeline } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
 import type { Actor } from '../services/context.ts';
 import type { PhoneNumber } from '../services/phone-numbers/model.ts';
-import type { ListQuery, PhoneNumberService } from '../services/phone-numbers/service.ts';
+import type { ListQuery } from '../services/phone-numbers/listing.ts';
+import type { PhoneNumberService } from '../services/phone-numbers/service.ts';
 import { AGENT_COLUMNS, CSV_COLUMNS } from './import-numbers.ts';
 
 /** Rows read from the store per page while exporting: the export never holds more than this. */
