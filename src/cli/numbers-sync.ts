@@ -1,11 +1,9 @@
-import type { Command } from 'commander';
-import { Option } from 'commander';
+import { Option, type Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { operatorActor } from '../services/context.ts';
 import type { Services } from '../services/index.ts';
 import type { SyncSummary } from '../services/inventory/sync.ts';
-
-type WithServices = <T>(work: (services: Services) => Promise<T>) => Promise<T>;
+import { withExamples, type CliContext, type OutputStream } from './context.ts';
 
 export interface NumbersSyncOptions {
   provider: 'twilio' | 'telnyx';
@@ -27,10 +25,10 @@ export function formatSyncSummary(summary: SyncSummary): string {
  * Imports the numbers a carrier account owns into a workspace, with a progress bar on a
  * terminal (piped or captured stderr gets only the summary). Repeating it changes nothing.
  */
-export async function numbersSync(services: Services, options: NumbersSyncOptions, stderr: NodeJS.WriteStream = process.stderr): Promise<SyncSummary> {
+export async function numbersSync(services: Services, options: NumbersSyncOptions, stderr: OutputStream = process.stderr): Promise<SyncSummary> {
   const workspace = await services.workspaces.getWorkspaceByName(options.workspace);
   const bar = stderr.isTTY
-    ? new cliProgress.SingleBar({ format: `${options.provider} [{bar}] {value}/{total} numbers`, stream: stderr }, cliProgress.Presets.shades_classic)
+    ? new cliProgress.SingleBar({ format: `${options.provider} [{bar}] {value}/{total} numbers`, stream: stderr as NodeJS.WritableStream }, cliProgress.Presets.shades_classic)
     : null;
   bar?.start(0, 0);
   try {
@@ -47,18 +45,21 @@ export async function numbersSync(services: Services, options: NumbersSyncOption
   }
 }
 
-export function registerNumbersSyncCommand(numbers: Command, withServices: WithServices): void {
-  numbers
-    .command('sync')
-    .description("import the numbers a carrier account (TWILIO_* / TELNYX_* settings) owns and this installation does not have yet; repeating it changes nothing")
-    .addOption(new Option('--provider <carrier>', 'the carrier account to read').choices(['twilio', 'telnyx']).makeOptionMandatory())
-    .requiredOption('--workspace <name>', 'workspace that receives the numbers (must exist)')
-    .option('--dry-run', 'count only; import nothing')
-    .action((options: NumbersSyncOptions) =>
-      withServices(async (services) => {
-        const summary = await numbersSync(services, options);
-        process.stdout.write(formatSyncSummary(summary));
-        if (summary.failed > 0) process.exitCode = 1;
-      }),
-    );
+/** `switchboard numbers sync`, registered under the `numbers` command. */
+export function registerNumbersSyncCommand(numbers: Command, cli: CliContext): void {
+  withExamples(
+    numbers
+      .command('sync')
+      .description('import the numbers a carrier account (TWILIO_* / TELNYX_* settings) owns and this installation does not have yet; repeating it changes nothing')
+      .addOption(new Option('--provider <carrier>', 'the carrier account to read').choices(['twilio', 'telnyx']).makeOptionMandatory())
+      .requiredOption('--workspace <name>', 'workspace that receives the numbers (must exist)')
+      .option('--dry-run', 'count only; import nothing'),
+    'switchboard numbers sync --provider twilio --workspace acme --dry-run',
+  ).action((options: NumbersSyncOptions) =>
+    cli.withServices(async (services) => {
+      const summary = await numbersSync(services, options, cli.io.stderr);
+      cli.out(formatSyncSummary(summary));
+      if (summary.failed > 0) cli.exitCode = 1;
+    }),
+  );
 }
