@@ -3,6 +3,10 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { formatSyncSummary, numbersSync } from '../../src/cli/numbers-sync.ts';
 import { createHarness, type Harness } from '../helpers/harness.ts';
 import { TwilioStandin } from './twilio-standin.ts';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freshStore, runInProcess } from '../cli/run.ts';
 
 let twilio: TwilioStandin;
 let h: Harness;
@@ -50,5 +54,26 @@ describe('switchboard numbers sync (in process)', () => {
     await expect(numbersSync(h.runtime.services, { provider: 'twilio', workspace: 'no-such-workspace' })).rejects.toThrow(/no-such-workspace/);
     const workspace = await h.workspace();
     await expect(numbersSync(h.runtime.services, { provider: 'telnyx', workspace: workspace.name })).rejects.toThrow(/not a configured carrier \(configured: twilio\)/);
+  });
+
+  test('the command line: `numbers sync --provider twilio --workspace <w> [--dry-run]` prints the summary; a missing --provider is a usage error', async () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-cli-sync-'));
+    const store = await freshStore(tmp, 'store');
+    const env = { TWILIO_ACCOUNT_SID: twilio.accountSid, TWILIO_AUTH_TOKEN: twilio.authToken, TWILIO_API_BASE_URL: twilio.http.url };
+    const cli = (args: string[]) => runInProcess(args, { databaseUrl: store.databaseUrl, cwd: tmp, env });
+    try {
+      expect((await cli(['--create', 'keys', 'create', '--workspace', 'cli-carrier'])).code).toBe(0);
+      const owned = twilio.owned.size;
+      const dry = await cli(['numbers', 'sync', '--provider', 'twilio', '--workspace', 'cli-carrier', '--dry-run']);
+      expect(dry).toMatchObject({ code: 0, stdout: `would add ${owned}, already here 0, owned elsewhere 0\n` });
+      const real = await cli(['numbers', 'sync', '--provider', 'twilio', '--workspace', 'cli-carrier']);
+      expect(real.stdout).toBe(`added ${owned}, already here 0, owned elsewhere 0\n`);
+      expect((await cli(['numbers', 'sync', '--provider', 'twilio', '--workspace', 'cli-carrier'])).stdout).toBe(`added 0, already here ${owned}, owned elsewhere 0\n`);
+      const usage = await cli(['numbers', 'sync', '--workspace', 'cli-carrier']);
+      expect(usage.code).not.toBe(0);
+      expect(usage.stderr).toContain('--provider');
+    } finally {
+      await store.drop();
+    }
   });
 });
