@@ -8,3 +8,9 @@ export async function waitFor(check: () => Promise<boolean>, timeoutMs = 5000): 
     await sleep(20);
   }
 }
+
+/** Fresh San Francisco numbers (valid for libphonenumber) from a block of its own per test file. */
+export function sfNumbers(block: number): () => string {
+  let serial = 0;
+  return () => `+1415${String(block + ++serial * 7).padStart(7, '0')}`;
+}

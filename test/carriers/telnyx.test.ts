@@ -4,19 +4,14 @@ import Retell from 'retell-sdk';
 import { createHarness, type Harness } from '../helpers/harness.ts';
 import { TelnyxStandin } from './telnyx-standin.ts';
 import { TwilioStandin } from './twilio-standin.ts';
-import { waitFor } from './support.ts';
+import { sfNumbers, waitFor } from './support.ts';
 
 const CONNECTION_ID = '1684641123236054244';
 let telnyx: TelnyxStandin;
 let twilio: TwilioStandin;
 let h: Harness;
 let retellBase: string;
-let serial = 0;
-
-function sfNumber(): string {
-  serial += 1;
-  return `+1415${String(7_400_000 + serial * 7).padStart(7, '0')}`;
-}
+const sfNumber = sfNumbers(7_400_000);
 
 function carrierEnv(extra: Record<string, string> = {}): Record<string, string> {
   return {

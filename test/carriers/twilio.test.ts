@@ -3,19 +3,13 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import Retell from 'retell-sdk';
 import { createHarness, type Harness } from '../helpers/harness.ts';
 import { TwilioStandin } from './twilio-standin.ts';
-import { waitFor } from './support.ts';
+import { sfNumbers, waitFor } from './support.ts';
 
 const TRUNK_SID = `TK${'ab'.repeat(16)}`;
 let twilio: TwilioStandin;
 let h: Harness;
 let retellBase: string;
-let serial = 0;
-
-/** A fresh San Francisco number per call, valid for libphonenumber. */
-function sfNumber(): string {
-  serial += 1;
-  return `+1415${String(7_200_000 + serial * 7).padStart(7, '0')}`;
-}
+const sfNumber = sfNumbers(7_200_000);
 
 beforeAll(async () => {
   twilio = new TwilioStandin();
