@@ -160,6 +160,15 @@ export class WorkspaceService {
     return actor;
   }
 
+  /** The caller's own key (any scope): what a client such as the console may offer this key. */
+  async currentKey(actor: Actor): Promise<ApiKey> {
+    const row = actor.keyId
+      ? await this.db.selectFrom('api_keys').selectAll().where('id', '=', actor.keyId).where('workspace_id', '=', actor.workspaceId).executeTakeFirst()
+      : undefined;
+    if (!row) throw new NotFoundError('this credential is not an API key');
+    return toApiKey(row);
+  }
+
   async listKeys(actor: Actor): Promise<ApiKey[]> {
     requireScope(actor, 'admin');
     const rows = await this.db.selectFrom('api_keys').selectAll().where('workspace_id', '=', actor.workspaceId).orderBy('id').execute();

@@ -57,6 +57,8 @@ export interface NumberEvent {
   id: string;
   action: 'create' | 'update' | 'delete';
   actor_key_id: string | null;
+  /** The acting key's name when it has one (null for unnamed keys and the CLI). */
+  actor_key_name: string | null;
   changed_fields: string[];
   before: Omit<PhoneNumber, 'version'> | null;
   after: Omit<PhoneNumber, 'version'> | null;
@@ -404,16 +406,19 @@ export class PhoneNumberService {
       : (await this.liveRow(this.db, actor, idOrNumber)).id;
     if (!id) throw new NotFoundError(`phone number ${idOrNumber} not found`);
     const rows = await this.db
-      .selectFrom('phone_number_events')
-      .selectAll()
-      .where('workspace_id', '=', actor.workspaceId)
-      .where('phone_number_id', '=', id)
-      .orderBy('id', 'asc')
+      .selectFrom('phone_number_events as e')
+      .leftJoin('api_keys as k', 'k.id', 'e.actor_key_id')
+      .selectAll('e')
+      .select('k.name as actor_key_name')
+      .where('e.workspace_id', '=', actor.workspaceId)
+      .where('e.phone_number_id', '=', id)
+      .orderBy('e.id', 'asc')
       .execute();
     return rows.map((row) => ({
       id: row.id,
       action: row.action as NumberEvent['action'],
       actor_key_id: row.actor_key_id,
+      actor_key_name: row.actor_key_name ?? null,
       changed_fields: JSON.parse(row.changed_fields) as string[],
       before: row.before ? JSON.parse(row.before) : null,
       after: row.after ? JSON.parse(row.after) : null,
