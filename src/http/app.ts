@@ -18,6 +18,7 @@ import { retellApi } from './retell/index.ts';
 import { synthflowApi } from './synthflow/index.ts';
 import { topcallsApi } from './topcalls/index.ts';
 import { routingApi } from './routing/index.ts';
+import { consoleApp } from './console.ts';
 
 /** Settings of the HTTP edge; absent ones take the ConfigSchema defaults. */
 export type EdgeConfig = Pick<Config, 'BODY_LIMIT_BYTES' | 'LOG_LEVEL'> &
@@ -75,7 +76,7 @@ export function registeredRoutes(app: FastifyInstance): RegisteredRoute[] {
   return routeTables.get(app) ?? [];
 }
 
-const PUBLIC_PATHS = [/^\/healthz$/, /^\/openapi\.json$/, /^\/docs(\/|$)/];
+const PUBLIC_PATHS = [/^\/healthz$/, /^\/openapi\.json$/, /^\/docs(\/|$)/, /^\/console(\/|$)/];
 
 function ajvFor(part: 'body' | 'other', externalSchemas: Record<string, unknown>) {
   // Bodies are checked exactly as sent: no type coercion (a "true" string is not a boolean) and
@@ -288,6 +289,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(retellApi, { prefix: '/retell', services: options.services });
   await app.register(synthflowApi, { prefix: '/synthflow', services: options.services });
   await app.register(topcallsApi, { prefix: '/topcalls', services: options.services });
+  await app.register(consoleApp, { prefix: '/console' });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
