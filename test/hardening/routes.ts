@@ -46,6 +46,9 @@ export const PUBLIC_ROUTES = new Set([
   'GET /docs/static/*',
   'GET /docs/static/index.html',
   'GET /docs/static/swagger-initializer.js',
+  'GET /console',
+  'GET /console/',
+  'GET /console/*',
 ]);
 
 const patch = { nickname: 'changed by someone' };

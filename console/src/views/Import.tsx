@@ -142,7 +142,7 @@ function CsvImport() {
         <p class="mono small">{CSV_COLUMNS.join(', ')}</p>
       </details>
       <div class="field">
-        <label for="csv-file">CSV file</label>
+        <label for="csv-file">File (.csv)</label>
         <input id="csv-file" type="file" accept=".csv,text/csv" onChange={(e) => setFile(e.currentTarget.files?.[0] ?? null)} />
       </div>
       <div class="actions">
