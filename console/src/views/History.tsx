@@ -1,6 +1,7 @@
 import { api, call } from '../api.ts';
 import { Banner, formatTime } from '../components/ui.tsx';
 import { useLoad } from '../components/use-load.ts';
+import { formatShare } from '../lib/weights.ts';
 
 type Snapshot = Record<string, unknown> | null;
 
@@ -11,8 +12,12 @@ function valueAt(record: Snapshot, field: string): unknown {
   return value;
 }
 
+const isAgentList = (value: unknown): value is Array<{ agent_id: string; weight: number; agent_version?: unknown }> =>
+  Array.isArray(value) && value.length > 0 && value.every((entry) => entry !== null && typeof entry === 'object' && 'agent_id' in entry);
+
 function shown(value: unknown): string {
   if (value === undefined || value === null) return '—';
+  if (isAgentList(value)) return value.map((agent) => `${agent.agent_id} ${formatShare(agent.weight)}${agent.agent_version === undefined ? '' : typeof agent.agent_version === 'number' ? ` v${agent.agent_version}` : ` (${String(agent.agent_version)})`}`).join(', ');
   if (typeof value === 'string') return value === '' ? '""' : value;
   if (Array.isArray(value) && value.length === 0) return '[]';
   return JSON.stringify(value);
@@ -35,7 +40,7 @@ export function History({ id }: { id: string }) {
   return (
     <section class="card" aria-labelledby="history-title">
       <h2 id="history-title">History</h2>
-      <p class="subtitle">Every change to this number, newest first. Secrets are never recorded.</p>
+      <p class="subtitle history-subtitle">Every change to this number, newest first. Secrets are never recorded.</p>
       <ol class="timeline">
         {[...events.data].reverse().map((event) => (
           <li key={event.id} class={`timeline-item timeline-${event.action}`}>
@@ -48,6 +53,12 @@ export function History({ id }: { id: string }) {
             </div>
             {event.action !== 'delete' && event.changed_fields.length > 0 && (
               <table class="changes">
+                <colgroup>
+                  <col class="col-field" />
+                  <col />
+                  <col class="col-arrow" />
+                  <col />
+                </colgroup>
                 <thead>
                   <tr>
                     <th scope="col">Field</th>
