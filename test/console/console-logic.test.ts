@@ -81,7 +81,7 @@ describe('number form', () => {
   } as unknown as PhoneNumber;
 
   test('an untouched form changes nothing; the write-only password is sent only when typed', () => {
-    expect(changesOf(number, formOf(number))).toEqual({ changes: {}, refused: {} });
+    expect(changesOf(number, formOf(number))).toEqual({ changes: {}, refused: {}, invalid: {} });
     expect(changesOf(number, { ...formOf(number), sip_password: 's3cret-pass' }).changes).toEqual({ sip: { auth_password: 's3cret-pass' } });
     expect(changesOf(number, { ...formOf(number), sip_password_remove: true }).changes).toEqual({ sip: { auth_password: null } });
   });
@@ -92,6 +92,14 @@ describe('number form', () => {
     expect(changesOf(number, form)).toEqual({
       changes: { nickname: null, allowed_inbound_country_list: ['US', 'CA'], max_concurrent_calls: 5, inbound_agents: [{ agent_id: 'a', weight: 0.5 }, { agent_id: 'b', weight: 0.5 }] },
       refused: { outbound_agents: 'weights must sum to 1; they sum to 0.4' },
+      invalid: {},
+    });
+  });
+
+  test('a count that is not a whole number is named by its API field, not sent', () => {
+    expect(changesOf(number, { ...formOf(number), max_concurrent_calls: '2.5', sip_uac_register_expires: 'soon' }).invalid).toEqual({
+      max_concurrent_calls: 'must be a whole number',
+      'sip.uac_register_expires': 'must be a whole number',
     });
   });
 

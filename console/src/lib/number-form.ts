@@ -69,13 +69,15 @@ export function formOf(number: PhoneNumber): NumberForm {
 
 const textOrNull = (text: string) => (text.trim() === '' ? null : text.trim());
 const countries = (text: string) => text.split(/[\s,;]+/).filter(Boolean).map((code) => code.toUpperCase());
-/** A whole number as typed, or the text itself so the server names the field in its error. */
-const integerOrNull = (text: string): number | null => (text.trim() === '' ? null : /^\d+$/.test(text.trim()) ? Number(text.trim()) : (text.trim() as unknown as number));
+/** Empty → null (clears); a whole number; anything else → undefined (refused before sending). */
+const integerOrNull = (text: string): number | null | undefined => (text.trim() === '' ? null : /^\d{1,9}$/.test(text.trim()) ? Number(text.trim()) : undefined);
 
 export interface FormResult {
   changes: NumberChanges;
   /** Agent lists the editor refuses to send, with the reason. */
   refused: Partial<Record<AgentListName, string>>;
+  /** Fields (API names) whose text is not what the API takes, with the reason; nothing is sent while any stands. */
+  invalid: Record<string, string>;
 }
 
 /** What the form changes relative to the record. */
@@ -83,6 +85,12 @@ export function changesOf(number: PhoneNumber, form: NumberForm): FormResult {
   const before = formOf(number);
   const changes: Record<string, unknown> = {};
   const refused: FormResult['refused'] = {};
+  const invalid: Record<string, string> = {};
+  const integer = (field: string, text: string): number | null | undefined => {
+    const value = integerOrNull(text);
+    if (value === undefined) invalid[field] = 'must be a whole number';
+    return value;
+  };
   const differs = (name: keyof NumberForm) => JSON.stringify(before[name]) !== JSON.stringify(form[name]);
 
   if (differs('nickname')) changes.nickname = textOrNull(form.nickname);
@@ -93,7 +101,7 @@ export function changesOf(number: PhoneNumber, form: NumberForm): FormResult {
   for (const name of ['inbound_webhook_url', 'inbound_sms_webhook_url', 'fallback_number', 'carrier_id'] as const) {
     if (differs(name)) changes[name] = textOrNull(form[name]);
   }
-  if (differs('max_concurrent_calls')) changes.max_concurrent_calls = integerOrNull(form.max_concurrent_calls);
+  if (differs('max_concurrent_calls')) changes.max_concurrent_calls = integer('max_concurrent_calls', form.max_concurrent_calls);
   if (['hours_enabled', 'hours_days', 'hours_start', 'hours_end'].some((name) => differs(name as keyof NumberForm))) {
     changes.calling_hours = form.hours_enabled ? { days: [...form.hours_days].sort(), start: form.hours_start, end: form.hours_end } : null;
   }
@@ -104,7 +112,7 @@ export function changesOf(number: PhoneNumber, form: NumberForm): FormResult {
   if (differs('sip_auth_username')) sip.auth_username = textOrNull(form.sip_auth_username);
   if (differs('sip_transport')) sip.transport = form.sip_transport;
   if (differs('sip_uac_enabled')) sip.uac_enabled = form.sip_uac_enabled;
-  if (differs('sip_uac_register_expires')) sip.uac_register_expires = integerOrNull(form.sip_uac_register_expires);
+  if (differs('sip_uac_register_expires')) sip.uac_register_expires = integer('sip.uac_register_expires', form.sip_uac_register_expires);
   if (form.sip_password_remove) sip.auth_password = null;
   else if (form.sip_password !== '') sip.auth_password = form.sip_password;
   if (Object.keys(sip).length > 0) changes.sip = sip;
@@ -115,7 +123,7 @@ export function changesOf(number: PhoneNumber, form: NumberForm): FormResult {
     if (check.list === null) refused[list] = check.errors.list ?? 'fix the highlighted agents first';
     else changes[list] = check.list;
   }
-  return { changes: changes as NumberChanges, refused };
+  return { changes: changes as NumberChanges, refused, invalid };
 }
 
 /** The API's message for a field or anything inside it (`sip` → `sip.transport`, `inbound_agents` → `inbound_agents[0].weight`). */

@@ -40,7 +40,12 @@ export function NumberSettings({ loaded, onSaved, onReload }: { loaded: LoadedNu
 
   const save = async (event: Event) => {
     event.preventDefault();
-    const { changes, refused } = changesOf(number, form);
+    const { changes, refused, invalid } = changesOf(number, form);
+    setErrors(invalid);
+    if (Object.keys(invalid).length > 0) {
+      setOutcome({ kind: 'refused', message: 'Not saved: fix the highlighted fields.' });
+      return;
+    }
     const refusedLists = Object.entries(refused);
     if (refusedLists.length > 0) {
       setOutcome({ kind: 'refused', message: `Not saved: ${refusedLists.map(([list, reason]) => `${LIST_LABELS[list as keyof typeof LIST_LABELS]}: ${reason}`).join('; ')}.` });

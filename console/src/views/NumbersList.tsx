@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api, call } from '../api.ts';
-import type { PhoneNumber } from '../../../clients/typescript/index.ts';
+import type { paths, PhoneNumber } from '../../../clients/typescript/index.ts';
 import { Banner, Link, PageHeader, StatusBadge } from '../components/ui.tsx';
 import { useLoad } from '../components/use-load.ts';
 import { formatShare } from '../lib/weights.ts';
@@ -8,6 +8,11 @@ import { navigate, withQuery } from '../router.ts';
 import { useSession } from '../session.ts';
 
 export const PAGE_SIZE = 50;
+type ListQuery = NonNullable<paths['/v1/phone-numbers']['get']['parameters']['query']>;
+const STATUSES = ['active', 'pending', 'inactive', 'failed'] as const satisfies ReadonlyArray<ListQuery['status']>;
+const CAPABILITIES = ['voice', 'sms'] as const satisfies ReadonlyArray<ListQuery['capability']>;
+/** A query-string value when it is one of the allowed ones (a hand-edited URL may hold anything). */
+const oneOf = <T extends string>(allowed: readonly T[], value: string | undefined): T | undefined => allowed.find((option) => option === value);
 const FILTERS = ['q', 'status', 'country', 'capability', 'agent_id', 'available'] as const;
 type Filters = Partial<Record<(typeof FILTERS)[number], string>>;
 
@@ -37,8 +42,8 @@ export function NumbersList({ query }: { query: URLSearchParams }) {
             limit: PAGE_SIZE,
             ...text,
             ...(cursor ? { cursor } : {}),
-            ...(status ? { status: status as 'active' } : {}),
-            ...(capability ? { capability: capability as 'voice' } : {}),
+            ...(oneOf(STATUSES, status) ? { status: oneOf(STATUSES, status) } : {}),
+            ...(oneOf(CAPABILITIES, capability) ? { capability: oneOf(CAPABILITIES, capability) } : {}),
             ...(available ? { available: available === 'true' } : {}),
           },
         },
@@ -82,7 +87,7 @@ export function NumbersList({ query }: { query: URLSearchParams }) {
           <label for="filter-status">Status</label>
           <select id="filter-status" value={draft.status ?? ''} onChange={(e) => apply({ ...draft, status: e.currentTarget.value })}>
             <option value="">Any</option>
-            {['active', 'pending', 'inactive', 'failed'].map((status) => (
+            {STATUSES.map((status) => (
               <option key={status} value={status}>
                 {status}
               </option>
