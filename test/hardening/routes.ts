@@ -47,7 +47,6 @@ export const PUBLIC_ROUTES = new Set([
   'GET /docs/static/index.html',
   'GET /docs/static/swagger-initializer.js',
   'GET /console',
-  'GET /console/',
   'GET /console/*',
 ]);
 
