@@ -249,6 +249,37 @@ describe('web console in Chromium', () => {
     await dialog.getByRole('button', { name: 'Cancel' }).click();
   });
 
+  test('creates a carrier with write-only credentials and a pool with a member', async () => {
+    const { page, origin } = rig;
+    await page.goto(`${origin}/console/carriers`);
+    await page.getByRole('button', { name: 'New carrier' }).click();
+    await page.getByLabel('Name').fill('Backup trunk');
+    await page.getByLabel('Trunk type').selectOption('auth');
+    await page.getByLabel('Address').fill('198.51.100.7');
+    await page.getByLabel('Username').fill('sb-inbound');
+    await page.getByLabel(/^Password/).fill('trunk-secret-1');
+    await page.getByRole('button', { name: 'Create carrier' }).click();
+    const row = page.getByRole('table', { name: 'Carriers' }).locator('tr', { hasText: 'Backup trunk' });
+    await row.waitFor();
+    expect(await row.textContent()).toContain('digest sb-inbound');
+    const listed = await apiAs(admin.key, 'GET', '/v1/carriers?limit=100');
+    const stored = listed.json().data.find((carrier: { name: string }) => carrier.name === 'Backup trunk');
+    expect(stored).toMatchObject({ trunk_type: 'auth', gateways: [{ address: '198.51.100.7', port: 5060 }], inbound_auth: { username: 'sb-inbound', has_password: true } });
+    expect(listed.body).not.toContain('trunk-secret-1');
+
+    await page.goto(`${origin}/console/pools`);
+    await page.getByLabel('New pool name').fill('West outbound');
+    await page.getByRole('button', { name: 'Create pool' }).click();
+    const pool = page.getByRole('region', { name: 'Pool West outbound' });
+    await pool.getByLabel('Add a number').fill(e164(30));
+    await pool.getByRole('button', { name: 'Add', exact: true }).click();
+    await pool.getByRole('link', { name: '+1 (415) 555-1030' }).waitFor();
+    await pool.getByLabel('Strategy').selectOption('round_robin');
+    await expect
+      .poll(async () => (await apiAs(admin.key, 'GET', '/v1/number-pools')).json().data.find((p: { name: string }) => p.name === 'West outbound'))
+      .toMatchObject({ strategy: 'round_robin', members: [numbers[29]!.id] });
+  });
+
   test('a read-only key sees no edit controls', async () => {
     const { page, origin } = rig;
     await signIn(page, origin, reader);

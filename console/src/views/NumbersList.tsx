@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api, call } from '../api.ts';
 import type { paths, PhoneNumber } from '../../../clients/typescript/index.ts';
 import { Banner, Link, PageHeader, StatusBadge } from '../components/ui.tsx';
@@ -55,7 +55,11 @@ export function NumbersList({ query }: { query: URLSearchParams }) {
   const carrierName = (id: string | null) => (id ? (carriers.data?.find((carrier) => carrier.id === id)?.name ?? id.slice(0, 8)) : '—');
 
   const [draft, setDraft] = useState<Filters>(filters);
+  // Back / forward or a pasted link changes the URL: the form shows what the list shows.
+  useEffect(() => setDraft(filters), [key]);
   const apply = (next: Filters) => navigate(withQuery('/numbers', next));
+  // Read from the form itself, so an Enter right after typing never applies an older draft.
+  const applyForm = (form: HTMLFormElement | null) => form && apply(Object.fromEntries([...new FormData(form)].map(([name, value]) => [name, String(value).trim()])) as Filters);
   const pageNumber = previous.length + 1;
 
   return (
@@ -76,16 +80,16 @@ export function NumbersList({ query }: { query: URLSearchParams }) {
         role="search"
         onSubmit={(event) => {
           event.preventDefault();
-          apply(draft);
+          applyForm(event.currentTarget);
         }}
       >
         <div class="field field-search">
           <label for="filter-q">Search</label>
-          <input id="filter-q" type="search" placeholder="Number or nickname" value={draft.q ?? ''} onInput={(e) => setDraft({ ...draft, q: e.currentTarget.value })} />
+          <input id="filter-q" name="q" type="search" placeholder="Number or nickname" value={draft.q ?? ''} onInput={(e) => { const value = e.currentTarget.value; setDraft((current) => ({ ...current, q: value })); }} />
         </div>
         <div class="field">
           <label for="filter-status">Status</label>
-          <select id="filter-status" value={draft.status ?? ''} onChange={(e) => apply({ ...draft, status: e.currentTarget.value })}>
+          <select id="filter-status" name="status" value={draft.status ?? ''} onChange={(e) => applyForm(e.currentTarget.form)}>
             <option value="">Any</option>
             {STATUSES.map((status) => (
               <option key={status} value={status}>
@@ -96,11 +100,11 @@ export function NumbersList({ query }: { query: URLSearchParams }) {
         </div>
         <div class="field field-narrow">
           <label for="filter-country">Country</label>
-          <input id="filter-country" maxLength={2} placeholder="US" value={draft.country ?? ''} onInput={(e) => setDraft({ ...draft, country: e.currentTarget.value.toUpperCase() })} />
+          <input id="filter-country" name="country" maxLength={2} placeholder="US" value={draft.country ?? ''} onInput={(e) => { const value = e.currentTarget.value.toUpperCase(); setDraft((current) => ({ ...current, country: value })); }} />
         </div>
         <div class="field">
           <label for="filter-capability">Capability</label>
-          <select id="filter-capability" value={draft.capability ?? ''} onChange={(e) => apply({ ...draft, capability: e.currentTarget.value })}>
+          <select id="filter-capability" name="capability" value={draft.capability ?? ''} onChange={(e) => applyForm(e.currentTarget.form)}>
             <option value="">Any</option>
             <option value="voice">voice</option>
             <option value="sms">sms</option>
@@ -108,11 +112,11 @@ export function NumbersList({ query }: { query: URLSearchParams }) {
         </div>
         <div class="field">
           <label for="filter-agent">Agent id</label>
-          <input id="filter-agent" placeholder="agent_…" value={draft.agent_id ?? ''} onInput={(e) => setDraft({ ...draft, agent_id: e.currentTarget.value })} />
+          <input id="filter-agent" name="agent_id" placeholder="agent_…" value={draft.agent_id ?? ''} onInput={(e) => { const value = e.currentTarget.value; setDraft((current) => ({ ...current, agent_id: value })); }} />
         </div>
         <div class="field">
           <label for="filter-available">Inbound agent</label>
-          <select id="filter-available" value={draft.available ?? ''} onChange={(e) => apply({ ...draft, available: e.currentTarget.value })}>
+          <select id="filter-available" name="available" value={draft.available ?? ''} onChange={(e) => applyForm(e.currentTarget.form)}>
             <option value="">Any</option>
             <option value="true">None (available)</option>
             <option value="false">Bound</option>
