@@ -7,7 +7,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { Value, type ValueError } from '@sinclair/typebox/value';
 import type { PhoneNumberImport } from '../services/phone-numbers/model.ts';
 import { AGENT_LISTS } from '../services/phone-numbers/model.ts';
-import { PhoneNumberImportSchema } from '../http/schemas/phone-number.ts';
+import { PhoneNumberImportSchema } from '../services/phone-numbers/schema.ts';
 
 const BOOLEAN_COLUMNS = new Set(['capabilities.voice', 'capabilities.sms', 'sip.uac_enabled']);
 const INTEGER_COLUMNS = new Set(['sip.uac_register_expires']);
