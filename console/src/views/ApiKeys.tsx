@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
-import { api, ApiProblem, call, messageOf, type Scope } from '../api.ts';
+import { api, call, type Scope } from '../api.ts';
 import { Banner, ConfirmDialog, CopyButton, Field, PageHeader, formatTime } from '../components/ui.tsx';
+import { useApiForm } from '../components/use-api-form.ts';
 import { useLoad } from '../components/use-load.ts';
 import { useSession } from '../session.ts';
 
@@ -17,8 +18,7 @@ export function ApiKeys() {
   const [name, setName] = useState('');
   const [scopes, setScopes] = useState<Scope[]>(['numbers:read']);
   const [created, setCreated] = useState<{ name: string | null; key: string } | null>(null);
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [failure, setFailure] = useState<string | null>(null);
+  const { errors, failure, submit } = useApiForm();
   const [revoking, setRevoking] = useState<{ id: string; label: string } | null>(null);
 
   return (
@@ -28,20 +28,12 @@ export function ApiKeys() {
         <form
           class="card form"
           noValidate
-          onSubmit={async (event) => {
-            event.preventDefault();
-            setErrors({});
-            setFailure(null);
-            try {
-              const { data } = await call(api.POST('/v1/api-keys', { body: { scopes, ...(name.trim() ? { name: name.trim() } : {}) } }));
-              setCreated({ name: data.name, key: data.key });
-              setName('');
-              keys.reload();
-            } catch (error) {
-              if (error instanceof ApiProblem) setErrors(error.byField);
-              setFailure(messageOf(error));
-            }
-          }}
+          onSubmit={submit(async () => {
+            const { data } = await call(api.POST('/v1/api-keys', { body: { scopes, ...(name.trim() ? { name: name.trim() } : {}) } }));
+            setCreated({ name: data.name, key: data.key });
+            setName('');
+            keys.reload();
+          })}
         >
           <h2>Create a key</h2>
           <div class="grid">

@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
 import type { Carrier, paths } from '../../../clients/typescript/index.ts';
-import { api, ApiProblem, call, messageOf } from '../api.ts';
+import { api, call } from '../api.ts';
 import { Banner, ConfirmDialog, Field, PageHeader } from '../components/ui.tsx';
+import { useApiForm } from '../components/use-api-form.ts';
 import { useLoad } from '../components/use-load.ts';
 import { errorFor } from '../lib/number-form.ts';
 import { useSession } from '../session.ts';
@@ -56,8 +57,7 @@ function bodyOf(form: CarrierForm, existing: Carrier | null): CarrierBody {
 
 function CarrierEditor({ carrier, onSaved, onCancel }: { carrier: Carrier | null; onSaved: (carrier: Carrier) => void; onCancel: () => void }) {
   const [form, setForm] = useState(() => formOf(carrier));
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [failure, setFailure] = useState<string | null>(null);
+  const { errors, failure, submit } = useApiForm();
   const set = (change: Partial<CarrierForm>) => setForm({ ...form, ...change });
   const setGateway = (index: number, change: Partial<GatewayRow>) => set({ gateways: form.gateways.map((g, i) => (i === index ? { ...g, ...change } : g)) });
   const hasPassword = carrier?.registration?.has_password || carrier?.inbound_auth?.has_password;
@@ -65,21 +65,11 @@ function CarrierEditor({ carrier, onSaved, onCancel }: { carrier: Carrier | null
     <form
       class="card form"
       noValidate
-      onSubmit={async (event) => {
-        event.preventDefault();
-        setErrors({});
-        setFailure(null);
-        try {
-          const body = bodyOf(form, carrier);
-          const { data } = carrier
-            ? await call(api.PATCH('/v1/carriers/{id}', { params: { path: { id: carrier.id } }, body }))
-            : await call(api.POST('/v1/carriers', { body }));
-          onSaved(data);
-        } catch (error) {
-          if (error instanceof ApiProblem) setErrors(error.byField);
-          setFailure(messageOf(error));
-        }
-      }}
+      onSubmit={submit(async () => {
+        const body = bodyOf(form, carrier);
+        const { data } = carrier ? await call(api.PATCH('/v1/carriers/{id}', { params: { path: { id: carrier.id } }, body })) : await call(api.POST('/v1/carriers', { body }));
+        onSaved(data);
+      })}
     >
       <h2>{carrier ? `Edit ${carrier.name}` : 'New carrier'}</h2>
       <div class="grid">

@@ -1,8 +1,9 @@
 import { parse } from 'csv-parse/browser/esm/sync';
 import { useState } from 'preact/hooks';
 import { CellError, CSV_COLUMNS, csvColumns, rowToImport } from '../../../src/cli/csv-rows.ts';
-import { api, ApiProblem, call, messageOf } from '../api.ts';
+import { api, call, messageOf } from '../api.ts';
 import { Banner, Field, PageHeader } from '../components/ui.tsx';
+import { useApiForm } from '../components/use-api-form.ts';
 import { errorFor } from '../lib/number-form.ts';
 import { navigate } from '../router.ts';
 import type { paths } from '../../../clients/typescript/index.ts';
@@ -34,27 +35,18 @@ function SingleImport() {
   const [number, setNumber] = useState('');
   const [nickname, setNickname] = useState('');
   const [agent, setAgent] = useState('');
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [failure, setFailure] = useState<string | null>(null);
+  const { errors, failure, submit } = useApiForm();
   return (
     <form
       class="card form"
       noValidate
-      onSubmit={async (event) => {
-        event.preventDefault();
-        setErrors({});
-        setFailure(null);
+      onSubmit={submit(async () => {
         const body: ImportBody = { phone_number: number.trim() };
         if (nickname.trim()) body.nickname = nickname.trim();
         if (agent.trim()) body.inbound_agents = [{ agent_id: agent.trim(), weight: 1 }];
-        try {
-          const { data } = await call(api.POST('/v1/phone-numbers', { body }));
-          navigate(`/numbers/${data.id}`);
-        } catch (error) {
-          if (error instanceof ApiProblem) setErrors(error.byField);
-          setFailure(messageOf(error));
-        }
-      }}
+        const { data } = await call(api.POST('/v1/phone-numbers', { body }));
+        navigate(`/numbers/${data.id}`);
+      })}
     >
       <h2>One number</h2>
       <p class="subtitle">A number you already own; everything else can be set after.</p>

@@ -10,6 +10,18 @@ const STRATEGIES: Array<[NumberPool['strategy'], string]> = [
   ['round_robin', 'Round robin (least recently used)'],
   ['random', 'Random'],
 ];
+function StrategyOptions() {
+  return (
+    <>
+      {STRATEGIES.map(([value, label]) => (
+        <option key={value} value={value}>
+          {label}
+        </option>
+      ))}
+    </>
+  );
+}
+
 /** Members whose number is looked up for display; the rest are listed by id. */
 const SHOWN_MEMBERS = 50;
 
@@ -52,11 +64,7 @@ function PoolCard({ pool, canWrite, onChanged, onDelete }: { pool: NumberPool; c
             disabled={!canWrite}
             onChange={(e) => act(async () => (await call(api.PATCH('/v1/number-pools/{id}', { params: { path: { id: pool.id } }, body: { strategy: e.currentTarget.value as NumberPool['strategy'] } }))).data)}
           >
-            {STRATEGIES.map(([value, label]) => (
-              <option key={value} value={value}>
-                {label}
-              </option>
-            ))}
+            <StrategyOptions />
           </select>
         </Field>
       </div>
@@ -142,11 +150,7 @@ export function Pools() {
             </Field>
             <Field id="pool-strategy" label="Strategy">
               <select id="pool-strategy" value={strategy} onChange={(e) => setStrategy(e.currentTarget.value as NumberPool['strategy'])}>
-                {STRATEGIES.map(([value, label]) => (
-                  <option key={value} value={value}>
-                    {label}
-                  </option>
-                ))}
+                <StrategyOptions />
               </select>
             </Field>
             <button class="button button-primary" type="submit" disabled={!name.trim()}>

@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
 import type { RoutingDecision } from '../../../clients/typescript/index.ts';
-import { api, ApiProblem, call, messageOf } from '../api.ts';
+import { api, call } from '../api.ts';
 import { Banner, Field, PageHeader } from '../components/ui.tsx';
+import { useApiForm } from '../components/use-api-form.ts';
 import { useLoad } from '../components/use-load.ts';
 import { decisionInWords } from '../lib/decision.ts';
 import { errorFor } from '../lib/number-form.ts';
@@ -19,30 +20,21 @@ export function RoutingCheck({ query }: { query: URLSearchParams }) {
   const [poolId, setPoolId] = useState('');
   const [agentId, setAgentId] = useState('');
   const [decision, setDecision] = useState<RoutingDecision | null>(null);
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [failure, setFailure] = useState<string | null>(null);
+  const { errors, failure, submit } = useApiForm();
   const pools = useLoad(async () => (await call(api.GET('/v1/number-pools'))).data.data, []);
 
-  const run = async (event: Event) => {
-    event.preventDefault();
-    setErrors({});
-    setFailure(null);
+  const run = submit(async () => {
     setDecision(null);
-    try {
-      const answer =
-        direction === 'inbound'
-          ? await call(api.POST('/v1/routing/inbound', { body: { to: to.trim(), from: from.trim() } }))
-          : await call(
-              api.POST('/v1/routing/outbound', {
-                body: { to: to.trim(), ...(from.trim() ? { from: from.trim() } : {}), ...(poolId ? { pool_id: poolId } : {}), ...(agentId.trim() ? { agent_id: agentId.trim() } : {}) },
-              }),
-            );
-      setDecision(answer.data);
-    } catch (error) {
-      if (error instanceof ApiProblem) setErrors(error.byField);
-      setFailure(messageOf(error));
-    }
-  };
+    const answer =
+      direction === 'inbound'
+        ? await call(api.POST('/v1/routing/inbound', { body: { to: to.trim(), from: from.trim() } }))
+        : await call(
+            api.POST('/v1/routing/outbound', {
+              body: { to: to.trim(), ...(from.trim() ? { from: from.trim() } : {}), ...(poolId ? { pool_id: poolId } : {}), ...(agentId.trim() ? { agent_id: agentId.trim() } : {}) },
+            }),
+          );
+    setDecision(answer.data);
+  });
 
   return (
     <>
