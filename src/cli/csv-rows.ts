@@ -10,9 +10,9 @@ import { AGENT_LISTS } from '../services/phone-numbers/model.ts';
 import { PhoneNumberImportSchema } from '../services/phone-numbers/schema.ts';
 
 const BOOLEAN_COLUMNS = new Set(['capabilities.voice', 'capabilities.sms', 'sip.uac_enabled']);
-const INTEGER_COLUMNS = new Set(['sip.uac_register_expires']);
+const INTEGER_COLUMNS = new Set(['sip.uac_register_expires', 'max_concurrent_calls']);
 const LIST_COLUMNS = new Set(['allowed_inbound_country_list', 'allowed_outbound_country_list']);
-const AGENT_COLUMNS = new Set<string>(AGENT_LISTS);
+export const AGENT_COLUMNS = new Set<string>(AGENT_LISTS);
 const SCALAR_COLUMNS = [
   'phone_number',
   'status',
@@ -32,7 +32,7 @@ const SCALAR_COLUMNS = [
 ];
 
 /** Every column the CSV may have: the native import fields, nested ones as `sip.transport`, `capabilities.sms`. */
-export const CSV_COLUMNS = [...SCALAR_COLUMNS, ...BOOLEAN_COLUMNS, ...INTEGER_COLUMNS, ...LIST_COLUMNS, ...AGENT_COLUMNS];
+export const CSV_COLUMNS = [...SCALAR_COLUMNS, ...BOOLEAN_COLUMNS, ...INTEGER_COLUMNS, ...LIST_COLUMNS, ...AGENT_COLUMNS, 'calling_hours'];
 
 /** The CSV's header row as column names; an unknown column or a missing phone_number stops the import. */
 export function csvColumns(header: string[]): string[] {
@@ -67,13 +67,18 @@ function convertCell(column: string, cell: string): unknown {
   if (AGENT_COLUMNS.has(column)) {
     // Either the JSON of the API (`[{"agent_id":"a","weight":1}]`) or one agent id taking every call.
     if (!cell.startsWith('[')) return [{ agent_id: cell, weight: 1 }];
-    try {
-      return JSON.parse(cell);
-    } catch {
-      throw new CellError(column, 'must be an agent id or a JSON array of {agent_id, weight, agent_version?}');
-    }
+    return parseJsonCell(column, cell, 'an agent id or a JSON array of {agent_id, weight, agent_version?}');
   }
+  if (column === 'calling_hours') return parseJsonCell(column, cell, 'JSON such as {"days":[1,2,3,4,5],"start":"09:00","end":"17:00"}');
   return cell;
+}
+
+function parseJsonCell(column: string, cell: string, expected: string): unknown {
+  try {
+    return JSON.parse(cell);
+  } catch {
+    throw new CellError(column, `must be ${expected}`);
+  }
 }
 
 /** One CSV record as the import body the API would receive; empty cells are absent fields. */
@@ -87,7 +92,7 @@ export function rowToImport(record: Record<string, string>): PhoneNumberImport {
     if (tail) body[head] = { ...(body[head] as object | undefined), [tail]: value };
     else body[head] = value;
   }
-  // The same shape rules as POST /v1/phone-numbers (the service adds the semantic ones).
+  // The import's shape (the service's schema, as POST /v1/phone-numbers uses it); the service adds the semantic rules.
   const shapeErrors = [...Value.Errors(PhoneNumberImportSchema, body)];
   if (shapeErrors.length > 0) {
     const first = describeShapeError(shapeErrors[0]!);

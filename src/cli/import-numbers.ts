@@ -6,7 +6,7 @@ import type { PhoneNumberImport } from '../services/phone-numbers/model.ts';
 import type { PhoneNumberService } from '../services/phone-numbers/service.ts';
 import { CellError, csvColumns, rowToImport } from './csv-rows.ts';
 
-export { CSV_COLUMNS, rowToImport } from './csv-rows.ts';
+export { AGENT_COLUMNS, CSV_COLUMNS, rowToImport } from './csv-rows.ts';
 
 /** The most rows one `importMany` call (one transaction) receives. */
 export const MAX_BATCH_ROWS = 10_000;
@@ -26,10 +26,16 @@ export interface ImportSummary {
 }
 
 export interface ImportProgress {
-  bytes: number;
+  /** Bytes of the file parsed so far. */
+  readBytes: number;
+  /** Bytes of the file whose rows have been through the store (created or failed). */
+  storedBytes: number;
   created: number;
   failed: number;
 }
+
+/** How often, in parsed rows, progress is reported while a batch is being read. */
+const PROGRESS_EVERY_ROWS = 200;
 
 /**
  * Reads a CSV of numbers and imports them through PhoneNumberService.importMany in batches of
@@ -44,7 +50,10 @@ export async function importCsv(
   const batchSize = Math.min(Math.max(1, options.batchSize ?? MAX_BATCH_ROWS), MAX_BATCH_ROWS);
   const summary: ImportSummary = { created: 0, failed: 0, failures: [] };
   let batch: Array<{ line: number; input: PhoneNumberImport }> = [];
-  let bytes = 0;
+  let readBytes = 0;
+  let storedBytes = 0;
+  let rowsSinceReport = 0;
+  const report = () => options.onProgress?.({ readBytes, storedBytes, created: summary.created, failed: summary.failed });
 
   const fail = (failure: RowFailure) => {
     summary.failed++;
@@ -58,7 +67,8 @@ export async function importCsv(
       else fail({ line: batch[i]!.line, phone_number: batch[i]!.input.phone_number, code: result.code, errors: result.errors.length > 0 ? result.errors : [{ field: 'phone_number', message: result.message }] });
     });
     batch = [];
-    options.onProgress?.({ bytes, ...summary });
+    storedBytes = readBytes;
+    report();
   };
 
   const parser = input.pipe(
@@ -71,16 +81,27 @@ export async function importCsv(
     }),
   );
   for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number; bytes: number } }>) {
-    bytes = info.bytes;
+    readBytes = info.bytes;
     try {
       batch.push({ line: info.lines, input: rowToImport(record) });
     } catch (error) {
       if (!(error instanceof CellError)) throw error;
       fail({ line: info.lines, phone_number: record.phone_number ?? '', code: 'VALIDATION_FAILED', errors: [{ field: error.field, message: error.message }] });
     }
-    if (batch.length >= batchSize) await flush();
+    if (batch.length >= batchSize) {
+      await flush();
+      rowsSinceReport = 0;
+    } else if (++rowsSinceReport >= PROGRESS_EVERY_ROWS) {
+      // A batch is up to 10,000 rows: show the reading of it, not only its commit.
+      report();
+      rowsSinceReport = 0;
+    }
   }
   await flush();
+  if (storedBytes < readBytes) {
+    storedBytes = readBytes;
+    report();
+  }
   summary.failures.sort((a, b) => a.line - b.line);
   return summary;
 }
