@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -203,16 +204,23 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // JSON only: a text/plain body is 415, not a string handed to a handler.
   app.removeContentTypeParser(['text/plain']);
 
+  // The body is read as bytes and must be valid UTF-8: decoded as a string first, invalid bytes
+  // would become U+FFFD and be stored as text the client never sent.
   // No field of any dialect carries a NUL character and PostgreSQL text cannot store one: refuse
   // it at the edge, in the path and in JSON bodies, instead of letting a query fail with a 500.
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    if ((body as string).includes('\\u0000')) {
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    if (!isUtf8(body as Buffer)) {
+      done(new ValidationError([{ field: 'body', message: 'must be valid UTF-8 (the request body holds bytes that are not)' }]), undefined);
+      return;
+    }
+    const text = (body as Buffer).toString('utf8');
+    if (text.includes('\\u0000')) {
       done(new ValidationError([{ field: 'body', message: 'must not contain NUL (\\u0000) characters' }]), undefined);
       return;
     }
-    parseJson(request, body as string, done);
+    parseJson(request, text, done);
   });
   // Callback-style (not async) hooks on the path of every request: an async hook costs a promise
   // and a microtask turn per request, which showed in the per-request profile (BENCHMARKS.md).
@@ -335,21 +343,32 @@ async function registerRateLimit(app: FastifyInstance, services: Services, perMi
 /** Strings (values and keys) anywhere in a parsed request part that contain NUL or a lone surrogate. */
 function unstorableText(root: unknown, prefix: string): FieldIssue[] {
   const issues: FieldIssue[] = [];
-  const bad = (text: string) => /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text);
   const stack: Array<[unknown, string]> = [[root, prefix]];
   while (stack.length > 0 && issues.length < 20) {
     const [value, path] = stack.pop()!;
     if (typeof value === 'string') {
-      if (bad(value)) issues.push({ field: path || 'body', message: 'must not contain NUL characters or unpaired UTF-16 surrogates' });
+      const rule = brokenRule(value);
+      if (rule) issues.push({ field: path || 'body', message: `must not contain ${rule}` });
     } else if (Array.isArray(value)) {
       value.forEach((item, index) => stack.push([item, `${path}[${index}]`]));
     } else if (value !== null && typeof value === 'object') {
       for (const [key, item] of Object.entries(value)) {
         const field = path ? `${path}.${key}` : key;
-        if (bad(key)) issues.push({ field: path || 'body', message: 'field names must not contain NUL characters or unpaired UTF-16 surrogates' });
+        const rule = brokenRule(key);
+        if (rule) issues.push({ field: path || 'body', message: `field names must not contain ${rule}` });
         stack.push([item, field]);
       }
     }
   }
   return issues;
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** The rule the text breaks, in the words of the error message; null when it is storable. */
+function brokenRule(text: string): string | null {
+  if (text.includes('\u0000')) return 'NUL characters';
+  // A `\uD83D` escape without its pair is no character at all: UTF-8 cannot encode it.
+  if (LONE_SURROGATE.test(text)) return 'unpaired UTF-16 surrogate escapes (a \\uD800-\\uDFFF escape must be half of a pair)';
+  return null;
 }
