@@ -73,6 +73,12 @@ export const ConfigSchema = Type.Object({
     default: 16_384,
     description: 'Largest accepted request head (request line and headers); larger is answered 431',
   }),
+  SHUTDOWN_TIMEOUT_MS: Type.Integer({
+    minimum: 100,
+    default: 25_000,
+    description:
+      'On SIGTERM/SIGINT, in-flight requests get this long to finish; then the remaining connections are closed and the process exits 0 (keep it under the orchestrator\'s kill deadline, e.g. Kubernetes\' 30 s)',
+  }),
 });
 
 export type Config = Static<typeof ConfigSchema>;

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { loadConfig, ConfigError, type Config } from '../config.ts';
-import { openRuntime, buildServer, type Runtime } from '../runtime.ts';
+import { openRuntime, buildServer, shutdownWithin, type Runtime } from '../runtime.ts';
 import fs from 'node:fs';
 import cliProgress from 'cli-progress';
 import { operatorActor, SCOPES } from '../services/context.ts';
@@ -29,8 +29,8 @@ async function serve(): Promise<void> {
     closing = true;
     app.log.info({ signal }, 'shutting down: finishing in-flight requests');
     try {
-      await app.close();
-      await runtime.close();
+      const outcome = await shutdownWithin(app, runtime, config.SHUTDOWN_TIMEOUT_MS);
+      app.log.info({ outcome }, 'shut down');
       process.exit(0);
     } catch (error) {
       app.log.error({ err: error }, 'shutdown failed');
