@@ -9,9 +9,9 @@ import { SerializerSelector } from '@fastify/fast-json-stringify-compiler';
 import type { Config } from '../config.ts';
 import type { Services } from '../services/index.ts';
 import { newId } from '../domain/ids.ts';
-import { ServiceError, ValidationError, type FieldIssue } from '../services/errors.ts';
+import { isStoreUnavailable, ServiceError, ValidationError, type FieldIssue } from '../services/errors.ts';
 import { actorOf } from './auth.ts';
-import { ProblemSchema, sendProblem, toProblem } from './problem.ts';
+import { ProblemSchema, sendProblem, STORE_RETRY_AFTER_SECONDS, toProblem } from './problem.ts';
 import { healthRoutes } from './health.ts';
 import { registerIdempotency } from './idempotency.ts';
 import { nativeApi } from './native/index.ts';
@@ -281,6 +281,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   if (edge.RATE_LIMIT_PER_MINUTE > 0) await registerRateLimit(app, options.services, edge.RATE_LIMIT_PER_MINUTE);
 
+  // Before any error handler (every dialect has its own): a 503 for an unavailable store says when to retry.
+  app.addHook('onError', (_request, reply, error, done) => {
+    if (isStoreUnavailable(error)) reply.header('retry-after', String(STORE_RETRY_AFTER_SECONDS));
+    done();
+  });
   app.setErrorHandler((error, request, reply) => {
     const problem = toProblem(error);
     if (problem.status >= 500) request.log.error({ err: error }, 'request failed');

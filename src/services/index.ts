@@ -37,13 +37,13 @@ export function createServices(
   routingOptions: RoutingOptions = DEFAULT_ROUTING_OPTIONS,
 ): Services {
   const deps: ServiceDeps = { database, secrets, ...(clock ? { clock } : {}) };
-  const feed = new ChangeFeed();
+  const feed = new ChangeFeed(database.pool);
   const phoneNumbers = new PhoneNumberService(deps, feed);
   const stock = new LocalInventory(deps);
   return {
     deps,
     feed,
-    workspaces: new WorkspaceService(deps),
+    workspaces: new WorkspaceService(deps, feed),
     phoneNumbers,
     inventory: new InventoryService(stock, phoneNumbers, feed),
     stock,

@@ -161,7 +161,7 @@ describe('GET /healthz, /openapi.json and /docs', () => {
     const res = await h.request('GET', '/healthz');
     expect(res.status).toBe(200);
     await h.runtime.services.routing.indexLoaded();
-    expect(res.json()).toEqual({ status: 'ok', store: h.runtime.database.engine, routing_index: expect.stringMatching(/^(loading|ready)$/) });
+    expect(res.json()).toEqual({ status: 'ok', store: h.runtime.database.engine, routing_index: expect.stringMatching(/^(loading|ready)$/), routing_sync: 'live', routing_sync_seconds_since_live: 0 });
     expect((await h.request('GET', '/healthz')).json().routing_index).toBe('ready');
   });
 

@@ -23,7 +23,7 @@ import {
   type PoolStrategy,
   type WorkspaceState,
 } from './router.ts';
-import { PgSync, type ChangeNotice } from './sync.ts';
+import type { ChangeNotice, PgSync } from './sync.ts';
 import { postWebhook, signatureOf } from './webhook.ts';
 
 export interface RoutingOptions {
@@ -116,7 +116,7 @@ export class RoutingService {
 
   constructor(
     private readonly deps: ServiceDeps,
-    feed: ChangeFeed,
+    private readonly feed: ChangeFeed,
     private readonly options: RoutingOptions = DEFAULT_ROUTING_OPTIONS,
   ) {
     feed.onNumbers((changes) => this.applyNumberChanges(changes));
@@ -142,11 +142,15 @@ export class RoutingService {
   }
 
   private async startOnce(): Promise<void> {
-    const pool = this.deps.database.pool;
-    if (pool) {
+    const sync = this.feed.remote;
+    if (sync) {
       // Listen before loading, so nothing committed during the load goes unheard.
-      this.sync = new PgSync(pool, (notice) => this.enqueue(() => this.reload(notice)), () => this.enqueue(() => this.reloadAll()));
-      await this.sync.start();
+      this.sync = sync;
+      sync.subscribe({
+        notice: (notice) => this.enqueue(() => this.reload(notice)),
+        resync: () => this.enqueued(() => this.reloadAll()),
+      });
+      await sync.start();
     }
     await this.reloadWorkspaces();
     await this.reloadPools();
@@ -293,6 +297,13 @@ export class RoutingService {
 
   private enqueue(work: () => Promise<void>): void {
     this.reloads = this.reloads.then(work).catch(() => {});
+  }
+
+  /** Like enqueue, but the caller learns whether the work succeeded (a failed resync is retried). */
+  private enqueued(work: () => Promise<void>): Promise<void> {
+    const done = this.reloads.then(work);
+    this.reloads = done.catch(() => {});
+    return done;
   }
 
   private async reload(notice: ChangeNotice): Promise<void> {
