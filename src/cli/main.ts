@@ -80,7 +80,7 @@ keys
   );
 keys
   .command('revoke <key_id>')
-  .description('revoke an API key; it stops working at once on this instance and within seconds on others')
+  .description('revoke an API key; it stops working at once, on every instance (PostgreSQL: within a second)')
   .action((keyId: string) =>
     withRuntime(async ({ services }) => {
       const revoked = await services.workspaces.revokeKey(keyId);

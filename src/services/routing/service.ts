@@ -89,6 +89,11 @@ interface IndexLoad {
   removed: Set<string>;
   /** `${workspace}\0${agent}` whose bound numbers have all been fetched. */
   agentsFetched: Set<string>;
+  /**
+   * The change feed is (or was) down: what the index holds may be stale, so decisions read even
+   * held numbers (and their workspace's settings and leases) from the store until the resync.
+   */
+  untrusted?: boolean;
 }
 
 function yieldToEventLoop(): Promise<void> {
@@ -148,7 +153,9 @@ export class RoutingService {
       this.sync = sync;
       sync.subscribe({
         notice: (notice) => this.enqueue(() => this.reload(notice)),
-        resync: () => this.enqueued(() => this.reloadAll()),
+        // ---- change feed down/up (issue 11; sync.ts): distrust the index until resynchronised ----
+        down: () => this.distrust(),
+        resync: () => this.resync(),
       });
       await sync.start();
     }
@@ -157,6 +164,19 @@ export class RoutingService {
     await this.reloadLeases();
     this.loading = { removed: new Set(), agentsFetched: new Set() };
     this.indexLoad = this.loadIndex(this.loading);
+  }
+
+  /** The feed is down: decisions read what they need from the store, as during the initial load. */
+  private distrust(): void {
+    if (this.stopped || this.loading?.untrusted) return;
+    this.loading = { removed: new Set(), agentsFetched: new Set(), untrusted: true };
+  }
+
+  /** Listening again: everything reloaded, then the index is trusted (unless the feed fell again meanwhile). */
+  private async resync(): Promise<void> {
+    const load = this.loading;
+    await this.enqueued(() => this.reloadAll());
+    if (this.loading === load && load?.untrusted) this.loading = null;
   }
 
   /** `ready` once every live number is in the index (reported by /healthz). */
@@ -242,18 +262,35 @@ export class RoutingService {
     const loading = this.loading;
     if (loading === null) return;
     const e164 = canonicalE164(number);
-    if (e164 === null || this.router.index.byNumber(e164)) return;
-    this.admit(loading, await this.liveRoutingRows((query) => query.where('e164', '=', e164)));
+    if (e164 === null) return;
+    const held = this.router.index.byNumber(e164);
+    if (held && !loading.untrusted) return;
+    const rows = await this.liveRoutingRows((query) => query.where('e164', '=', e164));
+    if (held && rows.length === 0 && this.loading === loading) this.forget(held.id);
+    this.admit(loading, rows);
   }
 
   /** While the index loads: these numbers, from the store unless already held. */
   private async admitByIds(ids: readonly string[]): Promise<void> {
     const loading = this.loading;
     if (loading === null) return;
-    const missing = ids.filter((id) => isId(id) && !this.router.index.get(id));
+    const missing = ids.filter((id) => isId(id) && (loading.untrusted || !this.router.index.get(id)));
     for (let start = 0; start < missing.length; start += 500) {
-      this.admit(loading, await this.liveRoutingRows((query) => query.where('id', 'in', missing.slice(start, start + 500))));
+      const wanted = missing.slice(start, start + 500);
+      const rows = await this.liveRoutingRows((query) => query.where('id', 'in', wanted));
+      if (loading.untrusted && this.loading === loading) {
+        const live = new Set(rows.map((row) => row.id));
+        for (const id of wanted) if (!live.has(id)) this.forget(id);
+      }
+      this.admit(loading, rows);
     }
+  }
+
+  /** While the feed is down: the workspace's settings and its numbers' leases, from the store. */
+  private async refreshUntrusted(workspaceId: string, numberIds: string[]): Promise<void> {
+    if (!this.loading?.untrusted) return;
+    await this.reloadWorkspaces([workspaceId]);
+    if (numberIds.length > 0) await this.reloadLeases(numberIds);
   }
 
   /**
@@ -275,7 +312,7 @@ export class RoutingService {
       .execute();
     if (bound.length > LOAD_BATCH_SIZE) return this.indexLoad;
     await this.admitByIds(bound.map((row) => row.phone_number_id));
-    loading.agentsFetched.add(key);
+    if (!loading.untrusted) loading.agentsFetched.add(key);
   }
 
   async stop(): Promise<void> {
@@ -387,7 +424,11 @@ export class RoutingService {
   async inbound(actor: Actor, input: InboundInput, kind: InboundKind): Promise<Decision> {
     requireScope(actor, 'routing');
     // Checked here as well as inside: once the index is complete a decision awaits nothing.
-    if (this.loading !== null) await this.admitByNumber(input.to);
+    if (this.loading !== null) {
+      await this.admitByNumber(input.to);
+      const held = this.router.index.byNumber(canonicalE164(input.to) ?? '');
+      await this.refreshUntrusted(actor.workspaceId, held ? [held.id] : []);
+    }
     const result = this.router.inbound(actor.workspaceId, input, kind, this.nowMs());
     return 'action' in result ? result : this.consultWebhook(actor, input, kind, result);
   }
@@ -402,11 +443,15 @@ export class RoutingService {
     if (sources === 0 && input.agent_id === undefined) issues.add('from', 'give from, pool_id or agent_id');
     issues.throwIfAny();
     if (input.pool_id !== undefined) {
+      if (this.loading?.untrusted && isId(input.pool_id)) await this.reloadPools([input.pool_id]);
       const pool = this.poolOf(actor, input.pool_id);
       if (this.loading !== null) await this.admitByIds(pool.members);
+      await this.refreshUntrusted(actor.workspaceId, pool.members);
     } else if (this.loading !== null) {
       if (input.from !== undefined) await this.admitByNumber(input.from);
       else await this.admitOutboundAgent(actor.workspaceId, input.agent_id!);
+      const from = input.from === undefined ? undefined : this.router.index.byNumber(canonicalE164(input.from) ?? '');
+      await this.refreshUntrusted(actor.workspaceId, from ? [from.id] : []);
     }
     return this.router.outbound(actor.workspaceId, input, to!, this.nowMs());
   }
