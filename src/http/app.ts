@@ -2,18 +2,17 @@ import { isUtf8 } from 'node:buffer';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import rateLimit from '@fastify/rate-limit';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { SerializerSelector } from '@fastify/fast-json-stringify-compiler';
 import type { Config } from '../config.ts';
 import type { Services } from '../services/index.ts';
 import { newId } from '../domain/ids.ts';
-import { isStoreUnavailable, ServiceError, ValidationError, type FieldIssue } from '../services/errors.ts';
-import { actorOf } from './auth.ts';
+import { isStoreUnavailable, ValidationError, type FieldIssue } from '../services/errors.ts';
 import { ProblemSchema, sendProblem, STORE_RETRY_AFTER_SECONDS, toProblem } from './problem.ts';
 import { healthRoutes } from './health.ts';
 import { registerIdempotency } from './idempotency.ts';
+import { registerRateLimit } from './rate-limit.ts';
 import { nativeApi } from './native/index.ts';
 import { retellApi } from './retell/index.ts';
 import { synthflowApi } from './synthflow/index.ts';
@@ -31,6 +30,8 @@ export type EdgeConfig = Pick<Config, 'BODY_LIMIT_BYTES' | 'LOG_LEVEL'> &
       | 'CONNECTION_TIMEOUT_MS'
       | 'KEEP_ALIVE_TIMEOUT_MS'
       | 'MAX_HEADER_SIZE_BYTES'
+      | 'REDIS_URL'
+      | 'REDIS_KEY_PREFIX'
     >
   >;
 
@@ -279,7 +280,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  if (edge.RATE_LIMIT_PER_MINUTE > 0) await registerRateLimit(app, options.services, edge.RATE_LIMIT_PER_MINUTE);
+  if (edge.RATE_LIMIT_PER_MINUTE > 0) {
+    await registerRateLimit(app, options.services, {
+      perMinute: edge.RATE_LIMIT_PER_MINUTE,
+      redisUrl: edge.REDIS_URL,
+      redisKeyPrefix: edge.REDIS_KEY_PREFIX,
+    });
+  }
 
   // Before any error handler (every dialect has its own): a 503 for an unavailable store says when to retry.
   app.addHook('onError', (_request, reply, error, done) => {
@@ -313,36 +320,11 @@ const defaultEdge = {
   CONNECTION_TIMEOUT_MS: 120_000,
   KEEP_ALIVE_TIMEOUT_MS: 72_000,
   MAX_HEADER_SIZE_BYTES: 16_384,
+  REDIS_KEY_PREFIX: 'switchboard:',
 } satisfies Partial<Config>;
 
 function definedOnly<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-/**
- * Per-key rate limits with the IETF draft headers (`RateLimit-Limit`, `RateLimit-Remaining`,
- * `RateLimit-Reset`, and `Retry-After` on 429). The bucket is the API key id, so one noisy key
- * never slows another workspace; requests without a valid key share their client IP's bucket
- * (a made-up token does not buy a fresh bucket). Runs on `onRequest` before any dialect
- * authenticates, and throws a ServiceError, so every dialect renders the 429 in its own envelope.
- */
-async function registerRateLimit(app: FastifyInstance, services: Services, perMinute: number): Promise<void> {
-  await app.register(rateLimit, {
-    global: false,
-    enableDraftSpec: true,
-    max: perMinute,
-    timeWindow: 60_000,
-    keyGenerator: async (request) => {
-      try {
-        return `key:${(await actorOf(request, services)).keyId}`;
-      } catch {
-        return `ip:${request.ip}`;
-      }
-    },
-    errorResponseBuilder: (_request, context) =>
-      new ServiceError('RATE_LIMITED', `rate limit of ${context.max} requests per minute exceeded; retry in ${context.after}`),
-  });
-  app.addHook('onRequest', app.rateLimit());
 }
 
 /** Strings (values and keys) anywhere in a parsed request part that contain NUL or a lone surrogate. */
