@@ -33,6 +33,7 @@ export async function openRuntime(config: Config, options: OpenOptions & { clock
       database,
       services,
       close: async () => {
+        // Stops what buildServer started (a no-op when no server was built).
         await services.routing.stop();
         await database.close();
       },
@@ -48,6 +49,10 @@ export async function buildServer(
   runtime: Runtime,
   logger?: AppOptions['logger'],
 ): Promise<FastifyInstance> {
+  // Routing's lifecycle lives here: started with the server (quick: the number index loads in
+  // the background, decisions stay exact meanwhile), stopped by close() above. The CLI's other
+  // commands open a runtime without a server and never load the index.
+  await runtime.services.routing.start();
   return buildApp({
     config,
     services: runtime.services,
