@@ -11,6 +11,7 @@ import crypto from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { createHarness, onPostgres, TEST_DATABASE_URL, type Harness } from '../helpers/harness.ts';
+import { within } from '../helpers/instances.ts';
 import { freshNumber, routingWorkspace, type RoutingWorkspace } from '../helpers/routing-fixtures.ts';
 
 const database = `sb_faults_${crypto.randomBytes(5).toString('hex')}`;
@@ -91,19 +92,6 @@ function runTraffic(numberId: string, phoneNumber: string): Traffic {
   };
 }
 
-/** Polls until `check` passes; returns how long that took, failing after `limitMs`. */
-async function within(limitMs: number, check: () => Promise<void>): Promise<number> {
-  const started = Date.now();
-  for (;;) {
-    try {
-      await check();
-      return Date.now() - started;
-    } catch (error) {
-      if (Date.now() - started > limitMs) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  }
-}
 
 function decide(h: Harness, to: string) {
   return h.request('POST', '/v1/routing/inbound', { key: ws.admin, json: { to, from: '+12125551234', call_id: 'probe' } });

@@ -6,23 +6,21 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { openRuntime } from '../../src/runtime.ts';
-import { createHarness, dropSchema, onPostgres, TEST_DATABASE_URL, TEST_SECRET_KEY, type Harness } from '../helpers/harness.ts';
+import { onPostgres, TEST_DATABASE_URL, TEST_SECRET_KEY, type Harness } from '../helpers/harness.ts';
+import { twoInstances } from '../helpers/instances.ts';
 
 let first: Harness;
 let second: Harness;
-const schema = `t_revoke_${process.pid}_${Date.now().toString(36)}`;
+let instances: Awaited<ReturnType<typeof twoInstances>>;
 
 beforeAll(async () => {
   if (!onPostgres) return;
-  first = await createHarness({ schema });
-  second = await createHarness({ schema });
+  instances = await twoInstances('t_revoke');
+  ({ first, second } = instances);
 });
 
 afterAll(async () => {
-  if (!onPostgres) return;
-  await first.close();
-  await second.close();
-  await dropSchema(TEST_DATABASE_URL, schema);
+  if (onPostgres) await instances.close();
 });
 
 /** Polls B with the key until it is refused; returns how long that took, failing after 1 s. */
@@ -56,7 +54,7 @@ test.skipIf(!onPostgres)('a key revoked from the CLI (a runtime that serves noth
   const created = await first.runtime.services.workspaces.createKey(ws.id, ['numbers:read']);
   expect((await first.request('GET', '/v1/phone-numbers', { key: created.key })).status).toBe(200);
   expect((await second.request('GET', '/v1/phone-numbers', { key: created.key })).status).toBe(200);
-  const cli = await openRuntime(loadConfig({ DATABASE_URL: TEST_DATABASE_URL, SWITCHBOARD_SECRET_KEY: TEST_SECRET_KEY, LOG_LEVEL: 'silent' }), { schema, poolSize: 1 });
+  const cli = await openRuntime(loadConfig({ DATABASE_URL: TEST_DATABASE_URL, SWITCHBOARD_SECRET_KEY: TEST_SECRET_KEY, LOG_LEVEL: 'silent' }), { schema: first.schema!, poolSize: 1 });
   try {
     await cli.services.workspaces.revokeKey(created.id);
   } finally {
