@@ -9,31 +9,31 @@ import type { Config } from '../config.ts';
 import type { Services } from '../services/index.ts';
 import { newId } from '../domain/ids.ts';
 import { isStoreUnavailable, ValidationError, type FieldIssue } from '../services/errors.ts';
-import { ProblemSchema, sendProblem, STORE_RETRY_AFTER_SECONDS, toProblem } from './problem.ts';
+import { STORE_RETRY_AFTER_SECONDS } from './problem.ts';
+import { useDialect } from './dialect.ts';
 import { healthRoutes } from './health.ts';
 import { registerIdempotency } from './idempotency.ts';
 import { registerRateLimit } from './rate-limit.ts';
-import { nativeApi } from './native/index.ts';
+import { nativeApi, nativeDialect } from './native/index.ts';
 import { retellApi } from './retell/index.ts';
 import { synthflowApi } from './synthflow/index.ts';
 import { topcallsApi } from './topcalls/index.ts';
 import { routingApi } from './routing/index.ts';
 
-/** Settings of the HTTP edge; absent ones take the ConfigSchema defaults. */
-export type EdgeConfig = Pick<Config, 'BODY_LIMIT_BYTES' | 'LOG_LEVEL'> &
-  Partial<
-    Pick<
-      Config,
-      | 'RATE_LIMIT_PER_MINUTE'
-      | 'REQUEST_TIMEOUT_MS'
-      | 'HEADERS_TIMEOUT_MS'
-      | 'CONNECTION_TIMEOUT_MS'
-      | 'KEEP_ALIVE_TIMEOUT_MS'
-      | 'MAX_HEADER_SIZE_BYTES'
-      | 'REDIS_URL'
-      | 'REDIS_KEY_PREFIX'
-    >
-  >;
+/** Settings of the HTTP edge, as `loadConfig` parsed them (its defaults applied, none kept here). */
+export type EdgeConfig = Pick<
+  Config,
+  | 'BODY_LIMIT_BYTES'
+  | 'LOG_LEVEL'
+  | 'RATE_LIMIT_PER_MINUTE'
+  | 'REQUEST_TIMEOUT_MS'
+  | 'HEADERS_TIMEOUT_MS'
+  | 'CONNECTION_TIMEOUT_MS'
+  | 'KEEP_ALIVE_TIMEOUT_MS'
+  | 'MAX_HEADER_SIZE_BYTES'
+  | 'REDIS_URL'
+  | 'REDIS_KEY_PREFIX'
+>;
 
 export interface AppOptions {
   config: EdgeConfig;
@@ -159,7 +159,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
             ...(options.logStream ? { stream: options.logStream } : {}),
           },
         };
-  const edge = { ...defaultEdge, ...definedOnly(options.config) };
+  const edge = options.config;
   const app = Fastify({
     ...logger,
     bodyLimit: edge.BODY_LIMIT_BYTES,
@@ -262,8 +262,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     done(issues.length > 0 ? new ValidationError(issues) : undefined);
   });
 
-  app.addSchema(ProblemSchema);
-
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -293,14 +291,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     if (isStoreUnavailable(error)) reply.header('retry-after', String(STORE_RETRY_AFTER_SECONDS));
     done();
   });
-  app.setErrorHandler((error, request, reply) => {
-    const problem = toProblem(error);
-    if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
-    return sendProblem(request, reply, problem);
-  });
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(request, reply, { status: 404, code: 'NOT_FOUND', title: 'Not Found', detail: `no route for ${request.method} ${request.url.split('?')[0]}`, errors: [] }),
-  );
+  useDialect(app, nativeDialect);
 
   await app.register(healthRoutes, { services: options.services, isReady: options.isReady });
   await app.register(nativeApi, { prefix: '/v1', services: options.services });
@@ -311,20 +302,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
-}
-
-const defaultEdge = {
-  RATE_LIMIT_PER_MINUTE: 6000,
-  REQUEST_TIMEOUT_MS: 60_000,
-  HEADERS_TIMEOUT_MS: 10_000,
-  CONNECTION_TIMEOUT_MS: 120_000,
-  KEEP_ALIVE_TIMEOUT_MS: 72_000,
-  MAX_HEADER_SIZE_BYTES: 16_384,
-  REDIS_KEY_PREFIX: 'switchboard:',
-} satisfies Partial<Config>;
-
-function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** Strings (values and keys) anywhere in a parsed request part that contain NUL or a lone surrogate. */
