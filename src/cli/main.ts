@@ -29,8 +29,9 @@ async function serve(): Promise<void> {
     closing = true;
     app.log.info({ signal }, 'shutting down: finishing in-flight requests');
     try {
+      const started = Date.now();
       const outcome = await shutdownWithin(app, runtime, config.SHUTDOWN_TIMEOUT_MS);
-      app.log.info({ outcome }, 'shut down');
+      app.log.info({ outcome, ms: Date.now() - started }, 'shut down');
       process.exit(0);
     } catch (error) {
       app.log.error({ err: error }, 'shutdown failed');

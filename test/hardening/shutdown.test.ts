@@ -58,10 +58,20 @@ test.skipIf(onPostgres)('SIGTERM with a request longer than SHUTDOWN_TIMEOUT_MS:
   const exit = await server.exited;
   const tookMs = Date.now() - signalled;
   expect(exit).toEqual({ code: 0, signal: null });
-  // The timeout bounds the whole shutdown; the slack covers process exit on a busy machine.
-  expect(tookMs).toBeLessThan(timeoutMs + 500);
-  // …and the request was given its time: cut off at the deadline less the store's reserve (a fifth).
-  expect(tookMs).toBeGreaterThanOrEqual(timeoutMs * 0.8 - 50);
+  // The timeout bounds the whole shutdown, as the process measured it…
+  const done = server
+    .output()
+    .split('\n')
+    .filter((line) => line.includes('"shut down"'))
+    .map((line) => JSON.parse(line) as { ms: number; outcome: string });
+  expect(done).toHaveLength(1);
+  expect(done[0]!.outcome).toBe('connections closed at the deadline');
+  expect(done[0]!.ms).toBeLessThanOrEqual(timeoutMs);
+  // …and as seen from outside; the slack covers signal delivery and process exit on a busy machine
+  // (without the bound the request would hold the process until REQUEST_TIMEOUT_MS, 60 s).
+  expect(tookMs).toBeLessThan(timeoutMs + 1500);
+  // The request was given its time: cut off at the deadline less the store's reserve (a fifth).
+  expect(done[0]!.ms).toBeGreaterThanOrEqual(timeoutMs * 0.8 - 50);
   expect(await ended).toMatch(/^connection ended/);
   expect(server.output()).toContain('requests still in flight at the deadline');
 });
