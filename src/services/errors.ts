@@ -92,3 +92,9 @@ export class ProviderError extends ServiceError {
     super(code, message);
   }
 }
+
+/**
+ * True when the store could not be reached or lost the connection mid-statement: nothing was
+ * acknowledged, the client is to retry (transports answer 503 with Retry-After).
+ */
+export { isConnectionLost as isStoreUnavailable } from '../db/resilient-pool.ts';

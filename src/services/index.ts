@@ -54,7 +54,7 @@ export interface CarrierOptions {
 export const NO_CARRIERS: CarrierOptions = { release: { retryMs: 30_000, maxAttempts: 12 } };
 
 export function createServices(deps: ServiceDeps, routingOptions: RoutingOptions = DEFAULT_ROUTING_OPTIONS, carrierOptions: CarrierOptions = NO_CARRIERS): Services {
-  const feed = new ChangeFeed();
+  const feed = new ChangeFeed(deps.database.pool);
   const phoneNumbers = new PhoneNumberService(deps, feed);
   const stock = new LocalInventory(deps);
   const carriers = new Map<string, CarrierProvider>();
@@ -64,7 +64,7 @@ export function createServices(deps: ServiceDeps, routingOptions: RoutingOptions
   return {
     installation: new InstallationService(deps),
     feed,
-    workspaces: new WorkspaceService(deps),
+    workspaces: new WorkspaceService(deps, feed),
     phoneNumbers,
     inventory: new InventoryService({ stock, carriers, defaultProvider: carrierOptions.defaultProvider }, releases, phoneNumbers, feed),
     releases,

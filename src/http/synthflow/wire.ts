@@ -130,6 +130,7 @@ const CATEGORY: Record<ProblemCode, string> = {
   PROVIDER_AUTH_FAILED: 'provider_error',
   PROVIDER_UNAVAILABLE: 'provider_error',
   PROVIDER_TIMEOUT: 'provider_error',
+  STORE_UNAVAILABLE: 'service_unavailable',
 };
 
 /**

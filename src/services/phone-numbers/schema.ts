@@ -116,6 +116,7 @@ export const NumberEventSchema = Type.Object({
     description: '`carrier_release`: the bought number was released at its carrier; `carrier_release_failed`: the release gave up (see GET /v1/carrier-releases); `credentials_disclosed`: a routing decision handed the trunk password (named in `changed_fields`) to the key `actor_key_id`',
   }),
   actor_key_id: Nullable(Type.String()),
+  actor_key_name: Nullable(Type.String({ description: 'Name of the acting API key; null for unnamed keys and the CLI' })),
   changed_fields: Type.Array(Type.String()),
   before: Nullable(Type.Ref(PhoneNumberSchema)),
   after: Nullable(Type.Ref(PhoneNumberSchema)),
