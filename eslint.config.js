@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'data/', 'coverage/', '.bench-tmp/'] },
+  { ignores: ['node_modules/', 'data/', 'coverage/', '.bench-tmp/', 'dist/', 'dist.tmp-*/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -20,7 +20,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['bin/**/*.mjs', 'bench/**/*.mjs'],
+    files: ['bin/**/*.mjs', 'bench/**/*.mjs', 'scripts/**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },
 );

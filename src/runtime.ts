@@ -2,9 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
 import { openDatabase, type Database, type OpenOptions } from './db/database.ts';
 import { isMigrated, migrateToLatest } from './db/migrate.ts';
-import { describeNumber } from './domain/phone.ts';
 import { resolveSecretKey, SecretBox } from './domain/secrets.ts';
-import { buildApp, type AppOptions } from './http/app.ts';
+import type { AppOptions } from './http/app.ts';
 import { createServices, type Services } from './services/index.ts';
 
 export interface Runtime {
@@ -22,8 +21,6 @@ export async function openRuntime(config: Config, options: OpenOptions & { clock
   try {
     await migrateToLatest(database);
     const secrets = new SecretBox(resolveSecretKey(config.SWITCHBOARD_SECRET_KEY, database.dataDir));
-    // Load the geocoding tables now rather than on the first request that needs them.
-    describeNumber('+14155550100');
     const services = createServices(database, secrets, options.clock, {
       webhookTimeoutMs: config.ROUTING_WEBHOOK_TIMEOUT_MS,
       allowPrivateWebhookTargets: config.ROUTING_ALLOW_PRIVATE_WEBHOOK_TARGETS,
@@ -48,6 +45,11 @@ export async function buildServer(
   runtime: Runtime,
   logger?: AppOptions['logger'],
 ): Promise<FastifyInstance> {
+  // Loaded here, not at the top: CLI commands open a runtime without the HTTP stack (and start
+  // faster for it; BENCHMARKS.md).
+  const [{ buildApp }, { describeNumber }] = await Promise.all([import('./http/app.ts'), import('./domain/phone.ts')]);
+  // Load the geocoding tables now rather than on the first request that needs them.
+  describeNumber('+14155550100');
   return buildApp({
     config,
     services: runtime.services,

@@ -5,37 +5,11 @@ import type { Readable } from 'node:stream';
 import type { Actor } from '../services/context.ts';
 import type { FieldIssue } from '../services/errors.ts';
 import type { PhoneNumberImport } from '../services/phone-numbers/model.ts';
-import { AGENT_LISTS } from '../services/phone-numbers/model.ts';
 import type { PhoneNumberService } from '../services/phone-numbers/service.ts';
 import { PhoneNumberImportSchema } from '../http/schemas/phone-number.ts';
+import { BOOLEAN_COLUMNS, CSV_COLUMNS, INTEGER_COLUMNS, LIST_COLUMNS, AGENT_COLUMNS, MAX_BATCH_ROWS } from './import-columns.ts';
 
-/** The most rows one `importMany` call (one transaction) receives. */
-export const MAX_BATCH_ROWS = 10_000;
-
-const BOOLEAN_COLUMNS = new Set(['capabilities.voice', 'capabilities.sms', 'sip.uac_enabled']);
-const INTEGER_COLUMNS = new Set(['sip.uac_register_expires']);
-const LIST_COLUMNS = new Set(['allowed_inbound_country_list', 'allowed_outbound_country_list']);
-const AGENT_COLUMNS = new Set<string>(AGENT_LISTS);
-const SCALAR_COLUMNS = [
-  'phone_number',
-  'status',
-  'source',
-  'provider_sid',
-  'carrier_id',
-  'nickname',
-  'inbound_webhook_url',
-  'inbound_sms_webhook_url',
-  'fallback_number',
-  'error_message',
-  'sip.termination_uri',
-  'sip.outbound_proxy',
-  'sip.auth_username',
-  'sip.auth_password',
-  'sip.transport',
-];
-
-/** Every column the CSV may have: the native import fields, nested ones as `sip.transport`, `capabilities.sms`. */
-export const CSV_COLUMNS = [...SCALAR_COLUMNS, ...BOOLEAN_COLUMNS, ...INTEGER_COLUMNS, ...LIST_COLUMNS, ...AGENT_COLUMNS];
+export { CSV_COLUMNS, MAX_BATCH_ROWS };
 
 export interface RowFailure {
   /** Line of the CSV file the row starts on. */

@@ -1,16 +1,12 @@
 import fs from 'node:fs';
-import type { Command } from 'commander';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { canonicalE164 } from '../domain/phone.ts';
 import type { StockEntry, StockSummaryRow } from '../services/inventory/local-inventory.ts';
-import type { Services } from '../services/index.ts';
 import { ValidationError } from '../services/errors.ts';
 
 /** The largest range one argument may expand to (a 100k DID block is already unusual). */
 export const MAX_RANGE_SIZE = 100_000;
-const PROVIDER_NAME = /^[a-z][a-z0-9-]{0,31}$/;
-
-type WithServices = <T>(work: (services: Services) => Promise<T>) => Promise<T>;
+export const PROVIDER_NAME = /^[a-z][a-z0-9-]{0,31}$/;
 
 /**
  * Turns `inventory add` arguments into stock entries: a number (`+14155550100`), an inclusive
@@ -63,34 +59,4 @@ export function formatSummary(rows: StockSummaryRow[]): string {
   lines.push(['all', '', '', '', String(total), String(available)]);
   const widths = header.map((name, column) => Math.max(name.length, ...lines.map((line) => line[column]!.length)));
   return [header, ...lines].map((line) => line.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()).join('\n');
-}
-
-/** `switchboard inventory add|list`: the operator's number stock that Retell's create-phone-number buys from. */
-export function registerInventoryCommands(program: Command, withServices: WithServices): void {
-  const inventory = program.command('inventory').description("the operator's number stock (what create-phone-number buys from)");
-  inventory
-    .command('add <numbers...>')
-    .description('add numbers: +14155550100, a range +14155550100-+14155550199, or a CSV file with a phone_number column')
-    .option('--provider <name>', 'the carrier the numbers come from (twilio, telnyx, ...); Retell reports them as retell-<provider>')
-    .action((specs: string[], options: { provider?: string }) =>
-      withServices(async (services) => {
-        const provider = options.provider?.toLowerCase() ?? null;
-        if (provider !== null && !PROVIDER_NAME.test(provider)) {
-          throw ValidationError.field('--provider', 'must be a lower-case name such as twilio or telnyx');
-        }
-        const entries = parseStockSpecs(specs, provider);
-        const { added, skipped } = await services.stock.add(entries);
-        process.stdout.write(`added ${added} number${added === 1 ? '' : 's'}${skipped > 0 ? ` (${skipped} already in stock)` : ''}\n`);
-      }),
-    );
-  inventory
-    .command('list')
-    .description('numbers in stock per country and area code: total and still available')
-    .option('--json', 'print the rows as JSON')
-    .action((options: { json?: boolean }) =>
-      withServices(async (services) => {
-        const rows = await services.stock.summary();
-        process.stdout.write(options.json ? `${JSON.stringify(rows)}\n` : `${formatSummary(rows)}\n`);
-      }),
-    );
 }

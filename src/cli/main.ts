@@ -1,15 +1,16 @@
 import { Command, Option } from 'commander';
-import { loadConfig, ConfigError, type Config } from '../config.ts';
-import { openRuntime, buildServer, type Runtime } from '../runtime.ts';
+import type { Config } from '../config.ts';
+import type { Runtime } from '../runtime.ts';
 import fs from 'node:fs';
-import cliProgress from 'cli-progress';
 import { operatorActor, SCOPES } from '../services/context.ts';
-import { CSV_COLUMNS, importCsv, MAX_BATCH_ROWS } from './import-numbers.ts';
-import { parseScopes } from '../services/workspaces.ts';
-import { ServiceError } from '../services/errors.ts';
-import { registerInventoryCommands } from './inventory.ts';
+import { CSV_COLUMNS, MAX_BATCH_ROWS } from './import-columns.ts';
+import { registerInventoryCommands } from './inventory-commands.ts';
 
+// Only what defines the commands is imported up front; an action loads the configuration, the
+// store and the services it needs, so `--version` and `--help` start in a fraction of the time
+// (BENCHMARKS.md).
 async function withRuntime<T>(work: (runtime: Runtime, config: Config) => Promise<T>): Promise<T> {
+  const [{ loadConfig }, { openRuntime }] = await Promise.all([import('../config.ts'), import('../runtime.ts')]);
   const config = loadConfig();
   const runtime = await openRuntime(config);
   try {
@@ -20,6 +21,7 @@ async function withRuntime<T>(work: (runtime: Runtime, config: Config) => Promis
 }
 
 async function serve(): Promise<void> {
+  const [{ loadConfig }, { openRuntime, buildServer }] = await Promise.all([import('../config.ts'), import('../runtime.ts')]);
   const config = loadConfig();
   const runtime = await openRuntime(config);
   const app = await buildServer(config, runtime);
@@ -70,6 +72,7 @@ keys
   .option('--json', 'print {workspace_id, key_id, key} as JSON')
   .action((options: { workspace: string; parent?: string; scopes: string; name?: string; json?: boolean }) =>
     withRuntime(async ({ services }) => {
+      const { parseScopes } = await import('../services/workspaces.ts');
       const scopes = parseScopes(options.scopes);
       const workspace = await services.workspaces.ensureWorkspace(options.workspace, options.parent);
       const created = await services.workspaces.createKey(workspace.id, scopes, options.name ?? null);
@@ -103,6 +106,7 @@ numbers
       if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH_ROWS) {
         throw new Error(`--batch-size must be an integer from 1 to ${MAX_BATCH_ROWS}`);
       }
+      const [{ importCsv }, { default: cliProgress }] = await Promise.all([import('./import-numbers.ts'), import('cli-progress')]);
       const workspace = await services.workspaces.getWorkspaceByName(options.workspace);
       const size = fs.statSync(file).size;
       // The bar is for people watching; piped or captured stderr gets only the summary.
@@ -138,10 +142,6 @@ registerInventoryCommands(program, (work) => withRuntime(({ services }) => work(
 export const cli = program;
 
 program.parseAsync(process.argv).catch((error: unknown) => {
-  if (error instanceof ServiceError || error instanceof ConfigError) {
-    process.stderr.write(`switchboard: ${error.message}\n`);
-  } else {
-    process.stderr.write(`switchboard: ${error instanceof Error ? error.message : String(error)}\n`);
-  }
+  process.stderr.write(`switchboard: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exitCode = 1;
 });
