@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
 import { openDatabase, type Database, type OpenOptions } from './db/database.ts';
@@ -38,6 +39,17 @@ export async function openRuntime(config: Config, options: OpenOptions & { clock
     await database.close();
     throw error;
   }
+}
+
+/** The store a DATABASE_URL names, for people: SQLite as an absolute path, PostgreSQL without its password. */
+export function storeLabel(url: string): string {
+  if (!/^postgres(ql)?:\/\//.test(url)) {
+    const file = url.replace(/^sqlite:(\/\/)?/, '').replace(/^file:/, '');
+    return file === ':memory:' ? 'sqlite::memory:' : `sqlite:${path.resolve(file)}`;
+  }
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
 }
 
 export async function buildServer(

@@ -21,7 +21,7 @@ async function withRuntime<T>(work: (runtime: Runtime, config: Config) => Promis
 }
 
 async function serve(): Promise<void> {
-  const [{ loadConfig }, { openRuntime, buildServer }] = await Promise.all([import('../config.ts'), import('../runtime.ts')]);
+  const [{ loadConfig }, { openRuntime, buildServer, storeLabel }] = await Promise.all([import('../config.ts'), import('../runtime.ts')]);
   const config = loadConfig();
   const runtime = await openRuntime(config);
   const app = await buildServer(config, runtime);
@@ -41,7 +41,16 @@ async function serve(): Promise<void> {
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
-  await app.listen({ port: config.PORT, host: config.HOST });
+  // One start line that says what a newcomer needs: the store, where to send requests, the docs.
+  const publicUrl = (config.PUBLIC_URL ?? `http://localhost:${config.PORT}`).replace(/\/+$/, '');
+  const hasConsole = app.hasRoute({ method: 'GET', url: '/console' }) || app.hasRoute({ method: 'GET', url: '/console/' });
+  await app.listen({
+    port: config.PORT,
+    host: config.HOST,
+    listenTextResolver: (address) =>
+      `Switchboard listening at ${address} (store ${storeLabel(config.DATABASE_URL)}); API docs ${publicUrl}/docs` +
+      (hasConsole ? `, console ${publicUrl}/console` : ''),
+  });
 }
 
 const program = new Command()

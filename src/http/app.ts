@@ -18,6 +18,8 @@ import { retellApi } from './retell/index.ts';
 import { synthflowApi } from './synthflow/index.ts';
 import { topcallsApi } from './topcalls/index.ts';
 import { routingApi } from './routing/index.ts';
+import { registerMetrics } from './metrics.ts';
+import { registerTracing, type TracingOptions } from './tracing.ts';
 
 /** Settings of the HTTP edge; absent ones take the ConfigSchema defaults. */
 export type EdgeConfig = Pick<Config, 'BODY_LIMIT_BYTES' | 'LOG_LEVEL'> &
@@ -30,6 +32,11 @@ export type EdgeConfig = Pick<Config, 'BODY_LIMIT_BYTES' | 'LOG_LEVEL'> &
       | 'CONNECTION_TIMEOUT_MS'
       | 'KEEP_ALIVE_TIMEOUT_MS'
       | 'MAX_HEADER_SIZE_BYTES'
+      | 'METRICS_TOKEN'
+      | 'OTEL_EXPORTER_OTLP_ENDPOINT'
+      | 'OTEL_SERVICE_NAME'
+      | 'PUBLIC_URL'
+      | 'PORT'
     >
   >;
 
@@ -40,8 +47,10 @@ export interface AppOptions {
   logger?: FastifyServerOptions['logger'] | FastifyServerOptions['loggerInstance'];
   /** Where the production logger (level and redaction from the config) writes; stdout by default. */
   logStream?: { write(line: string): void };
-  /** Readiness probe for /healthz. */
+  /** Readiness probe for /healthz and /readyz. */
   isReady?: () => Promise<boolean>;
+  /** Tests: trace every request into this exporter (production: OTEL_EXPORTER_OTLP_ENDPOINT). */
+  traceExporter?: TracingOptions['exporter'];
 }
 
 /** Paths pino must never print: credentials and every write-only secret a body can carry. */
@@ -75,7 +84,7 @@ export function registeredRoutes(app: FastifyInstance): RegisteredRoute[] {
   return routeTables.get(app) ?? [];
 }
 
-const PUBLIC_PATHS = [/^\/healthz$/, /^\/openapi\.json$/, /^\/docs(\/|$)/];
+const PUBLIC_PATHS = [/^\/(healthz|livez|readyz)$/, /^\/openapi\.json$/, /^\/docs(\/|$)/];
 
 function ajvFor(part: 'body' | 'other', externalSchemas: Record<string, unknown>) {
   // Bodies are checked exactly as sent: no type coercion (a "true" string is not a boolean) and
@@ -184,6 +193,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Paths are matched as sent: a literal `+` in /get-phone-number/+1415… stays a `+`.
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
   });
+  // First: the instrumentation wraps the hooks and routes registered after it.
+  await registerTracing(app, {
+    endpoint: options.config.OTEL_EXPORTER_OTLP_ENDPOINT,
+    serviceName: options.config.OTEL_SERVICE_NAME ?? 'switchboard',
+    ...(options.traceExporter ? { exporter: options.traceExporter } : {}),
+  });
 
 
   const routes: RegisteredRoute[] = [];
@@ -229,13 +244,22 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Before swagger and the API plugins: its onRoute hook documents the header on opted-in routes.
   registerIdempotency(app, options.services);
 
-  // The access line carries only method, path, status and time, none of which can hold a secret,
+  // The access line carries only method, path, status, time and the caller's workspace and key
+  // ids (never the key), none of which can hold a secret,
   // so it skips the redaction walk (half the cost of the line; BENCHMARKS.md). Everything else,
   // errors included, is still logged through the redacting logger.
   const accessLog = app.log.child({}, { redact: [] });
   app.addHook('onResponse', (request, reply, done) => {
     accessLog.info(
-      { reqId: request.id, method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 },
+      {
+        reqId: request.id,
+        method: request.method,
+        url: request.url,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+        workspaceId: request.actor?.workspaceId,
+        keyId: request.actor?.keyId ?? undefined,
+      },
       'request',
     );
     done();
@@ -272,6 +296,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   if (edge.RATE_LIMIT_PER_MINUTE > 0) await registerRateLimit(app, options.services, edge.RATE_LIMIT_PER_MINUTE);
+  registerMetrics(app, options.services, { token: options.config.METRICS_TOKEN });
 
   app.setErrorHandler((error, request, reply) => {
     const problem = toProblem(error);

@@ -1,6 +1,7 @@
 import type { Database } from '../db/database.ts';
 import type { SecretBox } from '../domain/secrets.ts';
 import { ForbiddenError } from './errors.ts';
+import type { ServiceTelemetry } from './telemetry.ts';
 
 export const SCOPES = ['numbers:read', 'numbers:write', 'routing', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -28,6 +29,8 @@ export interface ServiceDeps {
   database: Database;
   secrets: SecretBox;
   clock?: () => Date;
+  /** Where services report decisions, webhook calls and feed lag (createServices sets one). */
+  telemetry?: ServiceTelemetry;
 }
 
 export function nowIso(deps: ServiceDeps): string {

@@ -9,6 +9,7 @@ import { NumberCreators } from './phone-numbers/creators.ts';
 import { InventoryService } from './inventory/service.ts';
 import { LocalInventory } from './inventory/local-inventory.ts';
 import { PhoneNumberService } from './phone-numbers/service.ts';
+import { ServiceTelemetry } from './telemetry.ts';
 import { WorkspaceService } from './workspaces.ts';
 import { DEFAULT_ROUTING_OPTIONS, RoutingService, type RoutingOptions } from './routing/service.ts';
 
@@ -16,6 +17,8 @@ import { DEFAULT_ROUTING_OPTIONS, RoutingService, type RoutingOptions } from './
 export interface Services {
   deps: ServiceDeps;
   feed: ChangeFeed;
+  /** Decisions, webhook calls and change-feed lag as events, for the metrics. */
+  telemetry: ServiceTelemetry;
   workspaces: WorkspaceService;
   phoneNumbers: PhoneNumberService;
   /** Buying numbers from the operator's stock (`switchboard inventory add`). */
@@ -36,13 +39,15 @@ export function createServices(
   clock?: () => Date,
   routingOptions: RoutingOptions = DEFAULT_ROUTING_OPTIONS,
 ): Services {
-  const deps: ServiceDeps = { database, secrets, ...(clock ? { clock } : {}) };
+  const telemetry = new ServiceTelemetry();
+  const deps: ServiceDeps = { database, secrets, telemetry, ...(clock ? { clock } : {}) };
   const feed = new ChangeFeed();
   const phoneNumbers = new PhoneNumberService(deps, feed);
   const stock = new LocalInventory(deps);
   return {
     deps,
     feed,
+    telemetry,
     workspaces: new WorkspaceService(deps),
     phoneNumbers,
     inventory: new InventoryService(stock, phoneNumbers, feed),

@@ -145,7 +145,12 @@ export class RoutingService {
     const pool = this.deps.database.pool;
     if (pool) {
       // Listen before loading, so nothing committed during the load goes unheard.
-      this.sync = new PgSync(pool, (notice) => this.enqueue(() => this.reload(notice)), () => this.enqueue(() => this.reloadAll()));
+      this.sync = new PgSync(
+        pool,
+        (notice) => this.enqueue(() => this.reload(notice)),
+        () => this.enqueue(() => this.reloadAll()),
+        (lagSeconds) => this.deps.telemetry?.emit('changeNotice', { lagSeconds }),
+      );
       await this.sync.start();
     }
     await this.reloadWorkspaces();
@@ -158,6 +163,22 @@ export class RoutingService {
   /** `ready` once every live number is in the index (reported by /healthz). */
   get indexState(): 'loading' | 'ready' {
     return this.loading === null ? 'ready' : 'loading';
+  }
+
+  /** Numbers in the routing index. */
+  get indexSize(): number {
+    return this.router.index.size;
+  }
+
+  /**
+   * Whether changes made by other instances reach this one: `local` on SQLite (one process, the
+   * in-process feed only), `live` while listening on PostgreSQL, `down` while reconnecting (a
+   * reload of everything follows), `starting` before start().
+   */
+  get changeFeedState(): 'local' | 'live' | 'down' | 'starting' {
+    if (!this.deps.database.pool) return 'local';
+    if (!this.sync) return 'starting';
+    return this.sync.live ? 'live' : 'down';
   }
 
   /** Resolves when the background load of the index has finished (or was stopped). */
@@ -378,7 +399,7 @@ export class RoutingService {
     // Checked here as well as inside: once the index is complete a decision awaits nothing.
     if (this.loading !== null) await this.admitByNumber(input.to);
     const result = this.router.inbound(actor.workspaceId, input, kind, this.nowMs());
-    return 'action' in result ? result : this.consultWebhook(actor, input, kind, result);
+    return this.reported(kind === 'voice' ? 'inbound_voice' : 'inbound_sms', 'action' in result ? result : await this.consultWebhook(actor, input, kind, result));
   }
 
   async outbound(actor: Actor, input: OutboundInput): Promise<Decision> {
@@ -397,7 +418,12 @@ export class RoutingService {
       if (input.from !== undefined) await this.admitByNumber(input.from);
       else await this.admitOutboundAgent(actor.workspaceId, input.agent_id!);
     }
-    return this.router.outbound(actor.workspaceId, input, to!, this.nowMs());
+    return this.reported('outbound', this.router.outbound(actor.workspaceId, input, to!, this.nowMs()));
+  }
+
+  private reported(direction: 'inbound_voice' | 'inbound_sms' | 'outbound', decision: Decision): Decision {
+    this.deps.telemetry?.emit('decision', { direction, action: decision.action, decidedBy: decision.decided_by });
+    return decision;
   }
 
   /**
@@ -420,12 +446,17 @@ export class RoutingService {
     });
     const secret = await this.signingSecret(actor.workspaceId);
     // Signed with the wall clock, not an injected one: receivers check freshness against theirs.
+    const started = performance.now();
     const outcome = await postWebhook(pending.webhookUrl, body, signatureOf(body, secret, Date.now()), {
       timeoutMs: this.options.webhookTimeoutMs,
       allowPrivateTargets: this.options.allowPrivateWebhookTargets,
     });
     const base = { phone_number_id: entry.id };
     const answer = outcome.ok ? parseWebhookAnswer(outcome.body, event) : null;
+    this.deps.telemetry?.emit('webhook', {
+      outcome: outcome.ok ? (answer === null ? 'invalid_response' : 'ok') : outcome.failure,
+      seconds: (performance.now() - started) / 1000,
+    });
     if (!outcome.ok || answer === null) {
       const error = outcome.ok ? 'invalid_response' : outcome.failure;
       if (agent === null) return { action: 'reject', reason: 'no_agent', decided_by: 'binding_after_webhook_failure', webhook_error: error, ...base };

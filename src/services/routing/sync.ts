@@ -28,7 +28,14 @@ export class PgSync {
     private readonly onNotice: (notice: ChangeNotice) => void,
     /** Called after a reconnect: notices may have been missed, so everything must be reloaded. */
     private readonly onResync: () => void,
+    /** Seconds between another instance sending a notice and this one receiving it. */
+    private readonly onLag: (seconds: number) => void = () => {},
   ) {}
+
+  /** True while the LISTEN connection is up. */
+  get live(): boolean {
+    return this.client !== null;
+  }
 
   async start(): Promise<void> {
     const { rows } = await this.pool.query<{ db: string; schema: string }>('select current_database() as db, current_schema() as schema');
@@ -42,8 +49,10 @@ export class PgSync {
     client.on('notification', (message) => {
       if (message.channel !== this.channel || !message.payload) return;
       try {
-        const { origin, ...notice } = JSON.parse(message.payload) as ChangeNotice & { origin: string };
-        if (origin !== this.origin) this.onNotice(notice);
+        const { origin, sent_at: sentAt, ...notice } = JSON.parse(message.payload) as ChangeNotice & { origin: string; sent_at?: number };
+        if (origin === this.origin) return;
+        if (typeof sentAt === 'number') this.onLag(Math.max(0, Date.now() - sentAt) / 1000);
+        this.onNotice(notice);
       } catch {
         // Not ours; ignore.
       }
@@ -68,7 +77,7 @@ export class PgSync {
   publish(notice: ChangeNotice): void {
     if (this.stopped) return;
     for (const chunk of chunks(notice)) {
-      this.pool.query('select pg_notify($1, $2)', [this.channel, JSON.stringify({ ...chunk, origin: this.origin })]).catch(() => {});
+      this.pool.query('select pg_notify($1, $2)', [this.channel, JSON.stringify({ ...chunk, origin: this.origin, sent_at: Date.now() })]).catch(() => {});
     }
   }
 
