@@ -19,6 +19,7 @@ import { synthflowApi } from './synthflow/index.ts';
 import { topcallsApi } from './topcalls/index.ts';
 import { routingApi } from './routing/index.ts';
 import { registerMetrics } from './metrics.ts';
+import { polishDocument, withEnums } from './openapi.ts';
 import { registerTracing, type TracingOptions } from './tracing.ts';
 
 /** Settings of the HTTP edge; absent ones take the ConfigSchema defaults. */
@@ -99,7 +100,7 @@ function ajvFor(part: 'body' | 'other', externalSchemas: Record<string, unknown>
     strict: false,
   }).addKeyword('example');
   addFormats.default(ajv);
-  for (const schema of Object.values(externalSchemas)) ajv.addSchema(schema as object);
+  for (const schema of Object.values(externalSchemas)) ajv.addSchema(withEnums(schema) as object);
   return ajv;
 }
 
@@ -121,7 +122,8 @@ function validatorFactory() {
     }
     const { body, other } = pair;
     return ({ schema, httpPart }: { schema: object; httpPart?: string }) =>
-      validatorOnFirstUse(() => (httpPart === 'body' ? body : other).compile(schema));
+      // Enums as `enum`, so an error lists the allowed values (see openapi.ts).
+      validatorOnFirstUse(() => (httpPart === 'body' ? body : other).compile(withEnums(schema)));
   };
 }
 
@@ -223,6 +225,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    // Many clients send `Content-Type: application/json` on every request, DELETE and POST
+    // actions without a body included: no body is no body, not malformed JSON. A route that
+    // needs one still says so (its schema's `body: is required`).
+    if (body === '') {
+      done(null, undefined);
+      return;
+    }
     if ((body as string).includes('\\u0000')) {
       done(new ValidationError([{ field: 'body', message: 'must not contain NUL (\\u0000) characters' }]), undefined);
       return;
@@ -287,10 +296,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         version: '0.1.0',
         description:
           'Phone numbers for voice-AI agents: the native API (`/v1`), routing decisions, and the Retell (`/retell`), Synthflow (`/synthflow`) and TopCalls (`/topcalls`) dialects.',
+        license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
+        contact: { name: 'Switchboard maintainers (issues and security reports: see SECURITY.md)' },
       },
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearerAuth: [] }],
     },
+    transformObject: (documents) =>
+      polishDocument(('openapiObject' in documents ? documents.openapiObject : documents.swaggerObject) as Record<string, unknown>, {
+        serverUrl: options.config.PUBLIC_URL ?? `http://localhost:${options.config.PORT ?? 3000}`,
+      }) as never,
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, index) => (json.$id as string) ?? `def-${index}` },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { Services } from '../services/index.ts';
 import { literals } from './schemas/common.ts';
+import { problemResponses } from './problem.ts';
 
 const Health = Type.Object({
   status: literals(['ok', 'unavailable']),
@@ -45,7 +46,7 @@ export const healthRoutes: FastifyPluginAsync<{ services: Services; isReady?: Re
           '`routing_index` says whether the in-memory routing index has finished loading; the server is ready either way ' +
           '(until it has, each routing decision reads the numbers it needs from the store). See also `/livez` and `/readyz`.',
         security: [],
-        response: { 200: Health, 503: Health },
+        response: { 200: Health, 503: Health, ...problemResponses(429) },
       },
     },
     async (_request, reply) => {
@@ -64,7 +65,7 @@ export const healthRoutes: FastifyPluginAsync<{ services: Services; isReady?: Re
         operationId: 'getLiveness',
         summary: 'Liveness: the process answers (touches nothing else; restart the process when this fails)',
         security: [],
-        response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+        response: { 200: Type.Object({ status: Type.Literal('ok') }), ...problemResponses(429) },
       },
     },
     async () => ({ status: 'ok' as const }),
@@ -80,7 +81,7 @@ export const healthRoutes: FastifyPluginAsync<{ services: Services; isReady?: Re
           'Route traffic here only while this is 200. `change_feed` is `local` on SQLite (one process) and `live` while this ' +
           'instance hears other instances\' changes on PostgreSQL; `down` (reconnecting) makes it 503.',
         security: [],
-        response: { 200: Readiness, 503: Readiness },
+        response: { 200: Readiness, 503: Readiness, ...problemResponses(429) },
       },
     },
     async (_request, reply) => {
