@@ -5,10 +5,13 @@ import { openDatabase, type Database, type OpenOptions } from './db/database.ts'
 import { isMigrated, migrateToLatest } from './db/migrate.ts';
 import { resolveSecretKey, SecretBox } from './domain/secrets.ts';
 import type { AppOptions } from './http/app.ts';
+import type { ServiceDeps } from './services/context.ts';
 import { createServices, type Services } from './services/index.ts';
 
 export interface Runtime {
   database: Database;
+  /** The store, the secrets and the clock the services share; not for transports (they get `services`). */
+  deps: ServiceDeps;
   services: Services;
   close(): Promise<void>;
 }
@@ -22,15 +25,18 @@ export async function openRuntime(config: Config, options: OpenOptions & { clock
   try {
     await migrateToLatest(database);
     const secrets = new SecretBox(resolveSecretKey(config.SWITCHBOARD_SECRET_KEY, database.dataDir));
-    const services = createServices(database, secrets, options.clock, {
+    const deps: ServiceDeps = { database, secrets, ...(options.clock ? { clock: options.clock } : {}) };
+    const services = createServices(deps, {
       webhookTimeoutMs: config.ROUTING_WEBHOOK_TIMEOUT_MS,
       allowPrivateWebhookTargets: config.ROUTING_ALLOW_PRIVATE_WEBHOOK_TARGETS,
       callLeaseSeconds: config.ROUTING_CALL_LEASE_SECONDS,
     });
     return {
       database,
+      deps,
       services,
       close: async () => {
+        // Stops what buildServer started (a no-op when no server was built).
         await services.routing.stop();
         await database.close();
       },
@@ -62,6 +68,10 @@ export async function buildServer(
   const [{ buildApp }, { describeNumber }] = await Promise.all([import('./http/app.ts'), import('./domain/phone.ts')]);
   // Load the geocoding tables now rather than on the first request that needs them.
   describeNumber('+14155550100');
+  // Routing's lifecycle lives here: started with the server (quick: the number index loads in
+  // the background, decisions stay exact meanwhile), stopped by close() above. The CLI's other
+  // commands open a runtime without a server and never load the index.
+  await runtime.services.routing.start();
   return buildApp({
     config,
     services: runtime.services,

@@ -6,7 +6,7 @@ import type { Actor } from '../services/context.ts';
 import type { FieldIssue } from '../services/errors.ts';
 import type { PhoneNumberImport } from '../services/phone-numbers/model.ts';
 import type { PhoneNumberService } from '../services/phone-numbers/service.ts';
-import { PhoneNumberImportSchema } from '../http/schemas/phone-number.ts';
+import { PhoneNumberImportSchema } from '../services/phone-numbers/schema.ts';
 import { BOOLEAN_COLUMNS, CSV_COLUMNS, INTEGER_COLUMNS, LIST_COLUMNS, AGENT_COLUMNS, MAX_BATCH_ROWS } from './import-columns.ts';
 
 export { CSV_COLUMNS, MAX_BATCH_ROWS };

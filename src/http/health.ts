@@ -54,7 +54,7 @@ export const healthRoutes: FastifyPluginAsync<{ services: Services; isReady?: Re
       const ready = checks.migrations === 'applied';
       return reply
         .code(ready ? 200 : 503)
-        .send({ status: ready ? 'ok' : 'unavailable', store: services.deps.database.engine, routing_index: services.routing.indexState });
+        .send({ status: ready ? 'ok' : 'unavailable', store: services.installation.storeEngine, routing_index: services.routing.indexState });
     },
   );
   app.get(
@@ -90,7 +90,7 @@ export const healthRoutes: FastifyPluginAsync<{ services: Services; isReady?: Re
       const ready = checks.store === 'ok' && checks.migrations === 'applied' && (change_feed === 'local' || change_feed === 'live');
       return reply.code(ready ? 200 : 503).send({
         status: ready ? 'ok' : 'unavailable',
-        store: services.deps.database.engine,
+        store: services.installation.storeEngine,
         checks,
         routing_index: services.routing.indexState,
       });

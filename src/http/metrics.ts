@@ -76,12 +76,9 @@ export function registerMetrics(app: FastifyInstance, services: Services, option
     labelNames: ['state'],
     registers: [registry],
     collect() {
-      const pool = services.deps.database.pool;
+      const pool = services.installation.storePool;
       if (!pool) return;
-      this.set({ state: 'total' }, pool.totalCount);
-      this.set({ state: 'idle' }, pool.idleCount);
-      this.set({ state: 'waiting' }, pool.waitingCount);
-      this.set({ state: 'max' }, pool.options.max ?? 10);
+      for (const [state, count] of Object.entries(pool)) this.set({ state }, count);
     },
   });
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createHarness, type Harness } from '../helpers/harness.ts';
 import { freshNumber, manualClock, routingWorkspace } from '../helpers/routing-fixtures.ts';
+import type { ConnectDecision } from '../../src/services/routing/router.ts';
 
 const clock = manualClock('2026-06-01T12:00:00.000Z');
 let h: Harness;
@@ -90,7 +91,7 @@ describe('POST /v1/routing/inbound', () => {
     const total = 10_000;
     for (let i = 0; i < total; i++) {
       const decision = await h.runtime.services.routing.inbound(ws.actor, { to: number.phone_number, from: US_CALLER, call_id: `call_${i}` }, 'voice');
-      counts[decision.agent_id!]! += 1;
+      counts[(decision as ConnectDecision).agent_id]! += 1;
     }
     expect(Math.abs(counts.a! / total - 0.7)).toBeLessThan(0.02);
     expect(Math.abs(counts.b! / total - 0.2)).toBeLessThan(0.02);

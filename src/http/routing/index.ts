@@ -92,9 +92,6 @@ const PoolParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }
 export const routingApi: FastifyPluginAsync<{ services: Services }> = async (plain, { services }) => {
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
   const routing = services.routing;
-  // Quick: the number index loads in the background (decisions stay exact meanwhile).
-  await routing.start();
-  app.addHook('onClose', async () => routing.stop());
   requireApiKey(app, services);
   app.addSchema(DecisionSchema);
   app.addSchema(PoolSchema);

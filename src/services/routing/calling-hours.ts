@@ -20,7 +20,8 @@ export function callingWindow(hours: CallingHours): CallingWindow {
 /**
  * Null when `atMs` lies inside every window in `zone`; otherwise the earliest instant at or
  * after `atMs` that does. Wall-clock arithmetic is luxon's (IANA zones, DST gaps and folds):
- * a window start that falls in a spring-forward gap begins at the first valid instant after it.
+ * a window start that falls in a spring-forward gap is moved forward by the gap (02:30 → 03:30
+ * on a one-hour change), and a start in a repeated hour is its first occurrence.
  */
 export function nextAllowedTime(windows: readonly CallingWindow[], zone: string, atMs: number): Date | null {
   let candidate = atMs;

@@ -42,23 +42,43 @@ export type PoolStrategy = (typeof POOL_STRATEGIES)[number];
 /** How close the chosen caller ID is to the callee (local presence). */
 export type CallerIdMatch = 'area_code' | 'region' | 'country' | 'any';
 
-export interface Decision {
-  action: 'connect' | 'forward' | 'reject';
-  reason?: RejectReason;
-  agent_id?: string;
-  agent_version?: number | string;
-  forward_to?: string;
-  phone_number_id?: string;
-  caller_id?: string;
-  dynamic_variables?: Record<string, string>;
+interface DecisionBase {
+  /** The rule that settled it. */
   decided_by: DecisionRule;
-  /** outside_calling_hours: the earliest instant the call would be allowed (UTC ISO-8601). */
-  next_allowed_at?: string;
-  /** Pool / agent caller-ID selection: how local the chosen number is to the callee. */
-  caller_id_match?: CallerIdMatch;
   /** Set when the inbound webhook was called but its answer could not be used. */
   webhook_error?: string;
 }
+
+export interface ConnectDecision extends DecisionBase {
+  action: 'connect';
+  agent_id: string;
+  agent_version?: number | string;
+  phone_number_id: string;
+  /** Outbound: the number to dial from. */
+  caller_id?: string;
+  dynamic_variables: Record<string, string>;
+  /** Pool / agent caller-ID selection: how local the chosen number is to the callee. */
+  caller_id_match?: CallerIdMatch;
+}
+
+export interface ForwardDecision extends DecisionBase {
+  action: 'forward';
+  forward_to: string;
+  phone_number_id: string;
+}
+
+export interface RejectDecision extends DecisionBase {
+  action: 'reject';
+  reason: RejectReason;
+  /** Absent when no number of the workspace was found. */
+  phone_number_id?: string;
+  caller_id?: string;
+  /** outside_calling_hours: the earliest instant the call would be allowed (UTC ISO-8601). */
+  next_allowed_at?: string;
+}
+
+/** A routing decision: what to do with the call, and the rule that decided it. */
+export type Decision = ConnectDecision | ForwardDecision | RejectDecision;
 
 export interface WorkspaceState {
   outage: boolean;
@@ -126,30 +146,31 @@ export class Router {
     const to = canonicalE164(input.to);
     const entry = to === null ? undefined : this.index.byNumber(to);
     // Another workspace's number is exactly as unknown as a missing one.
-    if (!entry || entry.workspaceId !== workspaceId) return { action: 'reject', reason: 'number_not_found', decided_by: 'number_lookup' };
+    if (!entry || entry.profile.workspaceId !== workspaceId) return { action: 'reject', reason: 'number_not_found', decided_by: 'number_lookup' };
+    const { profile } = entry;
     const base = { phone_number_id: entry.id };
-    if (!entry.active) return { action: 'reject', reason: 'number_inactive', decided_by: 'number_status', ...base };
-    if (entry.allowedInbound !== null) {
+    if (!profile.active) return { action: 'reject', reason: 'number_inactive', decided_by: 'number_status', ...base };
+    if (profile.allowedInbound !== null) {
       const country = this.callerCountry(input.from);
-      if (country === null || !entry.allowedInbound.has(country)) {
+      if (country === null || !profile.allowedInbound.has(country)) {
         return { action: 'reject', reason: 'country_not_allowed', decided_by: 'country_policy', ...base };
       }
     }
     const settings = this.workspace(workspaceId);
     if (settings.outage) {
-      return entry.fallbackNumber !== null
-        ? { action: 'forward', forward_to: entry.fallbackNumber, decided_by: 'outage', ...base }
+      return profile.fallbackNumber !== null
+        ? { action: 'forward', forward_to: profile.fallbackNumber, decided_by: 'outage', ...base }
         : { action: 'reject', reason: 'outage_without_fallback', decided_by: 'outage', ...base };
     }
     const full = this.capacityRule(entry, settings, nowMs);
     if (full !== null) {
-      return entry.fallbackNumber !== null
-        ? { action: 'forward', forward_to: entry.fallbackNumber, decided_by: full, ...base }
+      return profile.fallbackNumber !== null
+        ? { action: 'forward', forward_to: profile.fallbackNumber, decided_by: full, ...base }
         : { action: 'reject', reason: 'over_capacity', decided_by: full, ...base };
     }
-    const table = kind === 'voice' ? entry.inbound : entry.inboundSms;
+    const table = kind === 'voice' ? profile.inbound : profile.inboundSms;
     const agent = table === null ? null : pickAgent(table, input.call_id);
-    const webhookUrl = kind === 'voice' ? entry.inboundWebhookUrl : entry.inboundSmsWebhookUrl;
+    const webhookUrl = kind === 'voice' ? profile.inboundWebhookUrl : profile.inboundSmsWebhookUrl;
     if (webhookUrl !== null) return { entry, agent, webhookUrl };
     return agent === null ? { action: 'reject', reason: 'no_agent', decided_by: 'binding', ...base } : connect(entry, agent, 'binding');
   }
@@ -163,8 +184,8 @@ export class Router {
     if (input.from !== undefined) {
       const from = canonicalE164(input.from);
       const entry = from === null ? undefined : this.index.byNumber(from);
-      if (!entry || entry.workspaceId !== workspaceId) return { action: 'reject', reason: 'number_not_found', decided_by: 'number_lookup' };
-      const windows = entry.callingHours ? [entry.callingHours] : [];
+      if (!entry || entry.profile.workspaceId !== workspaceId) return { action: 'reject', reason: 'number_not_found', decided_by: 'number_lookup' };
+      const windows = entry.profile.callingHours ? [entry.profile.callingHours] : [];
       const verdict = this.eligibility(entry, destination, windows, to, nowMs);
       if (verdict !== null) return { ...verdict, phone_number_id: entry.id, caller_id: entry.e164 };
       return this.outboundAgent(entry, input, nowMs, {});
@@ -178,7 +199,7 @@ export class Router {
       candidates = [];
       for (const id of pool.members) {
         const entry = this.index.get(id);
-        if (entry && entry.workspaceId === workspaceId) candidates.push(entry);
+        if (entry && entry.profile.workspaceId === workspaceId) candidates.push(entry);
       }
       poolWindow = pool.callingHours;
       strategy = pool.strategy;
@@ -189,9 +210,9 @@ export class Router {
       if (candidates.length === 0) return { action: 'reject', reason: 'number_not_found', decided_by: rule };
     }
     const eligible: NumberEntry[] = [];
-    let best: Decision | null = null;
+    let best: RejectDecision | null = null;
     for (const entry of candidates) {
-      const windows = [entry.callingHours, poolWindow].filter((window): window is CallingWindow => window !== null);
+      const windows = [entry.profile.callingHours, poolWindow].filter((window): window is CallingWindow => window !== null);
       const verdict = this.eligibility(entry, destination, windows, to, nowMs);
       if (verdict === null) eligible.push(entry);
       else best = closerRejection(best, verdict);
@@ -212,10 +233,10 @@ export class Router {
     let rule: DecisionRule = extra.decided_by ?? 'binding';
     if (input.agent_id !== undefined) {
       // An explicit agent keeps the version bound on this number, if the number lists it.
-      agent = entry.outbound?.agents.find((candidate) => candidate.agent_id === input.agent_id) ?? { agent_id: input.agent_id, weight: 1 };
+      agent = entry.profile.outbound?.agents.find((candidate) => candidate.agent_id === input.agent_id) ?? { agent_id: input.agent_id, weight: 1 };
       if (rule === 'binding') rule = 'agent_override';
     } else {
-      agent = entry.outbound === null ? null : pickAgent(entry.outbound, input.call_id);
+      agent = entry.profile.outbound === null ? null : pickAgent(entry.profile.outbound, input.call_id);
     }
     if (agent === null) return { action: 'reject', reason: 'no_agent', decided_by: 'binding', ...base };
     entry.lastUsedMs = nowMs;
@@ -227,15 +248,16 @@ export class Router {
   }
 
   /** Null when the number may place this call now; otherwise the rejection it would get. */
-  private eligibility(entry: NumberEntry, destination: string | null, windows: CallingWindow[], to: string, nowMs: number): Decision | null {
-    if (!entry.active || !entry.voice) return { action: 'reject', reason: 'number_inactive', decided_by: 'number_status' };
-    if (entry.allowedOutbound !== null && (destination === null || !entry.allowedOutbound.has(destination))) {
+  private eligibility(entry: NumberEntry, destination: string | null, windows: CallingWindow[], to: string, nowMs: number): RejectDecision | null {
+    const { profile } = entry;
+    if (!profile.active || !profile.voice) return { action: 'reject', reason: 'number_inactive', decided_by: 'number_status' };
+    if (profile.allowedOutbound !== null && (destination === null || !profile.allowedOutbound.has(destination))) {
       return { action: 'reject', reason: 'destination_not_allowed', decided_by: 'country_policy' };
     }
-    const full = this.capacityRule(entry, this.workspace(entry.workspaceId), nowMs);
+    const full = this.capacityRule(entry, this.workspace(profile.workspaceId), nowMs);
     if (full !== null) return { action: 'reject', reason: 'over_capacity', decided_by: full };
     if (windows.length > 0) {
-      const zone = calleeZone(to) ?? entry.timeZone ?? 'UTC';
+      const zone = calleeZone(to) ?? profile.timeZone ?? 'UTC';
       const next = nextAllowedTime(windows, zone, nowMs);
       if (next !== null) {
         return { action: 'reject', reason: 'outside_calling_hours', decided_by: 'calling_hours', next_allowed_at: next.toISOString() };
@@ -245,8 +267,8 @@ export class Router {
   }
 
   private capacityRule(entry: NumberEntry, settings: WorkspaceState, nowMs: number): DecisionRule | null {
-    if (entry.maxConcurrentCalls > 0 && this.leases.onNumber(entry.id, nowMs) >= entry.maxConcurrentCalls) return 'number_capacity';
-    if (settings.maxConcurrentCalls > 0 && this.leases.inWorkspace(entry.workspaceId, nowMs) >= settings.maxConcurrentCalls) {
+    if (entry.profile.maxConcurrentCalls > 0 && this.leases.onNumber(entry.id, nowMs) >= entry.profile.maxConcurrentCalls) return 'number_capacity';
+    if (settings.maxConcurrentCalls > 0 && this.leases.inWorkspace(entry.profile.workspaceId, nowMs) >= settings.maxConcurrentCalls) {
       return 'workspace_capacity';
     }
     return null;
@@ -264,7 +286,8 @@ export class Router {
   }
 }
 
-function connect(entry: NumberEntry, agent: AgentWeight, rule: DecisionRule): Decision {
+/** The decision to connect the call on this number to this agent. */
+export function connect(entry: NumberEntry, agent: AgentWeight, rule: DecisionRule): ConnectDecision {
   return {
     action: 'connect',
     agent_id: agent.agent_id,
@@ -283,10 +306,10 @@ const REJECTION_RANK: Partial<Record<RejectReason, number>> = {
 };
 
 /** Of two rejections of pool members, the one closest to success (and the earliest retry time). */
-function closerRejection(current: Decision | null, next: Decision): Decision {
+function closerRejection(current: RejectDecision | null, next: RejectDecision): RejectDecision {
   if (current === null) return next;
-  const a = REJECTION_RANK[current.reason!] ?? 0;
-  const b = REJECTION_RANK[next.reason!] ?? 0;
+  const a = REJECTION_RANK[current.reason] ?? 0;
+  const b = REJECTION_RANK[next.reason] ?? 0;
   if (b !== a) return b > a ? next : current;
   if (next.next_allowed_at && current.next_allowed_at && next.next_allowed_at < current.next_allowed_at) return next;
   return current;
@@ -308,9 +331,9 @@ function calleeZone(to: string): string | null {
 }
 
 function matchOf(entry: NumberEntry, callee: Callee): CallerIdMatch {
-  if (callee.country !== null && entry.country === callee.country) {
-    if (callee.areaCode !== null && entry.areaCode === callee.areaCode) return 'area_code';
-    if (callee.region !== null && entry.region === callee.region) return 'region';
+  if (callee.country !== null && entry.profile.country === callee.country) {
+    if (callee.areaCode !== null && entry.profile.areaCode === callee.areaCode) return 'area_code';
+    if (callee.region !== null && entry.profile.region === callee.region) return 'region';
     return 'country';
   }
   return 'any';
