@@ -222,9 +222,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     // Many clients send `Content-Type: application/json` on every request, DELETE and POST
-    // actions without a body included: no body is no body, not malformed JSON. A route that
-    // needs one still says so (its schema's `body: is required`).
-    if (body === '') {
+    // actions without a body included: on a route that takes no body, no body is no body, not
+    // malformed JSON. A route that takes one still answers an empty body with a 400.
+    if (body === '' && request.routeOptions.schema?.body === undefined) {
       done(null, undefined);
       return;
     }
