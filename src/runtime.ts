@@ -1,8 +1,10 @@
-import path from 'node:path';
+import fs from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
-import { openDatabase, type Database, type OpenOptions } from './db/database.ts';
-import { isMigrated, migrateToLatest } from './db/migrate.ts';
+
+import { openDatabase, parseDatabaseUrl, type Database, type OpenOptions } from './db/database.ts';
+import { hasInstallation, isMigrated, migrateToLatest } from './db/migrate.ts';
+import { describeNumber } from './domain/phone.ts';
 import { resolveSecretKey, SecretBox } from './domain/secrets.ts';
 import type { AppOptions } from './http/app.ts';
 import type { ServiceDeps } from './services/context.ts';
@@ -25,6 +27,8 @@ export async function openRuntime(config: Config, options: OpenOptions & { clock
   try {
     await migrateToLatest(database);
     const secrets = new SecretBox(resolveSecretKey(config.SWITCHBOARD_SECRET_KEY, database.dataDir));
+    // Load the geocoding tables now rather than on the first request that needs them.
+    describeNumber('+14155550100');
     const deps: ServiceDeps = { database, secrets, ...(options.clock ? { clock: options.clock } : {}) };
     const services = createServices(deps, {
       webhookTimeoutMs: config.ROUTING_WEBHOOK_TIMEOUT_MS,
@@ -47,35 +51,39 @@ export async function openRuntime(config: Config, options: OpenOptions & { clock
   }
 }
 
-/** The store a DATABASE_URL names, for people: SQLite as an absolute path, PostgreSQL without its password. */
-export function storeLabel(url: string): string {
-  if (!/^postgres(ql)?:\/\//.test(url)) {
-    const file = url.replace(/^sqlite:(\/\/)?/, '').replace(/^file:/, '');
-    return file === ':memory:' ? 'sqlite::memory:' : `sqlite:${path.resolve(file)}`;
-  }
-  const parsed = new URL(url);
-  if (parsed.password) parsed.password = '***';
-  return parsed.toString();
-}
-
 export async function buildServer(
   config: Config,
   runtime: Runtime,
   logger?: AppOptions['logger'],
 ): Promise<FastifyInstance> {
-  // Loaded here, not at the top: CLI commands open a runtime without the HTTP stack (and start
-  // faster for it; BENCHMARKS.md).
-  const [{ buildApp }, { describeNumber }] = await Promise.all([import('./http/app.ts'), import('./domain/phone.ts')]);
-  // Load the geocoding tables now rather than on the first request that needs them.
-  describeNumber('+14155550100');
   // Routing's lifecycle lives here: started with the server (quick: the number index loads in
   // the background, decisions stay exact meanwhile), stopped by close() above. The CLI's other
   // commands open a runtime without a server and never load the index.
   await runtime.services.routing.start();
+  // Loaded here, not at the top: CLI commands open a runtime without the HTTP stack.
+  const { buildApp } = await import('./http/app.ts');
   return buildApp({
     config,
     services: runtime.services,
     logger,
     isReady: () => isMigrated(runtime.database),
   });
+}
+
+/**
+ * Whether the configured store already holds an installation (a migration has run there). Creates
+ * nothing: the CLI asks before it would make a new database that no server uses.
+ */
+export async function storeIsInstalled(config: Config): Promise<boolean> {
+  const location = parseDatabaseUrl(config.DATABASE_URL);
+  if (location.engine === 'sqlite') {
+    if (location.file === ':memory:') return true;
+    if (!fs.existsSync(location.file)) return false;
+  }
+  const database = await openDatabase(config.DATABASE_URL);
+  try {
+    return await hasInstallation(database);
+  } finally {
+    await database.close();
+  }
 }
