@@ -12,7 +12,15 @@ export type { CliIo } from './context.ts';
 /** Exit status of a command line the CLI could not understand (a bad flag, a missing argument). */
 export const USAGE_EXIT_CODE = 2;
 
-const VERSION = (JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const VERSION = (JSON.parse(fs.readFileSync(nearestPackageJson(new URL('.', import.meta.url)), 'utf8')) as { version: string }).version;
+
+/** The checkout's package.json, found upwards from this module: src/cli/ or the compiled dist/. */
+function nearestPackageJson(dir: URL): URL {
+  for (let at = dir; ; at = new URL('..', at)) {
+    const candidate = new URL('package.json', at);
+    if (fs.existsSync(candidate) || at.pathname === '/') return candidate;
+  }
+}
 
 async function serve(cli: CliContext): Promise<void> {
   const config = cli.config();
