@@ -143,7 +143,8 @@ describe('README examples', () => {
     fs.writeFileSync(statusFile, '');
     const shell = run('bash', ['-c', script], {
       env: { ...process.env, ...env, SB_WORKDIR: workdir, SB_BIN: path.join(root, 'bin', 'switchboard.mjs'), SB_BODY: path.join(workdir, 'body'), SB_STATUS: statusFile },
-      timeout: 60_000,
+      // The CLI blocks start a process per command: minutes on a loaded machine.
+      timeout: 170_000,
     });
     const result = await shell.catch((error: { code?: number; stdout?: string; stderr?: string }) => {
       throw new Error(`README line ${example.line}: a command failed (exit ${error.code}):\n${error.stderr}\n${error.stdout?.slice(-1000)}`);
