@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'data/', 'coverage/', '.bench-tmp/', 'console/dist/'] },
+  { ignores: ['node_modules/', 'data/', 'coverage/', '.bench-tmp/', 'console/dist/', 'dist/', 'dist.tmp-*/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -35,7 +35,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['bin/**/*.mjs', 'bench/**/*.mjs'],
+    files: ['bin/**/*.mjs', 'bench/**/*.mjs', 'scripts/**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },
 );

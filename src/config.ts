@@ -133,6 +133,25 @@ export const ConfigSchema = Type.Object({
     default: 'switchboard:',
     description: 'Prefix of every Redis key Switchboard writes (installations sharing one Redis need different prefixes)',
   }),
+  PUBLIC_URL: Type.Optional(
+    Type.String({
+      pattern: '^https?://[^\\s/]+(/\\S*)?$',
+      description: 'The URL clients reach this server at, named in the OpenAPI `servers` and the start line (default `http://localhost:PORT`)',
+    }),
+  ),
+  METRICS_TOKEN: Type.Optional(
+    Type.String({
+      minLength: 16,
+      description: 'Bearer token that may scrape `/metrics` (besides any API key with the `admin` scope); at least 16 characters',
+    }),
+  ),
+  OTEL_EXPORTER_OTLP_ENDPOINT: Type.Optional(
+    Type.String({
+      pattern: '^https?://',
+      description: 'OpenTelemetry collector (OTLP over HTTP, e.g. `http://localhost:4318`); when set, every request is traced there',
+    }),
+  ),
+  OTEL_SERVICE_NAME: Type.String({ default: 'switchboard', description: 'The `service.name` of the traces' }),
 });
 
 export type Config = Static<typeof ConfigSchema>;

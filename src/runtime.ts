@@ -6,7 +6,7 @@ import { openDatabase, parseDatabaseUrl, type Database, type OpenOptions } from 
 import { hasInstallation, isMigrated, migrateToLatest } from './db/migrate.ts';
 import { describeNumber } from './domain/phone.ts';
 import { resolveSecretKey, SecretBox } from './domain/secrets.ts';
-import { buildApp, type AppOptions } from './http/app.ts';
+import type { AppOptions } from './http/app.ts';
 import type { ServiceDeps } from './services/context.ts';
 import { createServices, type CarrierOptions, type Services } from './services/index.ts';
 
@@ -63,6 +63,8 @@ export async function buildServer(
   // the background, decisions stay exact meanwhile), stopped by close() above. The CLI's other
   // commands open a runtime without a server and never load the index.
   await runtime.services.routing.start();
+  // Loaded here, not at the top: CLI commands open a runtime without the HTTP stack.
+  const { buildApp } = await import('./http/app.ts');
   return buildApp({
     config,
     services: runtime.services,

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { describeStore, parseDatabaseUrl } from '../db/database.ts';
 import { buildServer, openRuntime, shutdownWithin } from '../runtime.ts';
 import { CliContext, withExamples, type CliIo } from './context.ts';
 import { registerInventoryCommands } from './inventory.ts';
@@ -11,7 +12,15 @@ export type { CliIo } from './context.ts';
 /** Exit status of a command line the CLI could not understand (a bad flag, a missing argument). */
 export const USAGE_EXIT_CODE = 2;
 
-const VERSION = (JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const VERSION = (JSON.parse(fs.readFileSync(nearestPackageJson(new URL('.', import.meta.url)), 'utf8')) as { version: string }).version;
+
+/** The checkout's package.json, found upwards from this module: src/cli/ or the compiled dist/. */
+function nearestPackageJson(dir: URL): URL {
+  for (let at = dir; ; at = new URL('..', at)) {
+    const candidate = new URL('package.json', at);
+    if (fs.existsSync(candidate) || at.pathname === '/') return candidate;
+  }
+}
 
 async function serve(cli: CliContext): Promise<void> {
   const config = cli.config();
@@ -35,7 +44,16 @@ async function serve(cli: CliContext): Promise<void> {
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
-  await app.listen({ port: config.PORT, host: config.HOST });
+  // One start line that says what a newcomer needs: where to send requests, the store, the docs.
+  const publicUrl = (config.PUBLIC_URL ?? `http://localhost:${config.PORT}`).replace(/\/+$/, '');
+  const hasConsole = app.hasRoute({ method: 'GET', url: '/console' }) || app.hasRoute({ method: 'GET', url: '/console/' });
+  await app.listen({
+    port: config.PORT,
+    host: config.HOST,
+    listenTextResolver: (address) =>
+      `Switchboard listening at ${address} (store ${describeStore(parseDatabaseUrl(config.DATABASE_URL))}); API docs ${publicUrl}/docs` +
+      (hasConsole ? `, console ${publicUrl}/console` : ''),
+  });
 }
 
 function commandPath(command: Command): string {

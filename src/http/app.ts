@@ -20,6 +20,9 @@ import { synthflowApi } from './synthflow/index.ts';
 import { topcallsApi } from './topcalls/index.ts';
 import { routingApi } from './routing/index.ts';
 import { consoleApp } from './console.ts';
+import { registerMetrics } from './metrics.ts';
+import { polishDocument, withEnums } from './openapi.ts';
+import { registerTracing, type TracingOptions } from './tracing.ts';
 
 /** Settings of the HTTP edge, as `loadConfig` parsed them (its defaults applied, none kept here). */
 export type EdgeConfig = Pick<
@@ -34,7 +37,9 @@ export type EdgeConfig = Pick<
   | 'MAX_HEADER_SIZE_BYTES'
   | 'REDIS_URL'
   | 'REDIS_KEY_PREFIX'
->;
+> &
+  // Observability and the document's `servers`; absent in tests that build a bare app.
+  Partial<Pick<Config, 'METRICS_TOKEN' | 'OTEL_EXPORTER_OTLP_ENDPOINT' | 'OTEL_SERVICE_NAME' | 'PUBLIC_URL' | 'PORT'>>;
 
 export interface AppOptions {
   config: EdgeConfig;
@@ -43,8 +48,10 @@ export interface AppOptions {
   logger?: FastifyServerOptions['logger'] | FastifyServerOptions['loggerInstance'];
   /** Where the production logger (level and redaction from the config) writes; stdout by default. */
   logStream?: { write(line: string): void };
-  /** Readiness probe for /healthz. */
+  /** Readiness probe for /healthz and /readyz. */
   isReady?: () => Promise<boolean>;
+  /** Tests: trace every request into this exporter (production: OTEL_EXPORTER_OTLP_ENDPOINT). */
+  traceExporter?: TracingOptions['exporter'];
 }
 
 /** Paths pino must never print: credentials and every write-only secret a body can carry. */
@@ -78,7 +85,7 @@ export function registeredRoutes(app: FastifyInstance): RegisteredRoute[] {
   return routeTables.get(app) ?? [];
 }
 
-const PUBLIC_PATHS = [/^\/healthz$/, /^\/openapi\.json$/, /^\/docs(\/|$)/, /^\/console(\/|$)/];
+const PUBLIC_PATHS = [/^\/(healthz|livez|readyz)$/, /^\/openapi\.json$/, /^\/docs(\/|$)/, /^\/console(\/|$)/];
 
 function ajvFor(part: 'body' | 'other', externalSchemas: Record<string, unknown>) {
   // Bodies are checked exactly as sent: no type coercion (a "true" string is not a boolean) and
@@ -93,7 +100,7 @@ function ajvFor(part: 'body' | 'other', externalSchemas: Record<string, unknown>
     strict: false,
   }).addKeyword('example');
   addFormats.default(ajv);
-  for (const schema of Object.values(externalSchemas)) ajv.addSchema(schema as object);
+  for (const schema of Object.values(externalSchemas)) ajv.addSchema(withEnums(schema) as object);
   return ajv;
 }
 
@@ -115,7 +122,8 @@ function validatorFactory() {
     }
     const { body, other } = pair;
     return ({ schema, httpPart }: { schema: object; httpPart?: string }) =>
-      validatorOnFirstUse(() => (httpPart === 'body' ? body : other).compile(schema));
+      // Enums as `enum`, so an error lists the allowed values (see openapi.ts).
+      validatorOnFirstUse(() => (httpPart === 'body' ? body : other).compile(withEnums(schema)));
   };
 }
 
@@ -187,6 +195,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Paths are matched as sent: a literal `+` in /get-phone-number/+1415… stays a `+`.
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
   });
+  // First: the instrumentation wraps the hooks and routes registered after it.
+  await registerTracing(app, {
+    endpoint: options.config.OTEL_EXPORTER_OTLP_ENDPOINT,
+    serviceName: options.config.OTEL_SERVICE_NAME ?? 'switchboard',
+    ...(options.traceExporter ? { exporter: options.traceExporter } : {}),
+  });
 
 
   const routes: RegisteredRoute[] = [];
@@ -213,6 +227,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    // Many clients send `Content-Type: application/json` on every request, DELETE and POST
+    // actions without a body included: on a route that takes no body, no body is no body, not
+    // malformed JSON. A route that takes one still answers an empty body with a 400.
+    if ((body as Buffer).length === 0 && request.routeOptions.schema?.body === undefined) {
+      done(null, undefined);
+      return;
+    }
     if (!isUtf8(body as Buffer)) {
       done(new ValidationError([{ field: 'body', message: 'must be valid UTF-8 (the request body holds bytes that are not)' }]), undefined);
       return;
@@ -239,13 +260,22 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Before swagger and the API plugins: its onRoute hook documents the header on opted-in routes.
   registerIdempotency(app, options.services);
 
-  // The access line carries only method, path, status and time, none of which can hold a secret,
+  // The access line carries only method, path, status, time and the caller's workspace and key
+  // ids (never the key), none of which can hold a secret,
   // so it skips the redaction walk (half the cost of the line; BENCHMARKS.md). Everything else,
   // errors included, is still logged through the redacting logger.
   const accessLog = app.log.child({}, { redact: [] });
   app.addHook('onResponse', (request, reply, done) => {
     accessLog.info(
-      { reqId: request.id, method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 },
+      {
+        reqId: request.id,
+        method: request.method,
+        url: request.url,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+        workspaceId: request.actor?.workspaceId,
+        keyId: request.actor?.keyId ?? undefined,
+      },
       'request',
     );
     done();
@@ -271,10 +301,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         version: '0.1.0',
         description:
           'Phone numbers for voice-AI agents: the native API (`/v1`), routing decisions, and the Retell (`/retell`), Synthflow (`/synthflow`) and TopCalls (`/topcalls`) dialects.',
+        license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
+        contact: { name: 'Switchboard maintainers (issues and security reports: see SECURITY.md)' },
       },
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearerAuth: [] }],
     },
+    transformObject: (documents) =>
+      polishDocument(('openapiObject' in documents ? documents.openapiObject : documents.swaggerObject) as Record<string, unknown>, {
+        serverUrl: options.config.PUBLIC_URL ?? `http://localhost:${options.config.PORT ?? 3000}`,
+      }) as never,
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, index) => (json.$id as string) ?? `def-${index}` },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
@@ -286,6 +322,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       redisKeyPrefix: edge.REDIS_KEY_PREFIX,
     });
   }
+  registerMetrics(app, options.services, { token: options.config.METRICS_TOKEN });
 
   // Before any error handler (every dialect has its own): a 503 for an unavailable store says when to retry.
   app.addHook('onError', (_request, reply, error, done) => {

@@ -101,6 +101,9 @@ function schemaIssue(
     const field = [path, String(params.missingProperty)].filter(Boolean).join('.');
     return { field: qualify(context, field), message: 'is required' };
   }
+  if (issue.keyword === 'enum' && Array.isArray(params.allowedValues)) {
+    return { field: qualify(context, path || context), message: `must be one of ${params.allowedValues.join(', ')}` };
+  }
   return { field: qualify(context, path || context), message: issue.message ?? 'is invalid' };
 }
 
@@ -165,7 +168,21 @@ export const ProblemSchema = Type.Object(
     request_id: Type.String(),
     errors: Type.Array(Type.Object({ field: Type.String(), message: Type.String() })),
   },
-  { $id: 'Problem', description: 'RFC 9457 problem details' },
+  {
+    $id: 'Problem',
+    description: 'RFC 9457 problem details',
+    examples: [
+      {
+        type: 'https://switchboard.dev/errors/validation-failed',
+        title: 'Validation Failed',
+        status: 400,
+        detail: 'sip.transport: must be one of TLS, TCP, UDP',
+        code: 'VALIDATION_FAILED',
+        request_id: 'req_019a8f3e-7c1d-7b2a-9f00-5d3c2b1a0e9f',
+        errors: [{ field: 'sip.transport', message: 'must be one of TLS, TCP, UDP' }],
+      },
+    ],
+  },
 );
 
 /** The RFC 9457 document of a problem; dialects that rename `errors[].field` start from it. */

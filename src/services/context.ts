@@ -1,6 +1,7 @@
 import type { Database } from '../db/database.ts';
 import type { SecretBox } from '../domain/secrets.ts';
 import { ForbiddenError } from './errors.ts';
+import type { ServiceTelemetry } from './telemetry.ts';
 
 /** `routing:credentials`: outbound decisions carry the trunk's SIP password (each disclosure audited). */
 export const SCOPES = ['numbers:read', 'numbers:write', 'routing', 'routing:credentials', 'admin'] as const;
@@ -31,6 +32,8 @@ export interface ServiceDeps {
   database: Database;
   secrets: SecretBox;
   clock?: () => Date;
+  /** Where services report decisions, webhook calls and feed lag (createServices sets one). */
+  telemetry?: ServiceTelemetry;
 }
 
 export function nowIso(deps: ServiceDeps): string {

@@ -8,6 +8,7 @@ import { NumberCreators } from './phone-numbers/creators.ts';
 import { InventoryService } from './inventory/service.ts';
 import { LocalInventory } from './inventory/local-inventory.ts';
 import { PhoneNumberService } from './phone-numbers/service.ts';
+import { ServiceTelemetry } from './telemetry.ts';
 import { WorkspaceService } from './workspaces.ts';
 import { CarrierReleases, type ReleaseOptions } from './inventory/releases.ts';
 import { CarrierSync } from './inventory/sync.ts';
@@ -24,6 +25,8 @@ export interface Services {
   /** The store engine and the services' clock, for transports that report or stamp them. */
   installation: InstallationService;
   feed: ChangeFeed;
+  /** Decisions, webhook calls and change-feed lag as events, for the metrics. */
+  telemetry: ServiceTelemetry;
   workspaces: WorkspaceService;
   phoneNumbers: PhoneNumberService;
   /** Buying numbers from the operator's stock (`switchboard inventory add`) and the configured carriers. */
@@ -53,7 +56,9 @@ export interface CarrierOptions {
 
 export const NO_CARRIERS: CarrierOptions = { release: { retryMs: 30_000, maxAttempts: 12 } };
 
-export function createServices(deps: ServiceDeps, routingOptions: RoutingOptions = DEFAULT_ROUTING_OPTIONS, carrierOptions: CarrierOptions = NO_CARRIERS): Services {
+export function createServices(given: ServiceDeps, routingOptions: RoutingOptions = DEFAULT_ROUTING_OPTIONS, carrierOptions: CarrierOptions = NO_CARRIERS): Services {
+  const telemetry = given.telemetry ?? new ServiceTelemetry();
+  const deps: ServiceDeps = { ...given, telemetry };
   const feed = new ChangeFeed(deps.database.pool);
   const phoneNumbers = new PhoneNumberService(deps, feed);
   const stock = new LocalInventory(deps);
@@ -64,6 +69,7 @@ export function createServices(deps: ServiceDeps, routingOptions: RoutingOptions
   return {
     installation: new InstallationService(deps),
     feed,
+    telemetry,
     workspaces: new WorkspaceService(deps, feed),
     phoneNumbers,
     inventory: new InventoryService({ stock, carriers, defaultProvider: carrierOptions.defaultProvider }, releases, phoneNumbers, feed),

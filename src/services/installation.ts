@@ -13,6 +13,12 @@ export class InstallationService {
     return this.deps.database.engine;
   }
 
+  /** The PostgreSQL pool's connections (for the metrics); null on SQLite. */
+  get storePool(): { total: number; idle: number; waiting: number; max: number } | null {
+    const pool = this.deps.database.pool;
+    return pool ? { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: pool.options.max ?? 10 } : null;
+  }
+
   /** Now, by the clock the services stamp records with (a fixed one in tests). */
   now(): string {
     return nowIso(this.deps);

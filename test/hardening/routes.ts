@@ -39,6 +39,8 @@ export const MISSING_E164 = '+14155550199';
 /** Routes anyone may call. */
 export const PUBLIC_ROUTES = new Set([
   'GET /healthz',
+  'GET /livez',
+  'GET /readyz',
   'GET /openapi.json',
   'GET /docs',
   'GET /docs/json',
@@ -53,6 +55,8 @@ export const PUBLIC_ROUTES = new Set([
 const patch = { nickname: 'changed by someone' };
 
 export const CASES: Record<string, RouteCase> = {
+  // operations: installation-wide aggregates, no workspace's ids or names in them
+  'GET /metrics': { scope: 'admin', kind: 'collection', request: () => ({ url: '/metrics' }) },
   // native
   'POST /v1/phone-numbers': { scope: 'numbers:write', kind: 'collection', request: () => ({ url: '/v1/phone-numbers', json: { phone_number: freshNumber() } }) },
   'POST /v1/phone-numbers/bulk': {

@@ -24,6 +24,7 @@ export const apiKeyRoutes: FastifyPluginAsync<{ services: Services }> = async (a
     {
       schema: {
         tags,
+        operationId: 'createApiKey',
         summary: 'Create an API key in the caller\'s workspace (admin scope)',
         body: Type.Object(
           { name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })), scopes: Type.Array(Scope, { minItems: 1, uniqueItems: true }) },
@@ -40,7 +41,7 @@ export const apiKeyRoutes: FastifyPluginAsync<{ services: Services }> = async (a
   );
   app.get(
     '/api-keys',
-    { schema: { tags, summary: 'List the workspace\'s API keys (never the secrets)', response: { 200: Type.Object({ data: Type.Array(ApiKey) }), ...problemResponses(401, 403) } } },
+    { schema: { tags, operationId: 'listApiKeys', summary: 'List the workspace\'s API keys (never the secrets)', response: { 200: Type.Object({ data: Type.Array(ApiKey) }), ...problemResponses(401, 403) } } },
     async (request) => ({ data: await services.workspaces.listKeys(request.actor) }),
   );
   app.get(
@@ -58,7 +59,7 @@ export const apiKeyRoutes: FastifyPluginAsync<{ services: Services }> = async (a
   );
   app.delete(
     '/api-keys/:id',
-    { schema: { tags, summary: 'Revoke an API key', params: Type.Object({ id: Type.String() }), response: { 204: Type.Null(), ...problemResponses(401, 403, 404) } } },
+    { schema: { tags, operationId: 'revokeApiKey', summary: 'Revoke an API key', params: Type.Object({ id: Type.String() }), response: { 204: Type.Null(), ...problemResponses(401, 403, 404) } } },
     async (request, reply) => {
       await services.workspaces.revokeKey((request.params as { id: string }).id, request.actor);
       return reply.code(204).send();

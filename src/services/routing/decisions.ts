@@ -35,14 +35,15 @@ export class Decisions {
       await this.state.refreshUntrusted(actor.workspaceId, held ? [held.id] : []);
     }
     const result = this.context.router.inbound(actor.workspaceId, input, kind, this.context.nowMs());
+    const direction = kind === 'voice' ? 'inbound_voice' : 'inbound_sms';
     if (input.source_ip !== undefined) {
       // A spoofed INVITE sent straight to the SBC never reaches an agent (or the number's webhook).
       const id = 'action' in result ? (result.action === 'reject' && result.reason === 'number_not_found' ? undefined : result.phone_number_id) : result.entry.id;
       if (id !== undefined && (await this.trunks.sourceAllowed(actor, id, input.source_ip)) === false) {
-        return { action: 'reject', reason: 'source_not_allowed', decided_by: 'carrier_source', phone_number_id: id };
+        return this.reported(direction, { action: 'reject', reason: 'source_not_allowed', decided_by: 'carrier_source', phone_number_id: id });
       }
     }
-    return 'action' in result ? result : this.consultWebhook(actor, input, kind, result);
+    return this.reported(direction, 'action' in result ? result : await this.consultWebhook(actor, input, kind, result));
   }
 
   async outbound(actor: Actor, input: OutboundInput): Promise<Decision> {
@@ -66,9 +67,14 @@ export class Decisions {
       await this.state.refreshUntrusted(actor.workspaceId, from ? [from.id] : []);
     }
     const decision = this.context.router.outbound(actor.workspaceId, input, to!, this.context.nowMs());
-    if (decision.action !== 'connect') return decision;
+    if (decision.action !== 'connect') return this.reported('outbound', decision);
     const route = await this.trunks.outbound(actor, decision.phone_number_id);
-    return route ? { ...decision, trunk: route.trunk, carrier_id: route.carrier_id } : decision;
+    return this.reported('outbound', route ? { ...decision, trunk: route.trunk, carrier_id: route.carrier_id } : decision);
+  }
+
+  private reported(direction: 'inbound_voice' | 'inbound_sms' | 'outbound', decision: Decision): Decision {
+    this.context.deps.telemetry?.emit('decision', { direction, action: decision.action, decidedBy: decision.decided_by });
+    return decision;
   }
 
   /**
@@ -91,12 +97,17 @@ export class Decisions {
     });
     const secret = await this.settings.signingSecret(actor.workspaceId);
     // Signed with the wall clock, not an injected one: receivers check freshness against theirs.
+    const started = performance.now();
     const outcome = await postWebhook(pending.webhookUrl, body, signatureOf(body, secret, Date.now()), {
       timeoutMs: this.context.options.webhookTimeoutMs,
       allowPrivateTargets: this.context.options.allowPrivateWebhookTargets,
     });
     const base = { phone_number_id: entry.id };
     const answer = outcome.ok ? parseWebhookAnswer(outcome.body, event) : null;
+    this.context.deps.telemetry?.emit('webhook', {
+      outcome: outcome.ok ? (answer === null ? 'invalid_response' : 'ok') : outcome.failure,
+      seconds: (performance.now() - started) / 1000,
+    });
     if (!outcome.ok || answer === null) {
       const error = outcome.ok ? 'invalid_response' : outcome.failure;
       if (agent === null) return { action: 'reject', reason: 'no_agent', decided_by: 'binding_after_webhook_failure', webhook_error: error, ...base };

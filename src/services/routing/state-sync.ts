@@ -30,7 +30,10 @@ export class StateSync {
   async listen(): Promise<void> {
     if (!this.sync) return;
     this.sync.subscribe({
-      notice: (notice) => this.enqueue(() => this.reload(notice)),
+      notice: (notice, lagSeconds) => {
+        if (lagSeconds !== undefined) this.context.deps.telemetry?.emit('changeNotice', { lagSeconds });
+        this.enqueue(() => this.reload(notice));
+      },
       // ---- feed down/up (issue 11, sync.ts): the index is not trusted until everything is reloaded ----
       down: () => this.loader.distrust(),
       resync: () => this.loader.resync(() => this.enqueued(() => this.reloadAll())),
@@ -47,6 +50,16 @@ export class StateSync {
     await this.reloadWorkspaces([workspaceId]);
     if (poolId !== undefined && isId(poolId)) await this.reloadPools([poolId]);
     if (numberIds.length > 0) await this.reloadLeases([...numberIds]);
+  }
+
+  /**
+   * Whether changes made by other instances reach this one: `local` on SQLite (one process, the
+   * in-process feed only), `live` while listening on PostgreSQL, `down` while (re)connecting (a
+   * reload of everything follows).
+   */
+  get feedState(): 'local' | 'live' | 'down' {
+    if (!this.sync) return 'local';
+    return this.sync.state === 'live' ? 'live' : 'down';
   }
 
   async stop(): Promise<void> {

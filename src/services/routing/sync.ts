@@ -18,8 +18,8 @@ const NOTICE_KINDS = ['numbers', 'workspaces', 'pools', 'leases', 'revokedKeys']
 export type SyncState = 'live' | 'reconnecting';
 
 export interface SyncListener {
-  /** A notice from another instance. */
-  notice?(notice: ChangeNotice): void;
+  /** A notice from another instance, with the seconds since it was sent (when the sender said). */
+  notice?(notice: ChangeNotice, lagSeconds?: number): void;
   /** The feed stopped: notices may be missed from now on, so nothing cached may be trusted. */
   down?(): void;
   /**
@@ -114,15 +114,16 @@ export class PgSync {
     const client = new pg.Client({ ...this.pool.options, keepAlive: true });
     client.on('notification', (message) => {
       if (message.channel !== channel || !message.payload) return;
-      let parsed: ChangeNotice & { origin?: string };
+      let parsed: ChangeNotice & { origin?: string; sent_at?: number };
       try {
-        parsed = JSON.parse(message.payload) as ChangeNotice & { origin?: string };
+        parsed = JSON.parse(message.payload) as ChangeNotice & { origin?: string; sent_at?: number };
       } catch {
         return; // Not ours.
       }
-      const { origin, ...notice } = parsed;
+      const { origin, sent_at: sentAt, ...notice } = parsed;
       if (origin === this.origin) return;
-      for (const listener of this.listeners) listener.notice?.(notice);
+      const lagSeconds = typeof sentAt === 'number' ? Math.max(0, Date.now() - sentAt) / 1000 : undefined;
+      for (const listener of this.listeners) listener.notice?.(notice, lagSeconds);
     });
     client.on('error', () => this.lost(client));
     client.on('end', () => this.lost(client));
@@ -208,7 +209,7 @@ export class PgSync {
     if (this.stopped) return;
     const channel = await this.channel();
     for (const chunk of chunks(notice)) {
-      await this.pool.query('select pg_notify($1, $2)', [channel, JSON.stringify({ ...chunk, origin: this.origin })]);
+      await this.pool.query('select pg_notify($1, $2)', [channel, JSON.stringify({ ...chunk, origin: this.origin, sent_at: Date.now() })]);
     }
   }
 
