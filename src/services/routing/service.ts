@@ -37,7 +37,7 @@ export class RoutingService {
     this.settings = new WorkspaceSettings(this.context, this.state);
     this.pools = new Pools(this.context, this.loader, this.state);
     this.calls = new Calls(this.context, this.loader, this.state);
-    this.decisions = new Decisions(this.context, this.loader, this.pools, this.settings);
+    this.decisions = new Decisions(this.context, this.loader, this.pools, this.settings, this.calls, this.state);
     feed.onNumbers((changes) => this.state.applyNumberChanges(changes));
   }
 
