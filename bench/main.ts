@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { encodeCursor } from '../src/services/phone-numbers/service.ts';
+import { encodeCursor } from '../src/services/pages.ts';
 import { runLoad, sequentialLatency, type LoadRequest, type LoadResult } from './lib/load.ts';
 import { assertValidSample, benchNumber, WRITE_SPACE_START } from './lib/numbers.ts';
 import { freePort, memoryOf, startProcess, ROOT, type Child } from './lib/processes.ts';

@@ -7,7 +7,7 @@ import type { FieldIssue } from '../services/errors.ts';
 import type { PhoneNumberImport } from '../services/phone-numbers/model.ts';
 import { AGENT_LISTS } from '../services/phone-numbers/model.ts';
 import type { PhoneNumberService } from '../services/phone-numbers/service.ts';
-import { PhoneNumberImportSchema } from '../http/schemas/phone-number.ts';
+import { PhoneNumberImportSchema } from '../services/phone-numbers/schema.ts';
 
 /** The most rows one `importMany` call (one transaction) receives. */
 export const MAX_BATCH_ROWS = 10_000;

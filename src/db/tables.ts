@@ -2,6 +2,21 @@
  * Row types of the store. Both engines use the same column types: text for ids, ISO-8601
  * timestamps and JSON documents, integer 0/1 for booleans, so one code path serves both.
  */
+
+/** How one JSON column's value is written to and read from its text; see `jsonColumn`. */
+export interface JsonColumn<T> {
+  encode(value: T): string;
+  decode(text: string): T;
+}
+
+/**
+ * The codec of a JSON column holding a `T`: every JSON column is written and read through one of
+ * these, so what a column holds is said once, where its codec is declared.
+ */
+export function jsonColumn<T>(): JsonColumn<T> {
+  return { encode: (value) => JSON.stringify(value), decode: (text) => JSON.parse(text) as T };
+}
+
 export interface WorkspaceRow {
   id: string;
   name: string;

@@ -3,6 +3,7 @@ import { NotFoundError, PreconditionFailedError, ValidationError } from './error
 import type { AgentWeight, PhoneNumber, PhoneNumberChanges } from './phone-numbers/model.ts';
 import type { PhoneNumberService } from './phone-numbers/service.ts';
 import { IssueCollector, validateChanges } from './phone-numbers/validate.ts';
+import { retrying } from './transactions.ts';
 
 /**
  * Attaching agents to numbers the way Synthflow's agent pools do: a number serves at most one
@@ -118,17 +119,13 @@ export class AgentBindingService {
 
   /** Writes conditionally on the version read; when someone else wrote in between, recomputes from their result. */
   private async applyWithRetry(actor: Actor, record: PhoneNumber, changesFor: (current: PhoneNumber) => PhoneNumberChanges | null): Promise<PhoneNumber> {
-    let current = record;
-    for (let attempt = 1; ; attempt++) {
+    const policy = { attempts: MAX_WRITE_ATTEMPTS, retryOn: (error: unknown) => error instanceof PreconditionFailedError };
+    return retrying(policy, async (attempt) => {
+      const current = attempt === 1 ? record : await this.numbers.get(actor, record.id);
       const changes = changesFor(current);
       if (!changes) return current;
-      try {
-        return await this.numbers.update(actor, current.id, changes, { ifVersion: current.version });
-      } catch (error) {
-        if (!(error instanceof PreconditionFailedError) || attempt >= MAX_WRITE_ATTEMPTS) throw error;
-        current = await this.numbers.get(actor, current.id);
-      }
-    }
+      return this.numbers.update(actor, current.id, changes, { ifVersion: current.version });
+    });
   }
 }
 

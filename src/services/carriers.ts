@@ -1,12 +1,13 @@
 import { isIP } from 'node:net';
 import { fullFormats } from 'ajv-formats/dist/formats.js';
 import type { Kysely } from 'kysely';
-import type { CarrierRow, Tables } from '../db/tables.ts';
+import { jsonColumn, type CarrierRow, type Tables } from '../db/tables.ts';
 import { isId, newId } from '../domain/ids.ts';
 import { nowIso, requireScope, type Actor, type ServiceDeps } from './context.ts';
 import { ConflictError, NotFoundError } from './errors.ts';
 import { IssueCollector } from './phone-numbers/validate.ts';
-import { decodeCursor, pageOf, type Page } from './phone-numbers/service.ts';
+import { decodeCursor, pageOf, type Page } from './pages.ts';
+import { inTransaction } from './transactions.ts';
 
 /**
  * BYOC carriers (SIP trunks), jambonz style: a trunk type, the carrier's SIP gateways, and the
@@ -103,6 +104,8 @@ interface Draft {
 
 const hostnamePattern = fullFormats.hostname as RegExp;
 
+const gatewaysColumn = jsonColumn<SipGateway[]>();
+
 export function rowToCarrier(row: CarrierRow): Carrier {
   return {
     id: row.id,
@@ -110,7 +113,7 @@ export function rowToCarrier(row: CarrierRow): Carrier {
     name: row.name,
     description: row.description,
     trunk_type: row.trunk_type as TrunkType,
-    gateways: JSON.parse(row.gateways) as SipGateway[],
+    gateways: gatewaysColumn.decode(row.gateways),
     registration:
       row.register_username === null
         ? null
@@ -185,7 +188,7 @@ export class CarrierService {
     requireScope(actor, 'numbers:write');
     const current = await this.liveRow(actor, id);
     const now = nowIso(this.deps);
-    await this.db.transaction().execute(async (trx) => {
+    await inTransaction(this.db, async (trx) => {
       const { used } = await trx
         .selectFrom('phone_numbers')
         .select((eb) => eb.fn.countAll<number>().as('used'))
@@ -235,7 +238,7 @@ export class CarrierService {
     const trunkType = changes.trunk_type ?? (current?.trunk_type as TrunkType | undefined) ?? 'static_ip';
     if (!(TRUNK_TYPES as readonly string[]).includes(trunkType)) issues.add('trunk_type', `must be one of ${TRUNK_TYPES.join(', ')}`);
 
-    const previousGateways = current ? (JSON.parse(current.gateways) as SipGateway[]) : [];
+    const previousGateways = current ? gatewaysColumn.decode(current.gateways) : [];
     const gateways = changes.gateways === undefined ? previousGateways : resolveGateways(issues, changes.gateways, previousGateways);
 
     const registration = mergeCredentials<RegistrationInput, NonNullable<Draft['registration']>>(
@@ -272,7 +275,7 @@ export class CarrierService {
       name: draft.name,
       description: draft.description,
       trunk_type: draft.trunk_type,
-      gateways: JSON.stringify(draft.gateways),
+      gateways: gatewaysColumn.encode(draft.gateways),
       register_username: draft.registration?.username ?? null,
       register_password: draft.registration ? seal(draft.registration.password) : null,
       register_realm: draft.registration?.realm ?? null,

@@ -1,10 +1,11 @@
 import crypto from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { stringify } from 'safe-stable-stringify';
-import type { Tables } from '../db/tables.ts';
+import { jsonColumn, type Tables } from '../db/tables.ts';
 import { sha256Hex } from '../domain/secrets.ts';
 import { nowIso, type ServiceDeps } from './context.ts';
 import { ServiceError, ValidationError } from './errors.ts';
+import { ConcurrentChange, isConcurrentChange, retrying } from './transactions.ts';
 
 /**
  * The Idempotency-Key store (Stripe's semantics), transport-free. A key is claimed by the first
@@ -17,6 +18,10 @@ export const IDEMPOTENCY_STALE_CLAIM_MS = 5 * 60 * 1000;
 export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9_-]{8,255}$/;
 /** Expired rows are purged lazily: on reuse of their key, and in one sweep every this many claims. */
 const PURGE_EVERY_CLAIMS = 100;
+/** Each lost race means another request moved the key on (claimed, expired, took over); a few cover any burst. */
+const CLAIM_ATTEMPTS = 3;
+
+const headersColumn = jsonColumn<Record<string, string>>();
 
 export interface StoredResponse {
   status: number;
@@ -75,7 +80,8 @@ export class IdempotencyStore {
   async claim(workspaceId: string, key: string, fingerprint: string): Promise<Claim> {
     checkIdempotencyKey(key);
     if (++this.claims % PURGE_EVERY_CLAIMS === 0) await this.purgeExpired();
-    for (let attempt = 0; attempt < 3; attempt++) {
+    const policy = { attempts: CLAIM_ATTEMPTS, retryOn: isConcurrentChange, exhausted: () => new IdempotencyKeyInUseError(key) };
+    return retrying(policy, async (): Promise<Claim> => {
       const now = this.now();
       const token = crypto.randomUUID();
       const inserted = await this.db
@@ -102,21 +108,23 @@ export class IdempotencyStore {
         .where('workspace_id', '=', workspaceId)
         .where('key', '=', key)
         .executeTakeFirst();
-      if (!row) continue;
+      // Released or purged since our insert found it: claim it again.
+      if (!row) throw new ConcurrentChange();
       if (Date.parse(row.expires_at) <= now) {
+        // An expired key is free again: drop it and claim it anew.
         await this.db
           .deleteFrom('idempotency_keys')
           .where('workspace_id', '=', workspaceId)
           .where('key', '=', key)
           .where('claim_token', '=', row.claim_token)
           .execute();
-        continue;
+        throw new ConcurrentChange();
       }
       if (row.fingerprint !== fingerprint) throw new IdempotencyKeyReusedError(key);
       if (row.state === 'done') {
         return {
           kind: 'replay',
-          response: { status: row.response_status!, headers: JSON.parse(row.response_headers ?? '{}'), body: row.response_body ?? '' },
+          response: { status: row.response_status!, headers: row.response_headers === null ? {} : headersColumn.decode(row.response_headers), body: row.response_body ?? '' },
         };
       }
       if (Date.parse(row.created_at) > now - IDEMPOTENCY_STALE_CLAIM_MS) throw new IdempotencyKeyInUseError(key);
@@ -129,8 +137,9 @@ export class IdempotencyStore {
         .where('state', '=', 'pending')
         .executeTakeFirst();
       if (Number(takenOver.numUpdatedRows) === 1) return { kind: 'claimed', token };
-    }
-    throw new IdempotencyKeyInUseError(key);
+      // Another retry took the stale claim over first.
+      throw new ConcurrentChange();
+    });
   }
 
   /** Stores the response of a claimed request for replay. */
@@ -140,7 +149,7 @@ export class IdempotencyStore {
       .set({
         state: 'done',
         response_status: response.status,
-        response_headers: JSON.stringify(response.headers),
+        response_headers: headersColumn.encode(response.headers),
         response_body: response.body,
       })
       .where('workspace_id', '=', workspaceId)

@@ -1,10 +1,10 @@
 import crypto from 'node:crypto';
-import type { ApiKeyRow } from '../db/tables.ts';
-import { isUniqueViolation } from '../db/database.ts';
+import { jsonColumn, type ApiKeyRow } from '../db/tables.ts';
 import { newId, isId } from '../domain/ids.ts';
 import { sha256Hex } from '../domain/secrets.ts';
 import { nowIso, requireScope, SCOPES, type Actor, type Scope, type ServiceDeps } from './context.ts';
 import { NotFoundError, UnauthorizedError, ValidationError } from './errors.ts';
+import { onUniqueViolation } from './transactions.ts';
 
 export interface Workspace {
   id: string;
@@ -32,6 +32,8 @@ const KEY_PREFIX = 'sk_';
 /** How long a resolved key is trusted without asking the store; revocation through any API clears it at once. */
 const AUTH_CACHE_MS = 5_000;
 
+const scopesColumn = jsonColumn<Scope[]>();
+
 export function parseScopes(value: string): Scope[] {
   const scopes = value
     .split(',')
@@ -51,7 +53,7 @@ function toApiKey(row: ApiKeyRow): ApiKey {
     workspace_id: row.workspace_id,
     name: row.name,
     prefix: row.key_prefix,
-    scopes: JSON.parse(row.scopes) as Scope[],
+    scopes: scopesColumn.decode(row.scopes),
     created_at: row.created_at,
     revoked_at: row.revoked_at,
   };
@@ -75,13 +77,14 @@ export class WorkspaceService {
     if (existing) return existing;
     const parent = parentName ? await this.ensureWorkspace(parentName) : null;
     const row = { id: newId(), name, parent_id: parent?.id ?? null, created_at: nowIso(this.deps) };
-    try {
-      await this.db.insertInto('workspaces').values(row).execute();
-      return row;
-    } catch (error) {
-      if (!isUniqueViolation(error)) throw error;
-      return this.db.selectFrom('workspaces').selectAll().where('name', '=', name).executeTakeFirstOrThrow();
-    }
+    // Created meanwhile by another process: theirs is the workspace.
+    return onUniqueViolation(
+      async () => {
+        await this.db.insertInto('workspaces').values(row).execute();
+        return row;
+      },
+      () => this.db.selectFrom('workspaces').selectAll().where('name', '=', name).executeTakeFirstOrThrow(),
+    );
   }
 
   async getWorkspaceByName(name: string): Promise<Workspace> {
@@ -129,7 +132,7 @@ export class WorkspaceService {
       name,
       key_hash: sha256Hex(secret),
       key_prefix: secret.slice(0, KEY_PREFIX.length + 6),
-      scopes: JSON.stringify(scopes),
+      scopes: scopesColumn.encode(scopes),
       created_at: nowIso(this.deps),
       revoked_at: null,
     };
@@ -154,7 +157,7 @@ export class WorkspaceService {
       this.authCache.delete(hash);
       throw new UnauthorizedError();
     }
-    const actor: Actor = { workspaceId: row.workspace_id, keyId: row.id, scopes: new Set(JSON.parse(row.scopes) as Scope[]) };
+    const actor: Actor = { workspaceId: row.workspace_id, keyId: row.id, scopes: new Set(scopesColumn.decode(row.scopes)) };
     if (this.authCache.size > 10_000) this.authCache.clear();
     this.authCache.set(hash, { actor, until: now + AUTH_CACHE_MS });
     return actor;

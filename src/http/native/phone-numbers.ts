@@ -3,8 +3,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { Services } from '../../services/index.ts';
 import type { PhoneNumber } from '../../services/phone-numbers/model.ts';
-import { CountryCode, Id, ListLimit, Nullable, Timestamp } from '../schemas/common.ts';
-import { PhoneNumberChangesSchema, PhoneNumberImportSchema, PhoneNumberSchema } from '../schemas/phone-number.ts';
+import { CountryCode, ListLimit, Nullable } from '../schemas/common.ts';
+import { NumberEventSchema, PhoneNumberChangesSchema, PhoneNumberImportSchema, PhoneNumberSchema } from '../schemas/phone-number.ts';
 import { problemResponses, ERROR_STATUS } from '../problem.ts';
 
 export const MAX_BULK_ITEMS = 10_000;
@@ -26,16 +26,6 @@ const ListQuery = Type.Object(
   },
   { additionalProperties: false },
 );
-
-const NumberEventSchema = Type.Object({
-  id: Id,
-  action: Type.Union([Type.Literal('create'), Type.Literal('update'), Type.Literal('delete')]),
-  actor_key_id: Nullable(Type.String()),
-  changed_fields: Type.Array(Type.String()),
-  before: Nullable(Type.Ref(PhoneNumberSchema)),
-  after: Nullable(Type.Ref(PhoneNumberSchema)),
-  at: Timestamp,
-});
 
 const BulkResult = Type.Object({
   index: Type.Integer(),

@@ -1,69 +1,39 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
-import { isUniqueViolation } from '../../db/database.ts';
+import type { Kysely } from 'kysely';
 import { rowInserter } from '../../db/bulk-insert.ts';
+import { isUniqueViolation } from '../../db/database.ts';
 import { preparedQuery } from '../../db/prepared.ts';
 import { PHONE_NUMBER_AGENT_COLUMNS, PHONE_NUMBER_COLUMNS, PHONE_NUMBER_EVENT_COLUMNS, type PhoneNumberRow, type Tables } from '../../db/tables.ts';
-import { describeNumber, canonicalE164 } from '../../domain/phone.ts';
-import { newId, isId } from '../../domain/ids.ts';
+import { canonicalE164 } from '../../domain/phone.ts';
+import { isId } from '../../domain/ids.ts';
 import type { ChangeFeed } from '../change-feed.ts';
 import { nowIso, requireScope, type Actor, type ServiceDeps } from '../context.ts';
-import { ConflictError, NotFoundError, PreconditionFailedError, ValidationError, type FieldIssue } from '../errors.ts';
-import {
-  AGENT_LISTS,
-  SIP_DEFAULTS,
-  rowToPhoneNumber,
-  type PhoneNumber,
-  type PhoneNumberChanges,
-  type PhoneNumberImport,
-} from './model.ts';
-import { IssueCollector, validateChanges, validatePhoneNumberField } from './validate.ts';
+import { ConflictError, NotFoundError, PreconditionFailedError, ValidationError, type ErrorCode, type FieldIssue } from '../errors.ts';
+import type { Page } from '../pages.ts';
+import { ConcurrentChange, inTransaction, isConcurrentChange, retrying, type Db } from '../transactions.ts';
+import { changedFields, eventRow, eventsOf, givenFields, recordEvent, type NumberEvent } from './audit.ts';
+import { countNumbers, listNumbers, type CountQuery, type ListQuery } from './listing.ts';
+import { AGENT_LISTS, type PhoneNumber, type PhoneNumberChanges, type PhoneNumberImport } from './model.ts';
 import { RecentRecords } from './recent-records.ts';
+import { agentRowsOf, mergeRow, newRow, rowToPhoneNumber } from './rows.ts';
+import { issuesByNumber, ruleIssues, storedFacts, takenNumbers } from './rules.ts';
+import { IssueCollector, validateChanges, validatePhoneNumberField } from './validate.ts';
 
 /** How many single-number reads are kept decoded (a few MB): enough for the numbers a platform reads over and over. */
 const RECENT_RECORDS = 10_000;
+
+/** Without If-Match an update is re-read and re-applied this often before it gives up with a 412. */
+const CONCURRENT_UPDATE_ATTEMPTS = 20;
+/** PostgreSQL can lose a check-then-insert race to a concurrent import; the unique index decides, and the import re-checks. */
+const IMPORT_ATTEMPTS = 5;
 
 export interface ImportOptions {
   /** Accept numbers libphonenumber does not know (Retell's `ignore_e164_validation`); the E.164 shape is still required. */
   allowUnknownNumbers?: boolean;
 }
 
-export interface ListQuery {
-  limit: number;
-  cursor?: string | undefined;
-  /** Skip this many records instead of using a cursor (Synthflow's offset pages). */
-  offset?: number | undefined;
-  order?: 'asc' | 'desc';
-  status?: string | undefined;
-  country?: string | undefined;
-  capability?: 'voice' | 'sms' | undefined;
-  agent_id?: string | undefined;
-  /** true: numbers with no inbound agent; false: numbers with one. */
-  available?: boolean | undefined;
-  /** Case-insensitive substring of the number or the nickname. */
-  q?: string | undefined;
-}
-
-export interface Page<T> {
-  data: T[];
-  has_more: boolean;
-  next_cursor: string | null;
-}
-
 export type BulkItemResult =
   | { index: number; status: 'created'; phone_number: PhoneNumber }
-  | { index: number; status: 'failed'; code: string; message: string; errors: FieldIssue[] };
-
-export interface NumberEvent {
-  id: string;
-  action: 'create' | 'update' | 'delete';
-  actor_key_id: string | null;
-  changed_fields: string[];
-  before: Omit<PhoneNumber, 'version'> | null;
-  after: Omit<PhoneNumber, 'version'> | null;
-  at: string;
-}
-
-type Db = Kysely<Tables> | Transaction<Tables>;
+  | { index: number; status: 'failed'; code: ErrorCode; message: string; errors: FieldIssue[] };
 
 interface Candidate {
   index: number;
@@ -74,26 +44,11 @@ interface Candidate {
   record?: PhoneNumber;
 }
 
-export function encodeCursor(id: string): string {
-  return Buffer.from(id, 'utf8').toString('base64url');
-}
-
-export function decodeCursor(cursor: string): string {
-  const id = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!isId(id)) throw ValidationError.field('cursor', 'is not a cursor returned by this API');
-  return id;
-}
-
-/** One page of a keyset query by id that fetched `limit + 1` rows (the extra row says there is more). */
-export function pageOf<R extends { id: string }, T>(rows: R[], limit: number, map: (row: R) => T): Page<T> {
-  const hasMore = rows.length > limit;
-  const page = hasMore ? rows.slice(0, limit) : rows;
-  return { data: page.map(map), has_more: hasMore, next_cursor: hasMore ? encodeCursor(page.at(-1)!.id) : null };
-}
-
-/** The row's version moved between our read and our conditional write. */
-class ConcurrentChange extends Error {}
-
+/**
+ * Phone numbers of a workspace: import (one or many), reads, lists, updates, soft deletes and the
+ * audit trail. The row codec is rows.ts, the cross-record rules rules.ts, the trail audit.ts,
+ * lists listing.ts; this class holds the reads and the write transactions that tie them together.
+ */
 export class PhoneNumberService {
   // The reads behind every single-number request, compiled once (see src/db/prepared.ts).
   private readonly liveById;
@@ -131,6 +86,8 @@ export class PhoneNumberService {
   private get db(): Kysely<Tables> {
     return this.deps.database.db;
   }
+
+  private readonly seal = (plain: string): string => this.deps.secrets.seal(plain);
 
   async importNumber(actor: Actor, input: PhoneNumberImport, options: ImportOptions = {}): Promise<PhoneNumber> {
     requireScope(actor, 'numbers:write');
@@ -171,11 +128,12 @@ export class PhoneNumberService {
         return;
       }
       seenInBatch.set(e164, index);
-      candidates.push({ index, row: this.newRow(actor.workspaceId, e164, changes, now), given: givenFields(input) });
+      candidates.push({ index, row: newRow(actor.workspaceId, e164, changes, now, this.seal), given: givenFields(input) });
     });
 
-    const created = await this.withUniqueRetry(() =>
-      this.db.transaction().execute(async (trx) => {
+    const importPolicy = { attempts: IMPORT_ATTEMPTS, retryOn: isUniqueViolation, exhausted: () => new ConflictError('the number is already registered') };
+    const created = await retrying(importPolicy, () =>
+      inTransaction(this.db, async (trx) => {
         const accepted = await this.checkAgainstStore(trx, actor, candidates, results);
         await this.insertNumbers(trx, accepted.map((c) => c.row));
         await this.insertAgents(trx, accepted.flatMap((c) => agentRowsOf(c.row)));
@@ -183,17 +141,7 @@ export class PhoneNumberService {
           trx,
           accepted.map((c) => {
             c.record = rowToPhoneNumber(c.row);
-            return {
-              id: newId(),
-              workspace_id: actor.workspaceId,
-              phone_number_id: c.row.id,
-              action: 'create',
-              actor_key_id: actor.keyId,
-              changed_fields: JSON.stringify(c.given),
-              before: null,
-              after: JSON.stringify(publicView(c.record)),
-              at: now,
-            };
+            return eventRow(actor, { action: 'create', phoneNumberId: c.row.id, changed: c.given, before: null, after: c.record, at: now });
           }),
         );
         return accepted;
@@ -252,67 +200,12 @@ export class PhoneNumberService {
 
   async list(actor: Actor, query: ListQuery): Promise<Page<PhoneNumber>> {
     requireScope(actor, 'numbers:read');
-    const order = query.order ?? 'asc';
-    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
-    let select = this.filtered(actor, query, after === undefined).selectAll();
-    if (after !== undefined) {
-      // Keyset on (workspace_id, id) as one row value, the workspace bounded on the far side
-      // instead of by equality: PostgreSQL then seeks the (workspace_id, id) index straight to
-      // the cursor. With `workspace_id = $1 AND id > $2` it walked the primary key from the
-      // cursor through other workspaces' newer numbers (last page ×2.4 the first at 1,000,000
-      // numbers), and with the equality beside the row value it read the workspace from its
-      // first entry. Same rows either way: only this workspace's, after the cursor.
-      const workspaceId = actor.workspaceId;
-      select = select
-        .where(({ eb, refTuple, tuple }) => eb(refTuple('workspace_id', 'id'), order === 'asc' ? '>' : '<', tuple(workspaceId, after)))
-        .where('workspace_id', order === 'asc' ? '<=' : '>=', workspaceId);
-    }
-    select = select.orderBy('workspace_id', order).orderBy('id', order).limit(query.limit + 1);
-    if (query.offset) select = select.offset(query.offset);
-    return pageOf(await select.execute(), query.limit, rowToPhoneNumber);
+    return listNumbers(this.db, actor.workspaceId, query);
   }
 
-  async count(actor: Actor, query: Omit<ListQuery, 'limit' | 'cursor' | 'offset' | 'order'>): Promise<number> {
+  async count(actor: Actor, query: CountQuery): Promise<number> {
     requireScope(actor, 'numbers:read');
-    const row = await this.filtered(actor, { ...query, limit: 0 })
-      .select((eb) => eb.fn.countAll<number>().as('total'))
-      .executeTakeFirstOrThrow();
-    return Number(row.total);
-  }
-
-  /** The live numbers of the actor's workspace that match the query's filters (`list` may bound the workspace itself). */
-  private filtered(actor: Actor, query: ListQuery, pinWorkspace = true) {
-    let select = this.db.selectFrom('phone_numbers').where('deleted_at', 'is', null);
-    if (pinWorkspace) select = select.where('workspace_id', '=', actor.workspaceId);
-    if (query.status) select = select.where('status', '=', query.status);
-    if (query.country) select = select.where('country', '=', query.country.toUpperCase());
-    if (query.capability) select = select.where(query.capability, '=', 1);
-    if (query.available !== undefined) select = select.where('has_inbound_agent', '=', query.available ? 0 : 1);
-    if (query.agent_id) {
-      const agentId = query.agent_id;
-      select = select.where('id', 'in', (eb) =>
-        eb
-          .selectFrom('phone_number_agents')
-          .select('phone_number_id')
-          .where('workspace_id', '=', actor.workspaceId)
-          .where('agent_id', '=', agentId),
-      );
-    }
-    const text = query.q?.trim();
-    if (text) {
-      // A query string decodes `+` as a space, and people type numbers with spaces, dashes and
-      // parentheses: anything that looks like part of a number is matched on its digits.
-      const digits = /^[\d\s()+.-]+$/.test(text) ? text.replace(/\D/g, '') : null;
-      const numberPattern = likePattern(digits ?? text);
-      const nicknamePattern = likePattern(text.toLowerCase());
-      select = select.where((eb) =>
-        eb.or([
-          sql<boolean>`${sql.ref('e164')} like ${numberPattern} escape '\\'`,
-          sql<boolean>`lower(${sql.ref('nickname')}) like ${nicknamePattern} escape '\\'`,
-        ]),
-      );
-    }
-    return select;
+    return countNumbers(this.db, actor.workspaceId, query);
   }
 
   /**
@@ -332,7 +225,8 @@ export class PhoneNumberService {
     const now = nowIso(this.deps);
     // Without If-Match the caller asked for "apply my change", not "apply it to the version I
     // saw": a concurrent writer makes us re-read and re-apply, never fail or overwrite.
-    const { before, after } = await this.retryOnConcurrentChange(options.ifVersion === undefined, () => this.db.transaction().execute(async (trx) => {
+    const policy = concurrentWritePolicy(options.ifVersion === undefined ? CONCURRENT_UPDATE_ATTEMPTS : 1);
+    const { before, after } = await retrying(policy, () => inTransaction(this.db, async (trx) => {
       const current = await this.liveRow(trx, actor, idOrNumber);
       if (options.ifVersion !== undefined && current.version !== options.ifVersion) {
         throw new PreconditionFailedError(`the number changed since version ${options.ifVersion} (now ${current.version})`);
@@ -340,7 +234,7 @@ export class PhoneNumberService {
       if (normalised.fallback_number === current.e164) {
         throw ValidationError.field('fallback_number', 'must not be the number itself');
       }
-      const next = this.mergeRow(current, normalised, now);
+      const next = mergeRow(current, normalised, now, this.seal);
       next.version = current.version + 1;
       const beforeRecord = rowToPhoneNumber(current);
       const afterRecord = rowToPhoneNumber(next);
@@ -349,11 +243,8 @@ export class PhoneNumberService {
       if (typeof changes.sip?.auth_password === 'string' && !changed.includes('sip.auth_password')) changed.push('sip.auth_password');
       // Nothing changes: no write, no audit event, the same version (and ETag).
       if (changed.length === 0) return { before: null, after: beforeRecord };
-      const ruleIssues = [
-        ...(await this.carrierIssues(trx, actor, [next])),
-        ...(await this.fallbackIssues(trx, actor, [next])),
-      ];
-      if (ruleIssues.length > 0) throw new ValidationError(ruleIssues.map(withoutRowKey));
+      const broken = ruleIssues([next], await storedFacts(trx, actor.workspaceId, [next]));
+      if (broken.length > 0) throw new ValidationError(broken.map(({ issue }) => issue));
       // Conditional on the version we read, so two racing updates cannot both apply.
       await updateAtVersion(trx, current, next);
       if (AGENT_LISTS.some((name) => normalised[name] !== undefined)) {
@@ -361,7 +252,7 @@ export class PhoneNumberService {
         const agentRows = agentRowsOf(next);
         if (agentRows.length > 0) await trx.insertInto('phone_number_agents').values(agentRows).execute();
       }
-      await this.recordEvent(trx, actor, 'update', current.id, changed, beforeRecord, afterRecord, now);
+      await recordEvent(trx, actor, { action: 'update', phoneNumberId: current.id, changed, before: beforeRecord, after: afterRecord, at: now });
       return { before: beforeRecord, after: afterRecord };
     }));
     if (before) this.feed.publishNumbers([{ before, after }]);
@@ -372,14 +263,15 @@ export class PhoneNumberService {
   async remove(actor: Actor, idOrNumber: string): Promise<PhoneNumber> {
     requireScope(actor, 'numbers:write');
     const now = nowIso(this.deps);
-    const before = await this.retryOnConcurrentChange(true, () => this.db.transaction().execute(async (trx) => {
+    const before = await retrying(concurrentWritePolicy(CONCURRENT_UPDATE_ATTEMPTS), () => inTransaction(this.db, async (trx) => {
       const current = await this.liveRow(trx, actor, idOrNumber);
       const gone = { status: 'deleted', deleted_at: now, updated_at: now, version: current.version + 1 };
       // Conditional on the version read, so the audit trail's "before" is the state deleted.
       await updateAtVersion(trx, current, gone);
       await trx.deleteFrom('phone_number_agents').where('phone_number_id', '=', current.id).execute();
       const record = rowToPhoneNumber(current);
-      await this.recordEvent(trx, actor, 'delete', current.id, ['status'], record, rowToPhoneNumber({ ...current, ...gone }), now);
+      const after = rowToPhoneNumber({ ...current, ...gone });
+      await recordEvent(trx, actor, { action: 'delete', phoneNumberId: current.id, changed: ['status'], before: record, after, at: now });
       return record;
     }));
     this.feed.publishNumbers([{ before, after: null }]);
@@ -403,22 +295,7 @@ export class PhoneNumberService {
         )?.id
       : (await this.liveRow(this.db, actor, idOrNumber)).id;
     if (!id) throw new NotFoundError(`phone number ${idOrNumber} not found`);
-    const rows = await this.db
-      .selectFrom('phone_number_events')
-      .selectAll()
-      .where('workspace_id', '=', actor.workspaceId)
-      .where('phone_number_id', '=', id)
-      .orderBy('id', 'asc')
-      .execute();
-    return rows.map((row) => ({
-      id: row.id,
-      action: row.action as NumberEvent['action'],
-      actor_key_id: row.actor_key_id,
-      changed_fields: JSON.parse(row.changed_fields) as string[],
-      before: row.before ? JSON.parse(row.before) : null,
-      after: row.after ? JSON.parse(row.after) : null,
-      at: row.at,
-    }));
+    return eventsOf(this.db, actor.workspaceId, id);
   }
 
   /** The sealed (encrypted) SIP password of a number, for the transports that must hand it to a SIP stack. */
@@ -446,123 +323,9 @@ export class PhoneNumberService {
     return row;
   }
 
-  private newRow(workspaceId: string, e164: string, changes: PhoneNumberChanges, now: string): PhoneNumberRow {
-    const facts = describeNumber(e164);
-    const base: PhoneNumberRow = {
-      id: newId(),
-      workspace_id: workspaceId,
-      e164,
-      status: 'active',
-      source: 'manual',
-      provider_sid: null,
-      carrier_id: null,
-      nickname: null,
-      voice: 1,
-      sms: 0,
-      country: facts.country,
-      region: facts.region,
-      locality: facts.locality,
-      area_code: facts.area_code,
-      number_type: facts.number_type,
-      time_zones: JSON.stringify(facts.time_zones),
-      pretty: facts.pretty,
-      sip_termination_uri: null,
-      sip_outbound_proxy: null,
-      sip_auth_username: null,
-      sip_auth_password: null,
-      sip_transport: SIP_DEFAULTS.transport,
-      sip_uac_enabled: SIP_DEFAULTS.uac_enabled ? 1 : 0,
-      sip_uac_register_expires: SIP_DEFAULTS.uac_register_expires,
-      inbound_agents: '[]',
-      outbound_agents: '[]',
-      inbound_sms_agents: '[]',
-      outbound_sms_agents: '[]',
-      has_inbound_agent: 0,
-      allowed_inbound_countries: '[]',
-      allowed_outbound_countries: '[]',
-      inbound_webhook_url: null,
-      inbound_sms_webhook_url: null,
-      fallback_number: null,
-      max_concurrent_calls: null,
-      calling_hours: null,
-      error_message: null,
-      version: 1,
-      created_at: now,
-      updated_at: now,
-      deleted_at: null,
-    };
-    return this.mergeRow(base, changes, now);
-  }
-
-  /** The row after applying changes: absent keeps, null resets to the default. */
-  private mergeRow(current: PhoneNumberRow, changes: PhoneNumberChanges, now: string): PhoneNumberRow {
-    const next: PhoneNumberRow = { ...current, updated_at: now };
-    const pick = <T>(value: T | null | undefined, fallback: T, keep: T): T =>
-      value === undefined ? keep : value === null ? fallback : value;
-    next.status = pick(changes.status, 'active', current.status);
-    next.source = pick(changes.source, 'manual', current.source);
-    next.provider_sid = pick(changes.provider_sid, null, current.provider_sid);
-    next.carrier_id = pick(changes.carrier_id, null, current.carrier_id);
-    next.nickname = pick(changes.nickname, null, current.nickname);
-    next.error_message = pick(changes.error_message, null, current.error_message);
-    if (changes.capabilities === null) {
-      next.voice = 1;
-      next.sms = 0;
-    } else if (changes.capabilities) {
-      next.voice = pick(changes.capabilities.voice, true, current.voice === 1) ? 1 : 0;
-      next.sms = pick(changes.capabilities.sms, false, current.sms === 1) ? 1 : 0;
-    }
-    const sip = changes.sip === null ? clearedSip : changes.sip;
-    if (sip) {
-      next.sip_termination_uri = pick(sip.termination_uri, null, current.sip_termination_uri);
-      next.sip_outbound_proxy = pick(sip.outbound_proxy, null, current.sip_outbound_proxy);
-      next.sip_auth_username = pick(sip.auth_username, null, current.sip_auth_username);
-      next.sip_transport = pick(sip.transport, SIP_DEFAULTS.transport, current.sip_transport as typeof SIP_DEFAULTS.transport);
-      next.sip_uac_enabled = pick(sip.uac_enabled, SIP_DEFAULTS.uac_enabled, current.sip_uac_enabled === 1) ? 1 : 0;
-      next.sip_uac_register_expires = pick(sip.uac_register_expires, SIP_DEFAULTS.uac_register_expires, current.sip_uac_register_expires);
-      if (sip.auth_password !== undefined) {
-        next.sip_auth_password = sip.auth_password === null ? null : this.deps.secrets.seal(sip.auth_password);
-      }
-    }
-    for (const name of AGENT_LISTS) {
-      const list = changes[name];
-      if (list !== undefined) next[name] = JSON.stringify(list ?? []);
-    }
-    next.has_inbound_agent = next.inbound_agents === '[]' ? 0 : 1;
-    if (changes.allowed_inbound_country_list !== undefined) {
-      next.allowed_inbound_countries = JSON.stringify(changes.allowed_inbound_country_list ?? []);
-    }
-    if (changes.allowed_outbound_country_list !== undefined) {
-      next.allowed_outbound_countries = JSON.stringify(changes.allowed_outbound_country_list ?? []);
-    }
-    next.inbound_webhook_url = pick(changes.inbound_webhook_url, null, current.inbound_webhook_url);
-    next.inbound_sms_webhook_url = pick(changes.inbound_sms_webhook_url, null, current.inbound_sms_webhook_url);
-    next.fallback_number = pick(changes.fallback_number, null, current.fallback_number);
-    next.max_concurrent_calls = pick(changes.max_concurrent_calls, null, current.max_concurrent_calls);
-    if (changes.calling_hours !== undefined) {
-      next.calling_hours = changes.calling_hours === null ? null : JSON.stringify(changes.calling_hours);
-    }
-    return next;
-  }
-
   /** Drops candidates that clash with live records or break cross-record rules; returns the rest. */
-  private async checkAgainstStore(
-    trx: Db,
-    actor: Actor,
-    candidates: Candidate[],
-    results: BulkItemResult[],
-  ): Promise<Candidate[]> {
-    const taken = new Set<string>();
-    for (let start = 0; start < candidates.length; start += 500) {
-      const numbers = candidates.slice(start, start + 500).map((c) => c.row.e164);
-      const rows = await trx
-        .selectFrom('phone_numbers')
-        .select('e164')
-        .where('e164', 'in', numbers)
-        .where('deleted_at', 'is', null)
-        .execute();
-      for (const row of rows) taken.add(row.e164);
-    }
+  private async checkAgainstStore(trx: Db, actor: Actor, candidates: Candidate[], results: BulkItemResult[]): Promise<Candidate[]> {
+    const taken = await takenNumbers(trx, candidates.map((c) => c.row.e164));
     const fresh = candidates.filter((c) => {
       if (!taken.has(c.row.e164)) return true;
       // Whichever workspace holds it: the same answer, so existence elsewhere is not confirmed beyond "taken".
@@ -572,11 +335,7 @@ export class PhoneNumberService {
       return false;
     });
     const rows = fresh.map((c) => c.row);
-    const issuesByRow = new Map<string, FieldIssue[]>();
-    for (const issue of [...(await this.carrierIssues(trx, actor, rows)), ...(await this.fallbackIssues(trx, actor, rows))]) {
-      const [e164, field] = issue.field.split('|') as [string, string];
-      issuesByRow.set(e164, [...(issuesByRow.get(e164) ?? []), { field, message: issue.message }]);
-    }
+    const issuesByRow = issuesByNumber(ruleIssues(rows, await storedFacts(trx, actor.workspaceId, rows)));
     if (issuesByRow.size === 0) return fresh;
     return fresh.filter((c) => {
       const issues = issuesByRow.get(c.row.e164);
@@ -585,170 +344,22 @@ export class PhoneNumberService {
       return false;
     });
   }
-
-  private async carrierIssues(trx: Db, actor: Actor, rows: PhoneNumberRow[]): Promise<FieldIssue[]> {
-    const wanted = [...new Set(rows.map((row) => row.carrier_id).filter((id): id is string => id !== null))];
-    if (wanted.length === 0) return [];
-    const found = new Set(
-      (
-        await trx
-          .selectFrom('carriers')
-          .select('id')
-          .where('workspace_id', '=', actor.workspaceId)
-          .where('deleted_at', 'is', null)
-          .where('id', 'in', wanted.filter(isId).length > 0 ? wanted.filter(isId) : ['-'])
-          .execute()
-      ).map((row) => row.id),
-    );
-    return rows
-      .filter((row) => row.carrier_id !== null && !found.has(row.carrier_id))
-      .map((row) => issueFor(row, 'carrier_id', `carrier ${row.carrier_id} not found`));
-  }
-
-  /**
-   * No fallback chains, in either direction, within the workspace: a number's fallback may not
-   * have a fallback of its own, and a number that is another number's fallback may not get one.
-   */
-  private async fallbackIssues(trx: Db, actor: Actor, rows: PhoneNumberRow[]): Promise<FieldIssue[]> {
-    const withFallback = rows.filter((row) => row.fallback_number !== null);
-    const issues: FieldIssue[] = [];
-    if (withFallback.length > 0) {
-      const batchFallbackOf = new Map(rows.map((row) => [row.e164, row.fallback_number]));
-      const batchTargets = new Map(withFallback.map((row) => [row.fallback_number!, row.e164]));
-      // A Set: a 10,000-number import with fallbacks would otherwise compare every stored row with every id.
-      const ids = new Set(rows.map((row) => row.id));
-      const targets = [...new Set(withFallback.map((row) => row.fallback_number!))];
-      const stored = await trx
-        .selectFrom('phone_numbers')
-        .select(['e164', 'fallback_number', 'id'])
-        .where('workspace_id', '=', actor.workspaceId)
-        .where('deleted_at', 'is', null)
-        .where('e164', 'in', targets)
-        .execute();
-      const storedFallback = new Map(stored.filter((row) => !ids.has(row.id)).map((row) => [row.e164, row.fallback_number]));
-      for (const row of withFallback) {
-        const target = row.fallback_number!;
-        const targetFallback = batchFallbackOf.has(target) ? batchFallbackOf.get(target) : storedFallback.get(target);
-        if (targetFallback) {
-          issues.push(issueFor(row, 'fallback_number', `${target} has its own fallback number (${targetFallback}); fallback chains are not allowed`));
-        }
-      }
-      const referrers = await trx
-        .selectFrom('phone_numbers')
-        .select(['e164', 'fallback_number', 'id'])
-        .where('workspace_id', '=', actor.workspaceId)
-        .where('deleted_at', 'is', null)
-        .where('fallback_number', 'in', withFallback.map((row) => row.e164))
-        .execute();
-      const referrerOf = new Map(referrers.filter((row) => !ids.has(row.id)).map((row) => [row.fallback_number!, row.e164]));
-      for (const row of withFallback) {
-        const referrer = batchTargets.get(row.e164) ?? referrerOf.get(row.e164);
-        if (referrer && referrer !== row.e164) {
-          issues.push(issueFor(row, 'fallback_number', `${row.e164} is the fallback number of ${referrer}, so it cannot have a fallback of its own`));
-        }
-      }
-    }
-    return issues;
-  }
-
-  private async recordEvent(
-    trx: Db,
-    actor: Actor,
-    action: NumberEvent['action'],
-    phoneNumberId: string,
-    changed: string[],
-    before: PhoneNumber | null,
-    after: PhoneNumber | null,
-    at: string,
-  ): Promise<void> {
-    await trx
-      .insertInto('phone_number_events')
-      .values({
-        id: newId(),
-        workspace_id: actor.workspaceId,
-        phone_number_id: phoneNumberId,
-        action,
-        actor_key_id: actor.keyId,
-        changed_fields: JSON.stringify(changed),
-        before: before ? JSON.stringify(publicView(before)) : null,
-        after: after ? JSON.stringify(publicView(after)) : null,
-        at,
-      })
-      .execute();
-  }
-
-  /** PostgreSQL can lose a check-then-insert race to a concurrent import; the unique index decides, and we re-check. */
-  /**
-   * Runs a read-modify-write transaction again when another writer changed the row between our
-   * read and our conditional write. With `retry` false (the caller sent a version), that is a 412.
-   */
-  private async retryOnConcurrentChange<T>(retry: boolean, work: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await work();
-      } catch (error) {
-        if (!(error instanceof ConcurrentChange)) throw error;
-        if (!retry || attempt >= 20) {
-          throw new PreconditionFailedError('the number was changed concurrently; retry with the latest version');
-        }
-      }
-    }
-  }
-
-  private async withUniqueRetry<T>(work: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await work();
-      } catch (error) {
-        if (!isUniqueViolation(error) || attempt >= 5) {
-          if (isUniqueViolation(error)) throw new ConflictError('the number is already registered');
-          throw error;
-        }
-      }
-    }
-  }
 }
 
-const clearedSip = {
-  termination_uri: null,
-  outbound_proxy: null,
-  auth_username: null,
-  auth_password: null,
-  transport: null,
-  uac_enabled: null,
-  uac_register_expires: null,
-};
-
-/** A LIKE pattern matching `text` anywhere, with LIKE's own wildcards taken literally (escape `\`). */
-function likePattern(text: string): string {
-  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+/**
+ * Re-runs a read-modify-write transaction when another writer changed the row between our read
+ * and our conditional write; with one attempt (the caller sent a version) that is a 412.
+ */
+function concurrentWritePolicy(attempts: number) {
+  return {
+    attempts,
+    retryOn: isConcurrentChange,
+    exhausted: () => new PreconditionFailedError('the number was changed concurrently; retry with the latest version'),
+  };
 }
 
-/** The writable fields an import set (nested SIP settings as `sip.<name>`), for the create event. */
-function givenFields(input: PhoneNumberImport): string[] {
-  const fields: string[] = [];
-  for (const [key, value] of Object.entries(input)) {
-    if (value === undefined) continue;
-    if (key === 'sip' && value !== null && typeof value === 'object') {
-      for (const [sipKey, sipValue] of Object.entries(value)) if (sipValue !== undefined) fields.push(`sip.${sipKey}`);
-    } else {
-      fields.push(key);
-    }
-  }
-  return fields;
-}
-
-function failure(index: number, code: string, message: string, errors: FieldIssue[]): BulkItemResult {
+function failure(index: number, code: ErrorCode, message: string, errors: FieldIssue[]): BulkItemResult {
   return { index, status: 'failed', code, message, errors };
-}
-
-/** Issues for batches carry the row's number before a `|`, so the caller can route them back. */
-function issueFor(row: PhoneNumberRow, field: string, message: string): FieldIssue {
-  return { field: `${row.e164}|${field}`, message };
-}
-
-function withoutRowKey(issue: FieldIssue): FieldIssue {
-  return { field: issue.field.slice(issue.field.indexOf('|') + 1), message: issue.message };
 }
 
 /** Writes `values` only while the row is still at the version read; otherwise a concurrent writer won. */
@@ -760,37 +371,4 @@ async function updateAtVersion(trx: Db, current: PhoneNumberRow, values: Partial
     .where('version', '=', current.version)
     .executeTakeFirst();
   if (Number(result.numUpdatedRows) !== 1) throw new ConcurrentChange();
-}
-
-function agentRowsOf(row: PhoneNumberRow) {
-  const ids = new Set<string>();
-  for (const name of AGENT_LISTS) {
-    for (const entry of JSON.parse(row[name]) as Array<{ agent_id: string }>) ids.add(entry.agent_id);
-  }
-  return [...ids].map((agentId) => ({ phone_number_id: row.id, workspace_id: row.workspace_id, agent_id: agentId }));
-}
-
-/** The record as the audit trail keeps it: no version counter, and no secret (only `has_password`). */
-function publicView(record: PhoneNumber): Omit<PhoneNumber, 'version'> {
-  const { version: _version, ...rest } = record;
-  return rest;
-}
-
-function changedFields(before: PhoneNumber, after: PhoneNumber): string[] {
-  const changed: string[] = [];
-  for (const key of Object.keys(after) as Array<keyof PhoneNumber>) {
-    if (key === 'updated_at' || key === 'version') continue;
-    if (key === 'sip') {
-      for (const sipKey of Object.keys(after.sip) as Array<keyof PhoneNumber['sip']>) {
-        if (sipKey === 'has_password') {
-          if (before.sip.has_password !== after.sip.has_password) changed.push('sip.auth_password');
-          continue;
-        }
-        if (JSON.stringify(before.sip[sipKey]) !== JSON.stringify(after.sip[sipKey])) changed.push(`sip.${sipKey}`);
-      }
-    } else if (JSON.stringify(before[key]) !== JSON.stringify(after[key])) {
-      changed.push(key);
-    }
-  }
-  return changed;
 }
