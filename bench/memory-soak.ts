@@ -41,7 +41,7 @@ const key = (await runtime.services.workspaces.createKey(workspace.id, ['numbers
 const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
 
 async function call(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, body?: unknown): Promise<string> {
-  const response = await app.inject({ method, url, headers, ...(body === undefined ? {} : { payload: JSON.stringify(body) }) });
+  const response = await app.inject({ method, url, ...(body === undefined ? { headers: { authorization: headers.authorization } } : { headers, payload: JSON.stringify(body) }) });
   if (response.statusCode >= 300) throw new Error(`${method} ${url}: ${response.statusCode} ${response.body.slice(0, 300)}`);
   return response.body;
 }
