@@ -20,6 +20,21 @@ export default tseslint.config(
     },
   },
   {
+    // The CLI is a transport beside HTTP: it uses service-level shapes, never an HTTP schema.
+    files: ['src/cli/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/db/*', '!**/db/database.ts'], message: 'transports use services, not the store' },
+            { group: ['**/http/**'], message: 'the CLI uses service-level shapes, not those of the HTTP transport' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['bin/**/*.mjs', 'bench/**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },

@@ -1,7 +1,9 @@
+import fs from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
-import { openDatabase, type Database, type OpenOptions } from './db/database.ts';
-import { isMigrated, migrateToLatest } from './db/migrate.ts';
+
+import { openDatabase, parseDatabaseUrl, type Database, type OpenOptions } from './db/database.ts';
+import { hasInstallation, isMigrated, migrateToLatest } from './db/migrate.ts';
 import { describeNumber } from './domain/phone.ts';
 import { resolveSecretKey, SecretBox } from './domain/secrets.ts';
 import { buildApp, type AppOptions } from './http/app.ts';
@@ -64,4 +66,22 @@ export async function buildServer(
     logger,
     isReady: () => isMigrated(runtime.database),
   });
+}
+
+/**
+ * Whether the configured store already holds an installation (a migration has run there). Creates
+ * nothing: the CLI asks before it would make a new database that no server uses.
+ */
+export async function storeIsInstalled(config: Config): Promise<boolean> {
+  const location = parseDatabaseUrl(config.DATABASE_URL);
+  if (location.engine === 'sqlite') {
+    if (location.file === ':memory:') return true;
+    if (!fs.existsSync(location.file)) return false;
+  }
+  const database = await openDatabase(config.DATABASE_URL);
+  try {
+    return await hasInstallation(database);
+  } finally {
+    await database.close();
+  }
 }

@@ -13,9 +13,9 @@ import { PhoneNumberImportSchema } from '../services/phone-numbers/schema.ts';
 export const MAX_BATCH_ROWS = 10_000;
 
 const BOOLEAN_COLUMNS = new Set(['capabilities.voice', 'capabilities.sms', 'sip.uac_enabled']);
-const INTEGER_COLUMNS = new Set(['sip.uac_register_expires']);
+const INTEGER_COLUMNS = new Set(['sip.uac_register_expires', 'max_concurrent_calls']);
 const LIST_COLUMNS = new Set(['allowed_inbound_country_list', 'allowed_outbound_country_list']);
-const AGENT_COLUMNS = new Set<string>(AGENT_LISTS);
+export const AGENT_COLUMNS = new Set<string>(AGENT_LISTS);
 const SCALAR_COLUMNS = [
   'phone_number',
   'status',
@@ -35,7 +35,7 @@ const SCALAR_COLUMNS = [
 ];
 
 /** Every column the CSV may have: the native import fields, nested ones as `sip.transport`, `capabilities.sms`. */
-export const CSV_COLUMNS = [...SCALAR_COLUMNS, ...BOOLEAN_COLUMNS, ...INTEGER_COLUMNS, ...LIST_COLUMNS, ...AGENT_COLUMNS];
+export const CSV_COLUMNS = [...SCALAR_COLUMNS, ...BOOLEAN_COLUMNS, ...INTEGER_COLUMNS, ...LIST_COLUMNS, ...AGENT_COLUMNS, 'calling_hours'];
 
 export interface RowFailure {
   /** Line of the CSV file the row starts on. */
@@ -52,10 +52,16 @@ export interface ImportSummary {
 }
 
 export interface ImportProgress {
-  bytes: number;
+  /** Bytes of the file parsed so far. */
+  readBytes: number;
+  /** Bytes of the file whose rows have been through the store (created or failed). */
+  storedBytes: number;
   created: number;
   failed: number;
 }
+
+/** How often, in parsed rows, progress is reported while a batch is being read. */
+const PROGRESS_EVERY_ROWS = 200;
 
 class CellError extends Error {
   constructor(
@@ -81,13 +87,18 @@ function convertCell(column: string, cell: string): unknown {
   if (AGENT_COLUMNS.has(column)) {
     // Either the JSON of the API (`[{"agent_id":"a","weight":1}]`) or one agent id taking every call.
     if (!cell.startsWith('[')) return [{ agent_id: cell, weight: 1 }];
-    try {
-      return JSON.parse(cell);
-    } catch {
-      throw new CellError(column, 'must be an agent id or a JSON array of {agent_id, weight, agent_version?}');
-    }
+    return parseJsonCell(column, cell, 'an agent id or a JSON array of {agent_id, weight, agent_version?}');
   }
+  if (column === 'calling_hours') return parseJsonCell(column, cell, 'JSON such as {"days":[1,2,3,4,5],"start":"09:00","end":"17:00"}');
   return cell;
+}
+
+function parseJsonCell(column: string, cell: string, expected: string): unknown {
+  try {
+    return JSON.parse(cell);
+  } catch {
+    throw new CellError(column, `must be ${expected}`);
+  }
 }
 
 /** One CSV record as the import body the API would receive; empty cells are absent fields. */
@@ -101,7 +112,7 @@ export function rowToImport(record: Record<string, string>): PhoneNumberImport {
     if (tail) body[head] = { ...(body[head] as object | undefined), [tail]: value };
     else body[head] = value;
   }
-  // The same shape rules as POST /v1/phone-numbers (the service adds the semantic ones).
+  // The import's shape (the service's schema, as POST /v1/phone-numbers uses it); the service adds the semantic rules.
   const shapeErrors = [...Value.Errors(PhoneNumberImportSchema, body)];
   if (shapeErrors.length > 0) {
     const first = describeShapeError(shapeErrors[0]!);
@@ -151,7 +162,10 @@ export async function importCsv(
   const batchSize = Math.min(Math.max(1, options.batchSize ?? MAX_BATCH_ROWS), MAX_BATCH_ROWS);
   const summary: ImportSummary = { created: 0, failed: 0, failures: [] };
   let batch: Array<{ line: number; input: PhoneNumberImport }> = [];
-  let bytes = 0;
+  let readBytes = 0;
+  let storedBytes = 0;
+  let rowsSinceReport = 0;
+  const report = () => options.onProgress?.({ readBytes, storedBytes, created: summary.created, failed: summary.failed });
 
   const fail = (failure: RowFailure) => {
     summary.failed++;
@@ -165,7 +179,8 @@ export async function importCsv(
       else fail({ line: batch[i]!.line, phone_number: batch[i]!.input.phone_number, code: result.code, errors: result.errors.length > 0 ? result.errors : [{ field: 'phone_number', message: result.message }] });
     });
     batch = [];
-    options.onProgress?.({ bytes, ...summary });
+    storedBytes = readBytes;
+    report();
   };
 
   const parser = input.pipe(
@@ -184,16 +199,27 @@ export async function importCsv(
     }),
   );
   for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number; bytes: number } }>) {
-    bytes = info.bytes;
+    readBytes = info.bytes;
     try {
       batch.push({ line: info.lines, input: rowToImport(record) });
     } catch (error) {
       if (!(error instanceof CellError)) throw error;
       fail({ line: info.lines, phone_number: record.phone_number ?? '', code: 'VALIDATION_FAILED', errors: [{ field: error.field, message: error.message }] });
     }
-    if (batch.length >= batchSize) await flush();
+    if (batch.length >= batchSize) {
+      await flush();
+      rowsSinceReport = 0;
+    } else if (++rowsSinceReport >= PROGRESS_EVERY_ROWS) {
+      // A batch is up to 10,000 rows: show the reading of it, not only its commit.
+      report();
+      rowsSinceReport = 0;
+    }
   }
   await flush();
+  if (storedBytes < readBytes) {
+    storedBytes = readBytes;
+    report();
+  }
   summary.failures.sort((a, b) => a.line - b.line);
   return summary;
 }

@@ -4,6 +4,9 @@ import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, type CompiledQuery, type SqliteDatabase as SqliteDialectDatabase } from 'kysely';
 import pg from 'pg';
 import type { Tables } from './tables.ts';
+import { parseDatabaseUrl } from './url.ts';
+
+export { describeStore, parseDatabaseUrl, type StoreLocation } from './url.ts';
 
 export type Engine = 'sqlite' | 'postgres';
 
@@ -40,22 +43,17 @@ export interface OpenOptions {
 // COUNT(*) and other int8 results arrive as strings by default; our counts fit a double.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
+/** The engine a DATABASE_URL names; throws (listing the accepted forms) on any other URL. */
 export function engineOf(url: string): Engine {
-  return /^postgres(ql)?:\/\//.test(url) ? 'postgres' : 'sqlite';
+  return parseDatabaseUrl(url).engine;
 }
 
 export async function openDatabase(url: string, options: OpenOptions = {}): Promise<Database> {
-  return engineOf(url) === 'postgres' ? openPostgres(url, options) : openSqlite(url);
+  const location = parseDatabaseUrl(url);
+  return location.engine === 'postgres' ? openPostgres(location.url, options) : openSqlite(location.file);
 }
 
-function sqliteFile(url: string): string {
-  const file = url.replace(/^sqlite:(\/\/)?/, '').replace(/^file:/, '');
-  if (file === '') throw new Error(`DATABASE_URL ${url} names no SQLite file`);
-  return file;
-}
-
-function openSqlite(url: string): Database {
-  const file = sqliteFile(url);
+function openSqlite(file: string): Database {
   const inMemory = file === ':memory:';
   const dataDir = inMemory ? null : path.dirname(path.resolve(file));
   if (dataDir) fs.mkdirSync(dataDir, { recursive: true });
