@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'data/', 'coverage/', '.bench-tmp/'] },
+  { ignores: ['node_modules/', 'data/', 'coverage/', '.bench-tmp/', 'console/dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -75,6 +75,22 @@ export const ConfigSchema = Type.Object({
     default: 16_384,
     description: 'Largest accepted request head (request line and headers); larger is answered 431',
   }),
+  SHUTDOWN_TIMEOUT_MS: Type.Integer({
+    minimum: 100,
+    default: 25_000,
+    description:
+      'On SIGTERM/SIGINT, in-flight requests get this long to finish; then the remaining connections are closed and the process exits 0 (keep it under the orchestrator\'s kill deadline, e.g. Kubernetes\' 30 s)',
+  }),
+  REDIS_URL: Type.Optional(
+    Type.String({
+      description:
+        'e.g. `redis://127.0.0.1:6379`: per-key rate-limit counters live in Redis, so N instances allow `RATE_LIMIT_PER_MINUTE` in total (unset: per instance). Redis unreachable: requests are served, a warning is logged once a minute',
+    }),
+  ),
+  REDIS_KEY_PREFIX: Type.String({
+    default: 'switchboard:',
+    description: 'Prefix of every Redis key Switchboard writes (installations sharing one Redis need different prefixes)',
+  }),
 });
 
 export type Config = Static<typeof ConfigSchema>;

@@ -85,3 +85,38 @@ export async function storeIsInstalled(config: Config): Promise<boolean> {
     await database.close();
   }
 }
+
+/** How shutdown ended: everything finished, or requests still running at the deadline had their connections closed. */
+export type ShutdownOutcome = 'drained' | 'connections closed at the deadline';
+
+/**
+ * Stops the server within `timeoutMs` (SHUTDOWN_TIMEOUT_MS): new connections are refused at once,
+ * in-flight requests may finish until the deadline less a reserve for closing the store, then the
+ * connections still open are closed (their clients see the connection end, as when a load balancer
+ * gives up) and the store is closed. Rejects when the store does not close by the deadline.
+ */
+export async function shutdownWithin(app: FastifyInstance, runtime: Runtime, timeoutMs: number): Promise<ShutdownOutcome> {
+  const deadline = Date.now() + timeoutMs;
+  const reserveMs = Math.min(2000, Math.floor(timeoutMs / 5));
+  let outcome: ShutdownOutcome = 'drained';
+  const cutOff = setTimeout(() => {
+    outcome = 'connections closed at the deadline';
+    app.log.warn({ timeoutMs }, 'shutdown: requests still in flight at the deadline; closing their connections');
+    app.server.closeAllConnections();
+  }, timeoutMs - reserveMs);
+  try {
+    await withDeadline(app.close(), deadline, 'closing the HTTP server');
+  } finally {
+    clearTimeout(cutOff);
+  }
+  await withDeadline(runtime.close(), deadline, 'closing the store');
+  return outcome;
+}
+
+function withDeadline<T>(work: Promise<T>, deadline: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`shutdown: ${what} did not finish by the deadline`)), Math.max(0, deadline - Date.now()));
+  });
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
+}

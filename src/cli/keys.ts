@@ -58,7 +58,7 @@ export function registerKeyCommands(program: Command, cli: CliContext): void {
   );
 
   withExamples(
-    keys.command('revoke <key_id>').description('revoke an API key; it stops working at once on this instance and within seconds on others'),
+    keys.command('revoke <key_id>').description('revoke an API key; it stops working at once, on every instance (PostgreSQL: within a second)'),
     'switchboard keys revoke 0193f1de-5a2b-7c3d-8e4f-a1b2c3d4e5f6',
   ).action((keyId: string) =>
     cli.withServices(async (services) => {

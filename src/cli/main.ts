@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { buildServer, openRuntime } from '../runtime.ts';
+import { buildServer, openRuntime, shutdownWithin } from '../runtime.ts';
 import { CliContext, withExamples, type CliIo } from './context.ts';
 import { registerInventoryCommands } from './inventory.ts';
 import { registerKeyCommands } from './keys.ts';
@@ -24,8 +24,9 @@ async function serve(cli: CliContext): Promise<void> {
     closing = true;
     app.log.info({ signal }, 'shutting down: finishing in-flight requests');
     try {
-      await app.close();
-      await runtime.close();
+      const started = Date.now();
+      const outcome = await shutdownWithin(app, runtime, config.SHUTDOWN_TIMEOUT_MS);
+      app.log.info({ outcome, ms: Date.now() - started }, 'shut down');
       process.exit(0);
     } catch (error) {
       app.log.error({ err: error }, 'shutdown failed');

@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, type CompiledQuery, type SqliteDatabase as SqliteDialectDatabase } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, type CompiledQuery, type PostgresPool, type SqliteDatabase as SqliteDialectDatabase } from 'kysely';
 import pg from 'pg';
+import { ResilientPool } from './resilient-pool.ts';
 import type { Tables } from './tables.ts';
 import { parseDatabaseUrl } from './url.ts';
 
@@ -132,9 +133,13 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
   const pool = new pg.Pool({
     connectionString: url,
     max: options.poolSize ?? 10,
+    // A store that does not answer is reported (503), never waited on forever.
+    connectionTimeoutMillis: 5000,
+    keepAlive: true,
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   });
-  const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
+  const resilient = new ResilientPool(pool);
+  const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool: resilient as unknown as PostgresPool }) });
   let current: string;
   try {
     current = (await pool.query<{ schema: string }>('select current_schema() as schema')).rows[0]!.schema;
@@ -149,7 +154,7 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
     dataDir: null,
     pool,
     schema: current,
-    selectArrays: async (query) => (await pool.query<unknown[]>({ text: query.sql, values: query.parameters as unknown[], rowMode: 'array' })).rows,
+    selectArrays: async (query) => (await resilient.query<unknown[]>({ text: query.sql, values: query.parameters as unknown[], rowMode: 'array' })).rows,
     close: () => db.destroy(),
   };
 }

@@ -128,6 +128,7 @@ const CATEGORY: Record<ProblemCode, string> = {
   OVER_CAPACITY: 'conflict',
   RATE_LIMITED: 'rate_limit_exceeded',
   INTERNAL: 'internal_error',
+  STORE_UNAVAILABLE: 'service_unavailable',
 };
 
 /**
