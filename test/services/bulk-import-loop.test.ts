@@ -66,9 +66,9 @@ test.skipIf(onPostgres)('a 10,000-number import never holds the event loop for l
   importing = false;
   await deciding;
   expect(result.filter((item) => item.status === 'created')).toHaveLength(10_000);
-  // Generous bounds for a shared, loaded machine (measured: BENCHMARKS.md); one unbroken import
-  // would stall the loop for all of `tookMs`.
-  expect(stallMs).toBeLessThan(Math.min(1000, tookMs / 4));
+  // Generous bounds for a shared, loaded machine (measured: BENCHMARKS.md; up to 1.3 s under a
+  // load average of 20); one unbroken import would stall the loop for all of `tookMs`.
+  expect(stallMs).toBeLessThan(Math.min(2500, tookMs / 4));
   expect(decided).toBeGreaterThan(10);
   // Every number is routable once the import has returned: the index took them all in.
   const last = result.at(-1) as { phone_number: { id: string; phone_number: string } };
