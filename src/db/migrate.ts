@@ -5,7 +5,8 @@ import * as inventory from './migrations/0002_inventory.ts';
 import * as carriersIdempotency from './migrations/0003_carriers_idempotency.ts';
 import * as routing from './migrations/0004_routing.ts';
 import * as synthflow from './migrations/0005_synthflow.ts';
-import * as liveCallLeases from './migrations/0006_live_call_leases.ts';
+import * as carrierNumbers from './migrations/0006_carrier_numbers.ts';
+import * as liveCallLeases from './migrations/0007_live_call_leases.ts';
 
 /**
  * The ordered, forward-only migration list. New migrations are appended here with the next
@@ -17,7 +18,8 @@ const migrations: Record<string, Migration> = {
   '0003_carriers_idempotency': carriersIdempotency,
   '0004_routing': routing,
   '0005_synthflow': synthflow,
-  '0006_live_call_leases': liveCallLeases,
+  '0006_carrier_numbers': carrierNumbers,
+  '0007_live_call_leases': liveCallLeases,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -13,7 +13,7 @@ export const RetellPhoneNumberSchema = Type.Object(
   {
     phone_number: Type.String({ description: 'E.164; the id of the number in every path', examples: ['+14157774444'] }),
     phone_number_type: Type.Union([Type.Literal('retell-twilio'), Type.Literal('retell-telnyx'), Type.Literal('custom')], {
-      description: '`retell-twilio` / `retell-telnyx`: bought from the inventory with that provider; `custom`: everything else (imported numbers)',
+      description: '`retell-twilio` / `retell-telnyx`: bought at (or synced from) that carrier, or inventory stock recorded with it; `custom`: everything else (imported numbers)',
     }),
     phone_number_pretty: Type.Optional(Type.String({ examples: ['+1 (415) 777-4444'] })),
     area_code: Type.Optional(Type.Integer({ description: 'NANP (+1) numbers only' })),

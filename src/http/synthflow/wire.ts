@@ -128,6 +128,9 @@ const CATEGORY: Record<ProblemCode, string> = {
   OVER_CAPACITY: 'conflict',
   RATE_LIMITED: 'rate_limit_exceeded',
   INTERNAL: 'internal_error',
+  PROVIDER_AUTH_FAILED: 'provider_error',
+  PROVIDER_UNAVAILABLE: 'provider_error',
+  PROVIDER_TIMEOUT: 'provider_error',
   STORE_UNAVAILABLE: 'service_unavailable',
 };
 

@@ -12,6 +12,7 @@ import { parseWebhookAnswer } from './webhook-answer.ts';
 import { postWebhook, signatureOf } from './webhook.ts';
 import type { StateSync } from './state-sync.ts';
 import type { WorkspaceSettings } from './workspace-settings.ts';
+import type { Trunks } from './trunks.ts';
 
 /** Caller IDs an outbound decision tries when the store finds the chosen one's cap full. */
 const OUTBOUND_ATTEMPTS = 3;
@@ -28,6 +29,7 @@ export class Decisions {
     private readonly settings: WorkspaceSettings,
     private readonly calls: Calls,
     private readonly state: StateSync,
+    private readonly trunks: Trunks,
   ) {}
 
   async inbound(actor: Actor, input: InboundInput, kind: InboundKind): Promise<Decision> {
@@ -42,6 +44,13 @@ export class Decisions {
       await this.state.refreshUntrusted(actor.workspaceId, held ? [held.id] : []);
     }
     const result = this.context.router.inbound(actor.workspaceId, input, kind, this.context.nowMs());
+    if (input.source_ip !== undefined) {
+      // A spoofed INVITE sent straight to the SBC never reaches an agent (or the number's webhook).
+      const id = 'action' in result ? (result.action === 'reject' && result.reason === 'number_not_found' ? undefined : result.phone_number_id) : result.entry.id;
+      if (id !== undefined && (await this.trunks.sourceAllowed(actor, id, input.source_ip)) === false) {
+        return { action: 'reject', reason: 'source_not_allowed', decided_by: 'carrier_source', phone_number_id: id };
+      }
+    }
     const decision = 'action' in result ? result : await this.consultWebhook(actor, input, kind, result);
     // An SMS is no call: it holds no slot (the caps are checked against the calls in progress all the same).
     if (decision.action !== 'connect' || input.call_id === undefined || kind !== 'voice') return decision;
@@ -71,6 +80,10 @@ export class Decisions {
       const from = input.from === undefined ? undefined : this.context.router.index.byNumber(canonicalE164(input.from) ?? '');
       await this.state.refreshUntrusted(actor.workspaceId, from ? [from.id] : []);
     }
+    const decision = this.context.router.outbound(actor.workspaceId, input, to!, this.context.nowMs());
+    if (decision.action !== 'connect') return decision;
+    const route = await this.trunks.outbound(actor, decision.phone_number_id);
+    return route ? { ...decision, trunk: route.trunk, carrier_id: route.carrier_id } : decision;
     for (let attempt = 1; ; attempt++) {
       const decision = this.context.router.outbound(actor.workspaceId, input, to!, this.context.nowMs());
       if (decision.action !== 'connect' || input.call_id === undefined) return decision;
