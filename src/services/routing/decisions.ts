@@ -80,12 +80,16 @@ export class Decisions {
       const from = input.from === undefined ? undefined : this.context.router.index.byNumber(canonicalE164(input.from) ?? '');
       await this.state.refreshUntrusted(actor.workspaceId, from ? [from.id] : []);
     }
-    const decision = this.context.router.outbound(actor.workspaceId, input, to!, this.context.nowMs());
+    const decision = await this.outboundHoldingSlot(actor, input, to!);
     if (decision.action !== 'connect') return decision;
     const route = await this.trunks.outbound(actor, decision.phone_number_id);
     return route ? { ...decision, trunk: route.trunk, carrier_id: route.carrier_id } : decision;
+  }
+
+  /** The router's outbound answer; a `connect` with a call id holds the call's slot (another caller ID if the store finds this one full). */
+  private async outboundHoldingSlot(actor: Actor, input: OutboundInput, to: string): Promise<Decision> {
     for (let attempt = 1; ; attempt++) {
-      const decision = this.context.router.outbound(actor.workspaceId, input, to!, this.context.nowMs());
+      const decision = this.context.router.outbound(actor.workspaceId, input, to, this.context.nowMs());
       if (decision.action !== 'connect' || input.call_id === undefined) return decision;
       const full = await this.holdSlot(actor.workspaceId, input.call_id, 'outbound', decision);
       if (full === null) return decision;
