@@ -8,6 +8,8 @@ type Db = Kysely<Tables> | Transaction<Tables>;
 const MAX_PARAMETERS: Record<Engine, number> = { sqlite: 32_766, postgres: 65_535 };
 /** Longer statements than this saved nothing measurable on either engine. */
 const MAX_ROWS = 1024;
+/** SQLite: 64-row statements keep a bulk import's slices short, at no measurable throughput cost (no round trips to save). */
+const MAX_SQLITE_ROWS = 64;
 
 /**
  * Inserts many rows of one table with few statements, for the bulk import.
@@ -25,8 +27,9 @@ export function rowInserter<T extends keyof Tables & string>(
   engine: Engine,
   table: T,
   columns: ReadonlyArray<keyof Tables[T] & string>,
-): (db: Db, rows: ReadonlyArray<Tables[T]>) => Promise<void> {
-  const maxRows = Math.min(MAX_ROWS, 2 ** Math.floor(Math.log2(MAX_PARAMETERS[engine] / columns.length)));
+): (db: Db, rows: ReadonlyArray<Tables[T]>, between?: () => Promise<void>) => Promise<void> {
+  // On SQLite a statement runs synchronously on the event loop: short ones keep each stall small.
+  const maxRows = Math.min(engine === 'sqlite' ? MAX_SQLITE_ROWS : MAX_ROWS, 2 ** Math.floor(Math.log2(MAX_PARAMETERS[engine] / columns.length)));
   const head = `insert into ${quoted(table)} (${columns.map(quoted).join(', ')}) values `;
   const sqlByRows = new Map<number, string>();
   const sqlFor = (count: number) => {
@@ -42,7 +45,7 @@ export function rowInserter<T extends keyof Tables & string>(
     }
     return sql;
   };
-  return async (db, rows) => {
+  return async (db, rows, between) => {
     let start = 0;
     while (start < rows.length) {
       const left = rows.length - start;
@@ -55,6 +58,8 @@ export function rowInserter<T extends keyof Tables & string>(
       }
       await db.executeQuery(CompiledQuery.raw(sqlFor(count), parameters));
       start += count;
+      // Between statements (a bulk import hands in its LoopBudget): the event loop may run.
+      if (between && start < rows.length) await between();
     }
   };
 }

@@ -13,6 +13,12 @@ export type Engine = 'sqlite' | 'postgres';
 
 export interface Database {
   db: Kysely<Tables>;
+  /**
+   * For reads that must not wait behind a long write: on a SQLite file a second, read-only
+   * connection (WAL lets it read while a bulk import's transaction is open on `db`, whose
+   * connection Kysely hands to one transaction at a time); elsewhere `db` itself.
+   */
+  reads: Kysely<Tables>;
   engine: Engine;
   /** Directory of the embedded database file; null for PostgreSQL and in-memory SQLite. */
   dataDir: string | null;
@@ -60,10 +66,12 @@ function openSqlite(file: string): Database {
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
   const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  const reads = inMemory ? db : new Kysely<Tables>({ dialect: new SqliteDialect({ database: withStatementCache(new SQLite(file, { readonly: true })) }) });
   // Statements of their own: raw mode is a statement's setting, and Kysely's must stay in object mode.
   const rawStatements = new Map<string, SQLite.Statement>();
   return {
     db,
+    reads,
     engine: 'sqlite',
     dataDir,
     pool: null,
@@ -76,7 +84,10 @@ function openSqlite(file: string): Database {
       }
       return statement.all(...query.parameters) as unknown[][];
     },
-    close: () => db.destroy(),
+    close: async () => {
+      if (reads !== db) await reads.destroy();
+      await db.destroy();
+    },
   };
 }
 
@@ -138,6 +149,7 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
   }
   return {
     db,
+    reads: db,
     engine: 'postgres',
     dataDir: null,
     pool,

@@ -6,6 +6,7 @@ import * as carriersIdempotency from './migrations/0003_carriers_idempotency.ts'
 import * as routing from './migrations/0004_routing.ts';
 import * as synthflow from './migrations/0005_synthflow.ts';
 import * as carrierNumbers from './migrations/0006_carrier_numbers.ts';
+import * as liveCallLeases from './migrations/0007_live_call_leases.ts';
 
 /**
  * The ordered, forward-only migration list. New migrations are appended here with the next
@@ -18,6 +19,7 @@ const migrations: Record<string, Migration> = {
   '0004_routing': routing,
   '0005_synthflow': synthflow,
   '0006_carrier_numbers': carrierNumbers,
+  '0007_live_call_leases': liveCallLeases,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

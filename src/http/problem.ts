@@ -18,6 +18,7 @@ export const ERROR_STATUS: Record<ErrorCode | 'INTERNAL' | 'BAD_REQUEST' | 'UNSU
   RATE_LIMITED: { status: 429, title: 'Too Many Requests' },
   IDEMPOTENCY_KEY_REUSED: { status: 422, title: 'Idempotency Key Reused' },
   IDEMPOTENCY_KEY_IN_USE: { status: 409, title: 'Idempotency Key In Use' },
+  OVER_CAPACITY: { status: 409, title: 'Over Capacity' },
   INTERNAL: { status: 500, title: 'Internal Server Error' },
   PROVIDER_AUTH_FAILED: { status: 502, title: 'Carrier Rejected The Credentials' },
   PROVIDER_UNAVAILABLE: { status: 502, title: 'Carrier Unavailable' },

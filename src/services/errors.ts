@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'FORBIDDEN'
   | 'UNPROCESSABLE'
   | 'NO_NUMBER_AVAILABLE'
+  | 'OVER_CAPACITY'
   | 'RATE_LIMITED'
   | 'IDEMPOTENCY_KEY_REUSED'
   | 'IDEMPOTENCY_KEY_IN_USE'
@@ -72,6 +73,13 @@ export class UnauthorizedError extends ServiceError {
 export class ForbiddenError extends ServiceError {
   constructor(message: string) {
     super('FORBIDDEN', message);
+  }
+}
+
+/** A call start refused because its number's or its workspace's concurrency cap is reached. */
+export class OverCapacityError extends ServiceError {
+  constructor(message: string, field: 'phone_number.max_concurrent_calls' | 'workspace.max_concurrent_calls') {
+    super('OVER_CAPACITY', message, [{ field, message: 'reached' }]);
   }
 }
 

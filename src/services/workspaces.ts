@@ -169,7 +169,8 @@ export class WorkspaceService {
     const cached = this.authCache.get(hash);
     const now = Date.now();
     if (cached && cached.until > now && this.cacheTrusted) return cached.actor;
-    const row = await this.db
+    // Every request authenticates: off the write connection, so a long import never holds it up.
+    const row = await this.deps.database.reads
       .selectFrom('api_keys')
       .selectAll()
       .where('key_hash', '=', hash)

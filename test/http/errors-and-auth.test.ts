@@ -210,6 +210,8 @@ describe('a failing store', () => {
       expect(health.json().status).toBe('unavailable');
     } finally {
       await broken.app.close();
+      // Stops routing too (its LISTEN connection on PostgreSQL); the store is closed already.
+      await broken.runtime.close();
       if (broken.schema) {
         const { dropSchema, TEST_DATABASE_URL } = await import('../helpers/harness.ts');
         await dropSchema(TEST_DATABASE_URL, broken.schema);

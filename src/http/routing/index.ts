@@ -68,7 +68,7 @@ const InboundBody = Type.Object(
   {
     to: E164Input,
     from: Type.String({ minLength: 1, maxLength: 64, description: 'The caller; its country (libphonenumber) is checked against `allowed_inbound_country_list`' }),
-    call_id: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Same call id → same agent' })),
+    call_id: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Same call id → same agent; a `connect` on a number or workspace with a cap takes the call\'s slot (as /calls/{call_id}/start)' })),
     source_ip: Type.Optional(
       Type.String({
         format: 'ipv4',
@@ -85,7 +85,7 @@ const OutboundBody = Type.Object(
     from: Type.Optional(E164Input),
     pool_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     agent_id: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Overrides the weighted pick; alone, chooses among the numbers whose outbound_agents contain it' })),
-    call_id: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Makes the weighted agent pick deterministic' })),
+    call_id: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Makes the weighted agent pick deterministic; a `connect` on a number or workspace with a cap takes the call\'s slot (as /calls/{call_id}/start)' })),
   },
   { additionalProperties: false },
 );
@@ -198,7 +198,8 @@ export const routingApi: FastifyPluginAsync<{ services: Services }> = async (pla
         operationId: 'startCall',
         summary: 'Report a call start (takes a concurrency slot; repeat to renew the lease)',
         description:
-          'Idempotent per call id: repeating it renews the lease (a heartbeat); a call whose lease is neither renewed nor ended stops counting when it expires (`ROUTING_CALL_LEASE_SECONDS`, or `lease_seconds`). Scope `routing`.',
+          'Idempotent per call id: repeating it renews the lease (a heartbeat); a call whose lease is neither renewed nor ended stops counting when it expires (`ROUTING_CALL_LEASE_SECONDS`, or `lease_seconds`). ' +
+          'A new call over the number\'s or the workspace\'s `max_concurrent_calls` is 409 `OVER_CAPACITY` (the slot is granted in the store, so the cap holds across instances); the same call id on another number is 409 `CONFLICT`. Scope `routing`.',
         params: CallParams,
         body: Type.Object(
           {

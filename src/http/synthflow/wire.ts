@@ -125,6 +125,7 @@ const CATEGORY: Record<ProblemCode, string> = {
   PRECONDITION_FAILED: 'conflict',
   IDEMPOTENCY_KEY_REUSED: 'validation_error',
   IDEMPOTENCY_KEY_IN_USE: 'conflict',
+  OVER_CAPACITY: 'conflict',
   RATE_LIMITED: 'rate_limit_exceeded',
   INTERNAL: 'internal_error',
   PROVIDER_AUTH_FAILED: 'provider_error',

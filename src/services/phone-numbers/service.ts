@@ -9,6 +9,7 @@ import type { ChangeFeed } from '../change-feed.ts';
 import { nowIso, requireScope, type Actor, type ServiceDeps } from '../context.ts';
 import { ConflictError, NotFoundError, PreconditionFailedError, ValidationError, type ErrorCode, type FieldIssue } from '../errors.ts';
 import type { Page } from '../pages.ts';
+import { LoopBudget } from '../loop-budget.ts';
 import { ConcurrentChange, inTransaction, isConcurrentChange, retrying, type Db } from '../transactions.ts';
 import { changedFields, eventRow, eventsOf, givenFields, recordEvent, type NumberEvent } from './audit.ts';
 import { countNumbers, listNumbers, type CountQuery, type ListQuery } from './listing.ts';
@@ -25,6 +26,8 @@ const RECENT_RECORDS = 10_000;
 const CONCURRENT_UPDATE_ATTEMPTS = 20;
 /** PostgreSQL can lose a check-then-insert race to a concurrent import; the unique index decides, and the import re-checks. */
 const IMPORT_ATTEMPTS = 5;
+/** Created numbers handed to the routing index per event-loop turn. */
+const PUBLISH_SLICE = 500;
 
 export interface ImportOptions {
   /** Accept numbers libphonenumber does not know (Retell's `ignore_e164_validation`); the E.164 shape is still required. */
@@ -101,16 +104,22 @@ export class PhoneNumberService {
 
   /**
    * Imports many numbers in one transaction with batched inserts. Each item succeeds or fails
-   * on its own (per-item results), so one bad row does not sink a 10,000-row import.
+   * on its own (per-item results), so one bad row does not sink a 10,000-row import. The work is
+   * cut into slices (LoopBudget): between items and between insert statements the event loop
+   * gets a turn, so a bulk import never stalls routing decisions for more than a slice.
    */
   async importMany(actor: Actor, inputs: PhoneNumberImport[], options: ImportOptions = {}): Promise<BulkItemResult[]> {
     requireScope(actor, 'numbers:write');
     const now = nowIso(this.deps);
+    const budget = new LoopBudget();
+    const between = () => budget.breathe();
     const results: BulkItemResult[] = new Array(inputs.length);
     const candidates: Candidate[] = [];
     const seenInBatch = new Map<string, number>();
 
-    inputs.forEach((input, index) => {
+    for (let index = 0; index < inputs.length; index++) {
+      await budget.breathe();
+      const input = inputs[index]!;
       const issues = new IssueCollector();
       const e164 = validatePhoneNumberField(issues, 'phone_number', input.phone_number, {
         requireValid: !options.allowUnknownNumbers,
@@ -121,40 +130,46 @@ export class PhoneNumberService {
         results[index] = failure(index, 'CONFLICT', `${e164} appears earlier in this request (item ${seenInBatch.get(e164)})`, [
           { field: 'phone_number', message: 'duplicate within the request' },
         ]);
-        return;
+        continue;
       }
       if (issues.issues.length > 0 || !e164) {
         results[index] = failure(index, 'VALIDATION_FAILED', 'the number was rejected', issues.issues);
-        return;
+        continue;
       }
       seenInBatch.set(e164, index);
       candidates.push({ index, row: newRow(actor.workspaceId, e164, changes, now, this.seal), given: givenFields(input) });
-    });
+    }
 
     const importPolicy = { attempts: IMPORT_ATTEMPTS, retryOn: isUniqueViolation, exhausted: () => new ConflictError('the number is already registered') };
     const created = await retrying(importPolicy, () =>
       inTransaction(this.db, async (trx) => {
         const accepted = await this.checkAgainstStore(trx, actor, candidates, results);
-        await this.insertNumbers(trx, accepted.map((c) => c.row));
-        await this.insertAgents(trx, accepted.flatMap((c) => agentRowsOf(c.row)));
-        await this.insertEvents(
-          trx,
-          accepted.map((c) => {
-            c.record = rowToPhoneNumber(c.row);
-            return eventRow(actor, { action: 'create', phoneNumberId: c.row.id, changed: c.given, before: null, after: c.record, at: now });
-          }),
-        );
+        await between();
+        await this.insertNumbers(trx, accepted.map((c) => c.row), between);
+        await between();
+        await this.insertAgents(trx, accepted.flatMap((c) => agentRowsOf(c.row)), between);
+        const events = [];
+        for (const c of accepted) {
+          await budget.breathe();
+          c.record = rowToPhoneNumber(c.row);
+          events.push(eventRow(actor, { action: 'create', phoneNumberId: c.row.id, changed: c.given, before: null, after: c.record, at: now }));
+        }
+        await this.insertEvents(trx, events, between);
         return accepted;
       }),
     );
 
-    const changes = created.map((c) => {
-      // Built once for the audit event inside the transaction; reused for the response.
-      const record = c.record ?? rowToPhoneNumber(c.row);
-      results[c.index] = { index: c.index, status: 'created', phone_number: record };
-      return { before: null, after: record };
-    });
-    this.feed.publishNumbers(changes);
+    // Into the routing index (and on to other instances) in slices too, all before the import returns.
+    for (let start = 0; start < created.length; start += PUBLISH_SLICE) {
+      await budget.breathe();
+      const changes = created.slice(start, start + PUBLISH_SLICE).map((c) => {
+        // Built once for the audit event inside the transaction; reused for the response.
+        const record = c.record ?? rowToPhoneNumber(c.row);
+        results[c.index] = { index: c.index, status: 'created', phone_number: record };
+        return { before: null, after: record };
+      });
+      this.feed.publishNumbers(changes);
+    }
     return results;
   }
 

@@ -1,10 +1,11 @@
 import type { CallLeaseRow } from '../../db/tables.ts';
 import { canonicalE164 } from '../../domain/phone.ts';
 import { requireScope, type Actor } from '../context.ts';
-import { ConflictError, NotFoundError } from '../errors.ts';
+import { ConflictError, NotFoundError, OverCapacityError } from '../errors.ts';
 import { IssueCollector } from '../phone-numbers/validate.ts';
 import { CONTROL_CHARACTERS, type RoutingContext } from './context.ts';
 import type { IndexLoader } from './index-loader.ts';
+import { takeSlot } from './slots.ts';
 import { leaseOf, type StateSync } from './state-sync.ts';
 
 export interface CallStart {
@@ -51,28 +52,37 @@ export class Calls {
       throw new NotFoundError(`phone number ${input.phone_number_id ?? input.phone_number} not found`);
     }
     const nowMs = this.context.nowMs();
-    const expires = new Date(nowMs + (input.lease_seconds ?? this.context.options.callLeaseSeconds) * 1000).toISOString();
-    const existing = await this.leaseRow(actor.workspaceId, callId);
-    const { db } = this.context;
-    if (existing) {
-      if (existing.phone_number_id !== entry.id) {
-        throw new ConflictError(`call ${callId} was started on another number`, [{ field: 'phone_number_id', message: 'differs from the call\'s number' }]);
-      }
-      if (existing.ended_at !== null) return callRecord(existing);
-      await db.updateTable('call_leases').set({ expires_at: expires }).where('workspace_id', '=', actor.workspaceId).where('call_id', '=', callId).execute();
-      return this.changed(actor.workspaceId, callId, entry.id);
-    }
-    const row: CallLeaseRow = {
-      workspace_id: actor.workspaceId,
-      call_id: callId,
-      phone_number_id: entry.id,
+    const outcome = await takeSlot(this.context.deps.database, {
+      workspaceId: actor.workspaceId,
+      callId,
+      numberId: entry.id,
       direction: input.direction ?? 'inbound',
-      started_at: new Date(nowMs).toISOString(),
-      expires_at: expires,
-      ended_at: null,
-    };
-    await db.insertInto('call_leases').values(row).onConflict((conflict) => conflict.columns(['workspace_id', 'call_id']).doNothing()).execute();
-    return this.changed(actor.workspaceId, callId, entry.id);
+      nowMs,
+      expiresMs: nowMs + (input.lease_seconds ?? this.context.options.callLeaseSeconds) * 1000,
+      caps: this.context.router.capsOf(entry),
+    });
+    switch (outcome.kind) {
+      case 'elsewhere':
+        throw new ConflictError(`call ${callId} was started on another number`, [{ field: 'phone_number_id', message: 'differs from the call\'s number' }]);
+      case 'ended':
+        return callRecord(outcome.row);
+      case 'full':
+        throw new OverCapacityError(
+          outcome.rule === 'number_capacity'
+            ? `phone number ${entry.e164} is at its max_concurrent_calls (${outcome.cap})`
+            : `the workspace is at its max_concurrent_calls (${outcome.cap})`,
+          outcome.rule === 'number_capacity' ? 'phone_number.max_concurrent_calls' : 'workspace.max_concurrent_calls',
+        );
+      case 'held':
+        this.held(outcome.row);
+        return callRecord(outcome.row);
+    }
+  }
+
+  /** A slot the store granted: into this instance's lease book, and on to the other instances. */
+  held(row: CallLeaseRow): void {
+    this.context.router.leases.put(leaseOf(row));
+    this.state.publish({ leases: [row.phone_number_id] });
   }
 
   /** Frees the call's slot. Idempotent: ending an ended call returns it unchanged. */

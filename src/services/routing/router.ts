@@ -172,11 +172,7 @@ export class Router {
         : { action: 'reject', reason: 'outage_without_fallback', decided_by: 'outage', ...base };
     }
     const full = this.capacityRule(entry, settings, nowMs);
-    if (full !== null) {
-      return profile.fallbackNumber !== null
-        ? { action: 'forward', forward_to: profile.fallbackNumber, decided_by: full, ...base }
-        : { action: 'reject', reason: 'over_capacity', decided_by: full, ...base };
-    }
+    if (full !== null) return overCapacityInbound(entry, full);
     const table = kind === 'voice' ? profile.inbound : profile.inboundSms;
     const agent = table === null ? null : pickAgent(table, input.call_id);
     const webhookUrl = kind === 'voice' ? profile.inboundWebhookUrl : profile.inboundSmsWebhookUrl;
@@ -275,6 +271,11 @@ export class Router {
     return null;
   }
 
+  /** The caps a call on this number must fit under (a decision without any is never held up by the store). */
+  capsOf(entry: NumberEntry): { number: boolean; workspace: boolean } {
+    return { number: entry.profile.maxConcurrentCalls > 0, workspace: this.workspace(entry.profile.workspaceId).maxConcurrentCalls > 0 };
+  }
+
   private capacityRule(entry: NumberEntry, settings: WorkspaceState, nowMs: number): DecisionRule | null {
     if (entry.profile.maxConcurrentCalls > 0 && this.leases.onNumber(entry.id, nowMs) >= entry.profile.maxConcurrentCalls) return 'number_capacity';
     if (settings.maxConcurrentCalls > 0 && this.leases.inWorkspace(entry.profile.workspaceId, nowMs) >= settings.maxConcurrentCalls) {
@@ -305,6 +306,14 @@ export function connect(entry: NumberEntry, agent: AgentWeight, rule: DecisionRu
     dynamic_variables: {},
     decided_by: rule,
   };
+}
+
+/** An inbound call over a cap: forwarded to the number's fallback if it has one, else rejected. */
+export function overCapacityInbound(entry: NumberEntry, rule: DecisionRule): ForwardDecision | RejectDecision {
+  const base = { phone_number_id: entry.id };
+  return entry.profile.fallbackNumber !== null
+    ? { action: 'forward', forward_to: entry.profile.fallbackNumber, decided_by: rule, ...base }
+    : { action: 'reject', reason: 'over_capacity', decided_by: rule, ...base };
 }
 
 const REJECTION_RANK: Partial<Record<RejectReason, number>> = {

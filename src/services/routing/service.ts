@@ -38,7 +38,7 @@ export class RoutingService {
     this.settings = new WorkspaceSettings(this.context, this.state);
     this.pools = new Pools(this.context, this.loader, this.state);
     this.calls = new Calls(this.context, this.loader, this.state);
-    this.decisions = new Decisions(this.context, this.loader, this.pools, this.settings, this.state, new Trunks(deps));
+    this.decisions = new Decisions(this.context, this.loader, this.pools, this.settings, this.calls, this.state, new Trunks(deps));
     feed.onNumbers((changes) => this.state.applyNumberChanges(changes));
   }
 
