@@ -2,6 +2,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Static } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
+import { isPseudoShape, isStrictE164 } from '../../domain/phone.ts';
 import type { Services } from '../../services/index.ts';
 import { NotFoundError, type FieldIssue } from '../../services/errors.ts';
 import type { PhoneNumber, PhoneNumberChanges, SipInput, SipTransport } from '../../services/phone-numbers/model.ts';
@@ -103,6 +104,15 @@ function sharedChanges(body: Partial<Record<keyof PhoneNumberChanges, unknown>>)
   return changes as PhoneNumberChanges;
 }
 
+/**
+ * With `ignore_e164_validation` (Retell's default), a number that is not a valid E.164 number as
+ * written (`+`, country code, digits) but has a pseudo number's shape is an internal pseudo
+ * number: stored and returned exactly as given. A valid E.164 number stays E.164.
+ */
+function isRetellPseudo(phoneNumber: string): boolean {
+  return isPseudoShape(phoneNumber) && !isStrictE164(phoneNumber);
+}
+
 /** The number of a `/…/{phone_number}` path; retell-sdk sends `''` as a trailing slash, which must not reach a lookup. */
 function pathNumber(params: { phone_number: string }): string {
   if (params.phone_number.trim() === '') throw new NotFoundError('no phone number in the path (expected e.g. /get-phone-number/+14157774444)');
@@ -199,7 +209,7 @@ export const retellApi: FastifyPluginAsync<{ services: Services }> = async (plai
         operationId: 'retellImportPhoneNumber',
         summary: 'Import a number of your own SIP trunk and bind agents',
         description:
-          '`ignore_e164_validation` defaults to `true` as in Retell: a number no numbering plan knows is accepted, but it must still have the E.164 shape. A number that is live anywhere in the installation is 409 (`x-should-retry: false`). `sip_trunk_auth_password` is stored encrypted and never returned.',
+          '`ignore_e164_validation` defaults to `true` as in Retell: a `phone_number` that is not a valid E.164 number as written but is digits (optionally with `+`) or an internal id of letters, digits, `-`, `_` (up to 64) is a pseudo number, stored and returned exactly as given, with no derived metadata; anything else must be E.164. With `false`, E.164 only, valid for its country. A number that is live anywhere in the installation is 409 (`x-should-retry: false`). `sip_trunk_auth_password` is stored encrypted and never returned.',
         body: ImportBody,
         response: response(201),
       },
@@ -212,10 +222,11 @@ export const retellApi: FastifyPluginAsync<{ services: Services }> = async (plai
         ...(body.sip_trunk_auth_password !== undefined ? { auth_password: body.sip_trunk_auth_password } : {}),
         ...(body.transport !== undefined ? { transport: body.transport } : {}),
       });
+      const ignoreE164 = body.ignore_e164_validation ?? true;
       const record = await numbers.importNumber(
         request.actor,
-        { ...sharedChanges(body), phone_number: body.phone_number, source: 'custom', ...(sip ? { sip } : {}) },
-        { allowUnknownNumbers: body.ignore_e164_validation ?? true },
+        { ...sharedChanges(body), phone_number: body.phone_number, pseudo: ignoreE164 && isRetellPseudo(body.phone_number), source: 'custom', ...(sip ? { sip } : {}) },
+        { allowUnknownNumbers: ignoreE164 },
       );
       return reply.code(201).send(toRetell(record));
     },

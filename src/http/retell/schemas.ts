@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { AgentList, CountryCode, E164Input, ListLimit, Nullable, Url } from '../schemas/common.ts';
+import { AgentList, CountryCode, E164Input, ListLimit, NumberReference, Nullable, Url } from '../schemas/common.ts';
 
 /**
  * Retell's wire types (retell-sdk 5.66.1). Only types and shapes are declared here; the rules
@@ -11,7 +11,7 @@ const Transport = Type.String({ maxLength: 8, description: '`TLS`, `TCP` or `UDP
 
 export const RetellPhoneNumberSchema = Type.Object(
   {
-    phone_number: Type.String({ description: 'E.164; the id of the number in every path', examples: ['+14157774444'] }),
+    phone_number: Type.String({ description: 'E.164, or a pseudo number exactly as imported; the id of the number in every path', examples: ['+14157774444'] }),
     phone_number_type: Type.Union([Type.Literal('retell-twilio'), Type.Literal('retell-telnyx'), Type.Literal('custom')], {
       description: '`retell-twilio` / `retell-telnyx`: bought from the inventory with that provider; `custom`: everything else (imported numbers)',
     }),
@@ -77,7 +77,7 @@ export const CreateBody = Type.Object(
 
 export const ImportBody = Type.Object(
   {
-    phone_number: E164Input,
+    phone_number: NumberReference,
     termination_uri: Type.String({ minLength: 1, maxLength: 255 }),
     sip_trunk_auth_username: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
     sip_trunk_auth_password: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'Write-only; stored encrypted' })),
@@ -85,7 +85,7 @@ export const ImportBody = Type.Object(
     ignore_e164_validation: Type.Optional(
       Type.Boolean({
         description:
-          'Default `true`, as in Retell: accept a number no country\'s numbering plan knows (an internal pseudo number). It must still have the E.164 shape (`+` and up to 15 digits)',
+          'Default `true`, as in Retell: a number that is not valid E.164 as written is kept as an internal pseudo number (digits, optionally with `+`, or letters, digits, `-`, `_`, up to 64), exactly as given',
       }),
     ),
     ...bindingFields,

@@ -5,7 +5,7 @@ import type { Services } from '../../services/index.ts';
 import { DECISION_RULES, POOL_STRATEGIES, REJECT_REASONS } from '../../services/routing/router.ts';
 import { requireApiKey } from '../auth.ts';
 import { problemResponses } from '../problem.ts';
-import { CallingHoursSchema, E164Input, Id, literals, Nullable, Timestamp } from '../schemas/common.ts';
+import { CallingHoursSchema, E164Input, Id, literals, NumberReference, Nullable, Timestamp } from '../schemas/common.ts';
 
 const DecisionSchema = Type.Object(
   {
@@ -33,7 +33,7 @@ const DecisionSchema = Type.Object(
 
 const InboundBody = Type.Object(
   {
-    to: E164Input,
+    to: NumberReference,
     from: Type.String({ minLength: 1, maxLength: 64, description: 'The caller; its country (libphonenumber) is checked against `allowed_inbound_country_list`' }),
     call_id: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Same call id → same agent' })),
   },
@@ -43,7 +43,7 @@ const InboundBody = Type.Object(
 const OutboundBody = Type.Object(
   {
     to: E164Input,
-    from: Type.Optional(E164Input),
+    from: Type.Optional(NumberReference),
     pool_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     agent_id: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Overrides the weighted pick; alone, chooses among the numbers whose outbound_agents contain it' })),
     call_id: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Makes the weighted agent pick deterministic' })),
@@ -164,7 +164,7 @@ export const routingApi: FastifyPluginAsync<{ services: Services }> = async (pla
         body: Type.Object(
           {
             phone_number_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
-            phone_number: Type.Optional(E164Input),
+            phone_number: Type.Optional(NumberReference),
             direction: Type.Optional(Type.Union([Type.Literal('inbound'), Type.Literal('outbound')], { default: 'inbound' })),
             lease_seconds: Type.Optional(Type.Integer({ minimum: 10, maximum: 86_400 })),
           },

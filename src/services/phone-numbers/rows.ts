@@ -1,6 +1,6 @@
 import { jsonColumn, type PhoneNumberAgentRow, type PhoneNumberRow } from '../../db/tables.ts';
 import { newId } from '../../domain/ids.ts';
-import { describeNumber } from '../../domain/phone.ts';
+import { describeNumber, pseudoFacts } from '../../domain/phone.ts';
 import {
   AGENT_LISTS,
   SIP_DEFAULTS,
@@ -76,9 +76,16 @@ export function rowToPhoneNumber(row: PhoneNumberRow): PhoneNumber {
   };
 }
 
+/** The number a new row is stored under: E.164, or a pseudo number kept as given (no facts derived). */
+export interface NumberKey {
+  number: string;
+  pseudo: boolean;
+}
+
 /** The row of a new number: its facts from libphonenumber, every other field its default, then `changes`. */
-export function newRow(workspaceId: string, e164: string, changes: PhoneNumberChanges, now: string, seal: Seal): PhoneNumberRow {
-  const facts = describeNumber(e164);
+export function newRow(workspaceId: string, key: NumberKey, changes: PhoneNumberChanges, now: string, seal: Seal): PhoneNumberRow {
+  const facts = key.pseudo ? pseudoFacts(key.number) : describeNumber(key.number);
+  const e164 = key.number;
   const none = numberColumns.agents.encode([]);
   const base: PhoneNumberRow = {
     id: newId(),

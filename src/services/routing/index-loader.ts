@@ -1,7 +1,7 @@
 import type { SelectQueryBuilder } from 'kysely';
 import type { Database } from '../../db/database.ts';
 import type { Tables } from '../../db/tables.ts';
-import { canonicalE164 } from '../../domain/phone.ts';
+import { numberKeys } from '../../domain/phone.ts';
 import { isId } from '../../domain/ids.ts';
 import type { RoutingContext } from './context.ts';
 import { ROUTING_COLUMNS, routingRowOfValues, type RoutingRow } from './number-index.ts';
@@ -91,9 +91,10 @@ export class IndexLoader {
   async admitByNumber(number: string): Promise<void> {
     const loading = this.current;
     if (loading === null) return;
-    const e164 = canonicalE164(number);
-    if (e164 === null || this.context.router.index.byNumber(e164)) return;
-    this.admit(loading, await this.liveRoutingRows((query) => query.where('e164', '=', e164)));
+    const keys = numberKeys(number);
+    // Held under the exact key (the one a lookup prefers): nothing to admit.
+    if (keys.length === 0 || this.context.router.index.byNumber(keys[0]!)) return;
+    this.admit(loading, await this.liveRoutingRows((query) => query.where('e164', 'in', keys)));
   }
 
   /** While the index loads: these numbers, from the store unless already held. */
