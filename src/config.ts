@@ -3,7 +3,8 @@ import { Value } from '@sinclair/typebox/value';
 
 /**
  * Every setting the process reads from its environment. Parsed once at the process edge
- * (server.ts / cli) and passed down; nothing below reads `process.env`.
+ * (`loadConfig` in src/cli/main.ts, for `serve` and every other command) and passed down, defaults
+ * applied; nothing below reads `process.env` or keeps defaults of its own.
  */
 export const ConfigSchema = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000, description: 'TCP port of the HTTP server' }),

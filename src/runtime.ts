@@ -5,10 +5,13 @@ import { isMigrated, migrateToLatest } from './db/migrate.ts';
 import { describeNumber } from './domain/phone.ts';
 import { resolveSecretKey, SecretBox } from './domain/secrets.ts';
 import { buildApp, type AppOptions } from './http/app.ts';
+import type { ServiceDeps } from './services/context.ts';
 import { createServices, type Services } from './services/index.ts';
 
 export interface Runtime {
   database: Database;
+  /** The store, the secrets and the clock the services share; not for transports (they get `services`). */
+  deps: ServiceDeps;
   services: Services;
   close(): Promise<void>;
 }
@@ -24,13 +27,15 @@ export async function openRuntime(config: Config, options: OpenOptions & { clock
     const secrets = new SecretBox(resolveSecretKey(config.SWITCHBOARD_SECRET_KEY, database.dataDir));
     // Load the geocoding tables now rather than on the first request that needs them.
     describeNumber('+14155550100');
-    const services = createServices(database, secrets, options.clock, {
+    const deps: ServiceDeps = { database, secrets, ...(options.clock ? { clock: options.clock } : {}) };
+    const services = createServices(deps, {
       webhookTimeoutMs: config.ROUTING_WEBHOOK_TIMEOUT_MS,
       allowPrivateWebhookTargets: config.ROUTING_ALLOW_PRIVATE_WEBHOOK_TARGETS,
       callLeaseSeconds: config.ROUTING_CALL_LEASE_SECONDS,
     });
     return {
       database,
+      deps,
       services,
       close: async () => {
         // Stops what buildServer started (a no-op when no server was built).

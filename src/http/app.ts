@@ -10,28 +10,27 @@ import type { Services } from '../services/index.ts';
 import { newId } from '../domain/ids.ts';
 import { ServiceError, ValidationError, type FieldIssue } from '../services/errors.ts';
 import { actorOf } from './auth.ts';
-import { ProblemSchema, sendProblem, toProblem } from './problem.ts';
+import { useDialect } from './dialect.ts';
 import { healthRoutes } from './health.ts';
 import { registerIdempotency } from './idempotency.ts';
-import { nativeApi } from './native/index.ts';
+import { nativeApi, nativeDialect } from './native/index.ts';
 import { retellApi } from './retell/index.ts';
 import { synthflowApi } from './synthflow/index.ts';
 import { topcallsApi } from './topcalls/index.ts';
 import { routingApi } from './routing/index.ts';
 
-/** Settings of the HTTP edge; absent ones take the ConfigSchema defaults. */
-export type EdgeConfig = Pick<Config, 'BODY_LIMIT_BYTES' | 'LOG_LEVEL'> &
-  Partial<
-    Pick<
-      Config,
-      | 'RATE_LIMIT_PER_MINUTE'
-      | 'REQUEST_TIMEOUT_MS'
-      | 'HEADERS_TIMEOUT_MS'
-      | 'CONNECTION_TIMEOUT_MS'
-      | 'KEEP_ALIVE_TIMEOUT_MS'
-      | 'MAX_HEADER_SIZE_BYTES'
-    >
-  >;
+/** Settings of the HTTP edge, as `loadConfig` parsed them (its defaults applied, none kept here). */
+export type EdgeConfig = Pick<
+  Config,
+  | 'BODY_LIMIT_BYTES'
+  | 'LOG_LEVEL'
+  | 'RATE_LIMIT_PER_MINUTE'
+  | 'REQUEST_TIMEOUT_MS'
+  | 'HEADERS_TIMEOUT_MS'
+  | 'CONNECTION_TIMEOUT_MS'
+  | 'KEEP_ALIVE_TIMEOUT_MS'
+  | 'MAX_HEADER_SIZE_BYTES'
+>;
 
 export interface AppOptions {
   config: EdgeConfig;
@@ -157,7 +156,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
             ...(options.logStream ? { stream: options.logStream } : {}),
           },
         };
-  const edge = { ...defaultEdge, ...definedOnly(options.config) };
+  const edge = options.config;
   const app = Fastify({
     ...logger,
     bodyLimit: edge.BODY_LIMIT_BYTES,
@@ -253,8 +252,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     done(issues.length > 0 ? new ValidationError(issues) : undefined);
   });
 
-  app.addSchema(ProblemSchema);
-
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -273,14 +270,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   if (edge.RATE_LIMIT_PER_MINUTE > 0) await registerRateLimit(app, options.services, edge.RATE_LIMIT_PER_MINUTE);
 
-  app.setErrorHandler((error, request, reply) => {
-    const problem = toProblem(error);
-    if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
-    return sendProblem(request, reply, problem);
-  });
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(request, reply, { status: 404, code: 'NOT_FOUND', title: 'Not Found', detail: `no route for ${request.method} ${request.url.split('?')[0]}`, errors: [] }),
-  );
+  useDialect(app, nativeDialect);
 
   await app.register(healthRoutes, { services: options.services, isReady: options.isReady });
   await app.register(nativeApi, { prefix: '/v1', services: options.services });
@@ -291,19 +281,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
-}
-
-const defaultEdge = {
-  RATE_LIMIT_PER_MINUTE: 6000,
-  REQUEST_TIMEOUT_MS: 60_000,
-  HEADERS_TIMEOUT_MS: 10_000,
-  CONNECTION_TIMEOUT_MS: 120_000,
-  KEEP_ALIVE_TIMEOUT_MS: 72_000,
-  MAX_HEADER_SIZE_BYTES: 16_384,
-} satisfies Partial<Config>;
-
-function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /**

@@ -24,7 +24,7 @@ export const healthRoutes: FastifyPluginAsync<{ services: Services; isReady?: ((
       },
     },
     async (_request, reply) => {
-      const store = services.deps.database.engine;
+      const store = services.installation.storeEngine;
       let ready = false;
       try {
         ready = isReady ? await isReady() : true;

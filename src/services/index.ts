@@ -1,10 +1,9 @@
-import type { Database } from '../db/database.ts';
-import type { SecretBox } from '../domain/secrets.ts';
 import { AgentBindingService } from './agent-bindings.ts';
 import { CarrierService } from './carriers.ts';
 import { ChangeFeed } from './change-feed.ts';
 import type { ServiceDeps } from './context.ts';
 import { IdempotencyStore } from './idempotency.ts';
+import { InstallationService } from './installation.ts';
 import { NumberCreators } from './phone-numbers/creators.ts';
 import { InventoryService } from './inventory/service.ts';
 import { LocalInventory } from './inventory/local-inventory.ts';
@@ -12,9 +11,13 @@ import { PhoneNumberService } from './phone-numbers/service.ts';
 import { WorkspaceService } from './workspaces.ts';
 import { DEFAULT_ROUTING_OPTIONS, RoutingService, type RoutingOptions } from './routing/service.ts';
 
-/** Every service of one process, sharing one store. Transports receive this and nothing lower. */
+/**
+ * Every service of one process, sharing one store. Transports receive this and nothing lower:
+ * the store, the secrets and the clock (ServiceDeps) stay with the services and the runtime.
+ */
 export interface Services {
-  deps: ServiceDeps;
+  /** The store engine and the services' clock, for transports that report or stamp them. */
+  installation: InstallationService;
   feed: ChangeFeed;
   workspaces: WorkspaceService;
   phoneNumbers: PhoneNumberService;
@@ -30,18 +33,12 @@ export interface Services {
   idempotency: IdempotencyStore;
 }
 
-export function createServices(
-  database: Database,
-  secrets: SecretBox,
-  clock?: () => Date,
-  routingOptions: RoutingOptions = DEFAULT_ROUTING_OPTIONS,
-): Services {
-  const deps: ServiceDeps = { database, secrets, ...(clock ? { clock } : {}) };
+export function createServices(deps: ServiceDeps, routingOptions: RoutingOptions = DEFAULT_ROUTING_OPTIONS): Services {
   const feed = new ChangeFeed();
   const phoneNumbers = new PhoneNumberService(deps, feed);
   const stock = new LocalInventory(deps);
   return {
-    deps,
+    installation: new InstallationService(deps),
     feed,
     workspaces: new WorkspaceService(deps),
     phoneNumbers,

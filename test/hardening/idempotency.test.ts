@@ -36,7 +36,7 @@ const OTHER_BODY: Record<string, (a: Seeded) => RouteRequest> = {
 
 const h = await createHarness({ env: { RATE_LIMIT_PER_MINUTE: '0' } });
 // A second app with its own services over the same store: what a restarted process sees.
-const restarted = await buildApp({ config: h.config, services: createServices(h.runtime.database, h.runtime.services.deps.secrets) });
+const restarted = await buildApp({ config: h.config, services: createServices(h.runtime.deps) });
 await restarted.ready();
 afterAll(async () => {
   await restarted.close();

@@ -35,7 +35,7 @@ function leaked(body: string, markers: string[], request: RouteRequest): string[
 describe('route registry', () => {
   test('every registered route is either public or has an isolation case', () => {
     const missing = routeKeys.filter((key) => !PUBLIC_ROUTES.has(key) && !CASES[key]);
-    expect(missing, `routes without an isolation case in test/hardening/isolation.test.ts: ${missing.join(', ')}`).toEqual([]);
+    expect(missing, `routes without an isolation case (add one to CASES in test/hardening/routes.ts): ${missing.join(', ')}`).toEqual([]);
   });
 
   test('every case names a route that exists (no stale entries)', () => {

@@ -92,7 +92,7 @@ describe('write-only secrets', () => {
     await call(exchanges, 'topcalls carriers', 'GET', '/topcalls/v1/phone-numbers/carriers', key);
     const carrierRow = await h.runtime.database.db.selectFrom('carriers').selectAll().where('id', '=', carrier.json().id).executeTakeFirstOrThrow();
     expect(carrierRow.register_password).toMatch(/^v1:/);
-    expect(h.runtime.services.deps.secrets.open(carrierRow.register_password!)).toBe(carrierRegPw);
+    expect(h.runtime.deps.secrets.open(carrierRow.register_password!)).toBe(carrierRegPw);
 
     // Reads of every kind.
     await call(exchanges, 'get', 'GET', `/v1/phone-numbers/${id}`, key);
@@ -133,14 +133,14 @@ describe('write-only secrets', () => {
     const row = await h.runtime.database.db.selectFrom('phone_numbers').select('sip_auth_password').where('id', '=', created.id).executeTakeFirstOrThrow();
     expect(row.sip_auth_password).toMatch(/^v1:[^:]+:[^:]+:[^:]+$/);
     expect(row.sip_auth_password).not.toContain(password);
-    expect(h.runtime.services.deps.secrets.open(row.sip_auth_password!)).toBe(password);
+    expect(h.runtime.deps.secrets.open(row.sip_auth_password!)).toBe(password);
     // Two seals of one password differ (random IV), so equal passwords are not visible as equal.
-    expect(h.runtime.services.deps.secrets.seal(password)).not.toBe(h.runtime.services.deps.secrets.seal(password));
+    expect(h.runtime.deps.secrets.seal(password)).not.toBe(h.runtime.deps.secrets.seal(password));
     // Tampering is detected, not decrypted to garbage.
     const [v, iv, tag, body] = row.sip_auth_password!.split(':');
     const flipped = Buffer.from(body!, 'base64');
     flipped[0] = flipped[0]! ^ 1;
-    expect(() => h.runtime.services.deps.secrets.open([v, iv, tag, flipped.toString('base64')].join(':'))).toThrow();
+    expect(() => h.runtime.deps.secrets.open([v, iv, tag, flipped.toString('base64')].join(':'))).toThrow();
 
     const keyRow = await h.runtime.database.db.selectFrom('api_keys').selectAll().where('key_hash', '=', sha256Hex(key)).executeTakeFirstOrThrow();
     expect(JSON.stringify(keyRow)).not.toContain(key);

@@ -34,7 +34,7 @@ function heldLoad() {
 
 async function startHeld(): Promise<{ routing: RoutingService; load: ReturnType<typeof heldLoad> }> {
   const load = heldLoad();
-  const routing = new RoutingService(h.runtime.services.deps, h.runtime.services.feed, { ...DEFAULT_ROUTING_OPTIONS, afterIndexBatchRead: load.afterIndexBatchRead });
+  const routing = new RoutingService(h.runtime.deps, h.runtime.services.feed, { ...DEFAULT_ROUTING_OPTIONS, afterIndexBatchRead: load.afterIndexBatchRead });
   await routing.start();
   await load.atFirstBatch;
   return { routing, load };
@@ -125,7 +125,7 @@ describe('decisions while the routing index loads', () => {
   });
 
   test('once loaded, the index holds every live number and nothing else', async () => {
-    const routing = new RoutingService(h.runtime.services.deps, h.runtime.services.feed);
+    const routing = new RoutingService(h.runtime.deps, h.runtime.services.feed);
     try {
       await routing.indexLoaded();
       const live = await h.runtime.database.db.selectFrom('phone_numbers').select('id').where('deleted_at', 'is', null).execute();

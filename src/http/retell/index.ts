@@ -1,26 +1,19 @@
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Static } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
 import { isPseudoShape, isStrictE164 } from '../../domain/phone.ts';
 import type { Services } from '../../services/index.ts';
-import { NotFoundError, type FieldIssue } from '../../services/errors.ts';
+import { NotFoundError } from '../../services/errors.ts';
 import type { PhoneNumber, PhoneNumberChanges, SipInput, SipTransport } from '../../services/phone-numbers/model.ts';
 import { requireApiKey } from '../auth.ts';
-import { toProblem } from '../problem.ts';
+import { errorResponses, useDialect, type Dialect, type FieldNames } from '../dialect.ts';
 import { CreateBody, ImportBody, ListQuery, NumberParams, RetellErrorSchema, RetellPhoneNumberSchema, UpdateBody } from './schemas.ts';
 
 type RetellPhoneNumber = Static<typeof RetellPhoneNumberSchema>;
 
-/** Which Retell name a service field carries on each operation (the SIP credentials differ). */
-type Operation = 'create' | 'import' | 'update' | 'other';
-const FIELD_NAMES: Record<Operation, Record<string, string>> = {
-  import: { 'sip.auth_username': 'sip_trunk_auth_username', 'sip.auth_password': 'sip_trunk_auth_password' },
-  update: { 'sip.auth_username': 'auth_username', 'sip.auth_password': 'auth_password' },
-  create: {},
-  other: {},
-};
-const COMMON_FIELD_NAMES: Record<string, string> = {
+/** The core fields Retell names otherwise, on every route and per operation (the SIP credentials differ). */
+const FIELD_NAMES: FieldNames = {
   'sip.termination_uri': 'termination_uri',
   'sip.transport': 'transport',
   cursor: 'pagination_key',
@@ -28,17 +21,8 @@ const COMMON_FIELD_NAMES: Record<string, string> = {
   'criteria.country': 'country_code',
   'criteria.area_code': 'area_code',
 };
-
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    retellOperation?: Operation;
-  }
-}
-
-function retellField(operation: Operation, field: string): string {
-  const plain = field.replace(/^(query|querystring|params)\./, '');
-  return FIELD_NAMES[operation][plain] ?? COMMON_FIELD_NAMES[plain] ?? plain;
-}
+const IMPORT_FIELD_NAMES: FieldNames = { 'sip.auth_username': 'sip_trunk_auth_username', 'sip.auth_password': 'sip_trunk_auth_password' };
+const UPDATE_FIELD_NAMES: FieldNames = { 'sip.auth_username': 'auth_username', 'sip.auth_password': 'auth_password' };
 
 /**
  * `retell-twilio`/`retell-telnyx` for numbers whose source is that carrier (numbers bought from
@@ -119,25 +103,25 @@ function pathNumber(params: { phone_number: string }): string {
   return params.phone_number;
 }
 
-function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown) {
-  const problem = toProblem(error);
-  if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
-  const operation = request.routeOptions.config?.retellOperation ?? 'other';
-  const errors: FieldIssue[] = problem.errors.map((issue) => ({ field: retellField(operation, issue.field), message: issue.message }));
-  const message =
-    problem.code === 'VALIDATION_FAILED' && errors.length > 0 ? errors.map((issue) => `${issue.field}: ${issue.message}`).join('; ') : problem.detail;
-  // Retell has no If-Match, so a failed optimistic write can only be a race: let the SDK retry it.
-  // Every other 4xx is final; retell-sdk would otherwise re-send 408/409/429 on its own.
-  const status = problem.code === 'PRECONDITION_FAILED' ? 409 : problem.status;
-  const retry = problem.code === 'PRECONDITION_FAILED' || status === 429 ? 'true' : status < 500 ? 'false' : undefined;
-  if (retry) reply.header('x-should-retry', retry);
-  return reply
-    .code(status)
-    .type('application/json; charset=utf-8')
-    .send({ message, ...(errors.length > 0 ? { errors } : {}) });
-}
+/** Retell's error envelope: a top-level `message` (plus the failing fields) and `x-should-retry` for retell-sdk. */
+const retellDialect: Dialect = {
+  errorSchema: RetellErrorSchema,
+  fieldNames: FIELD_NAMES,
+  bareFieldNames: true,
+  sendError(_request, reply, problem) {
+    // Retell has no If-Match, so a failed optimistic write can only be a race: let the SDK retry it.
+    // Every other 4xx is final; retell-sdk would otherwise re-send 408/409/429 on its own.
+    const status = problem.code === 'PRECONDITION_FAILED' ? 409 : problem.status;
+    const retry = problem.code === 'PRECONDITION_FAILED' || status === 429 ? 'true' : status < 500 ? 'false' : undefined;
+    if (retry) reply.header('x-should-retry', retry);
+    return reply
+      .code(status)
+      .type('application/json; charset=utf-8')
+      .send({ message: problem.detail, ...(problem.errors.length > 0 ? { errors: problem.errors } : {}) });
+  },
+};
 
-const errorResponses = Object.fromEntries([400, 401, 403, 404, 409, 422].map((status) => [status, Type.Ref(RetellErrorSchema)]));
+const retellErrors = errorResponses(retellDialect, 400, 401, 403, 404, 409, 422);
 
 /** Retell's phone-number API under /retell (client base URL http://host/retell). */
 export const retellApi: FastifyPluginAsync<{ services: Services }> = async (plain, { services }) => {
@@ -145,14 +129,7 @@ export const retellApi: FastifyPluginAsync<{ services: Services }> = async (plai
   const numbers = services.phoneNumbers;
   const tags = ['retell'];
   app.addSchema(RetellPhoneNumberSchema);
-  app.addSchema(RetellErrorSchema);
-  app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
-  app.setNotFoundHandler((request, reply) =>
-    reply
-      .code(404)
-      .header('x-should-retry', 'false')
-      .send({ message: `no route for ${request.method} ${request.url.split('?')[0]}` }),
-  );
+  useDialect(app, retellDialect);
 
   // retell-sdk's create() without an argument sends `Content-Type: application/json` and no body.
   const jsonParser = app.getDefaultJsonParser('error', 'error');
@@ -166,12 +143,12 @@ export const retellApi: FastifyPluginAsync<{ services: Services }> = async (plai
 
   requireApiKey(app, services);
 
-  const response = (status: number) => ({ [status]: Type.Ref(RetellPhoneNumberSchema), ...errorResponses });
+  const response = (status: number) => ({ [status]: Type.Ref(RetellPhoneNumberSchema), ...retellErrors });
 
   app.post(
     '/create-phone-number',
     {
-      config: { retellOperation: 'create', idempotent: true },
+      config: { idempotent: true },
       schema: {
         tags,
         operationId: 'retellCreatePhoneNumber',
@@ -203,7 +180,7 @@ export const retellApi: FastifyPluginAsync<{ services: Services }> = async (plai
   app.post(
     '/import-phone-number',
     {
-      config: { retellOperation: 'import', idempotent: true },
+      config: { idempotent: true, fieldNames: IMPORT_FIELD_NAMES },
       schema: {
         tags,
         operationId: 'retellImportPhoneNumber',
@@ -256,7 +233,7 @@ export const retellApi: FastifyPluginAsync<{ services: Services }> = async (plai
             has_more: Type.Boolean(),
             pagination_key: Type.Optional(Type.String()),
           }),
-          ...errorResponses,
+          ...retellErrors,
         },
       },
     },
@@ -278,7 +255,7 @@ export const retellApi: FastifyPluginAsync<{ services: Services }> = async (plai
   app.patch(
     '/update-phone-number/:phone_number',
     {
-      config: { retellOperation: 'update' },
+      config: { fieldNames: UPDATE_FIELD_NAMES },
       schema: {
         tags,
         operationId: 'retellUpdatePhoneNumber',
@@ -307,7 +284,7 @@ export const retellApi: FastifyPluginAsync<{ services: Services }> = async (plai
         summary: 'Delete a number',
         description: 'A number bought from the inventory goes back to it. 204 with no body.',
         params: NumberParams,
-        response: { 204: Type.Null(), ...errorResponses },
+        response: { 204: Type.Null(), ...retellErrors },
       },
     },
     async (request, reply) => {

@@ -1,10 +1,9 @@
 import { Type } from '@sinclair/typebox';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import { attachedAgentIds, isAvailableForInbound } from '../../services/agent-bindings.ts';
-import { ServiceError, ValidationError, type FieldIssue } from '../../services/errors.ts';
 import type { NumberSource, PhoneNumber } from '../../services/phone-numbers/model.ts';
 import { literals, Nullable, Timestamp } from '../schemas/common.ts';
-import { toProblem, type Problem, type ProblemCode } from '../problem.ts';
+import type { Dialect } from '../dialect.ts';
+import type { ProblemCode } from '../problem.ts';
 
 /** Synthflow's provider names and what each becomes in the core record. */
 export const PROVIDER_TO_SOURCE = {
@@ -112,10 +111,6 @@ export const SynthflowErrorSchema = Type.Object(
   { $id: 'SynthflowError', description: 'Synthflow\'s `detail` error envelope' },
 );
 
-export function synthflowErrors(...statuses: number[]) {
-  return Object.fromEntries(statuses.map((status) => [status, Type.Ref(SynthflowErrorSchema)]));
-}
-
 const CATEGORY: Record<ProblemCode, string> = {
   BAD_REQUEST: 'validation_error',
   VALIDATION_FAILED: 'validation_error',
@@ -134,35 +129,23 @@ const CATEGORY: Record<ProblemCode, string> = {
   INTERNAL: 'internal_error',
 };
 
-export function sendSynthflowError(request: FastifyRequest, reply: FastifyReply, problem: Problem) {
-  return reply.code(problem.status).send({
-    detail: {
-      status: problem.status,
-      description: problem.detail,
-      request_id: request.id,
-      category: CATEGORY[problem.code],
-      errors: problem.errors,
-    },
-  });
-}
-
-export function renderError(error: unknown, request: FastifyRequest, reply: FastifyReply) {
-  const problem = toProblem(error);
-  if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
-  return sendSynthflowError(request, reply, problem);
-}
-
 /**
- * Runs a service call and reports failing core fields under the names the client sent
- * (`nickname` → `friendly_name`, `sip.auth_password` → `trunk_pwd`, ...).
+ * Synthflow's `detail` error envelope. Its field names depend on the request (two aliases for one
+ * stored value): the handlers name them with `useFieldNames` just before the service call, so a
+ * schema error, already in the client's words, is never renamed.
  */
-export async function withFieldNames<T>(names: Record<string, string>, work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (!(error instanceof ServiceError) || error.issues.length === 0) throw error;
-    const issues: FieldIssue[] = error.issues.map((issue) => ({ field: names[issue.field] ?? issue.field, message: issue.message }));
-    if (error instanceof ValidationError) throw new ValidationError(issues);
-    throw new ServiceError(error.code, error.message, issues);
-  }
-}
+export const synthflowDialect: Dialect = {
+  errorSchema: SynthflowErrorSchema,
+  fieldNames: {},
+  sendError(request, reply, problem) {
+    return reply.code(problem.status).send({
+      detail: {
+        status: problem.status,
+        description: problem.detail,
+        request_id: request.id,
+        category: CATEGORY[problem.code],
+        errors: problem.errors,
+      },
+    });
+  },
+};

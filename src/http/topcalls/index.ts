@@ -1,35 +1,26 @@
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { nowIso, type Actor } from '../../services/context.ts';
+import type { Actor } from '../../services/context.ts';
 import { ServiceError } from '../../services/errors.ts';
 import type { Services } from '../../services/index.ts';
 import type { PhoneNumber } from '../../services/phone-numbers/model.ts';
 import { requireApiKey } from '../auth.ts';
-import { problemDocument, toProblem, type Problem } from '../problem.ts';
+import { errorResponses, useDialect } from '../dialect.ts';
 import { ListLimit, Nullable } from '../schemas/common.ts';
 import {
   CARRIER_FIELDS,
   fromTopcallsCarrier,
   NUMBER_FIELDS,
-  renameIssues,
   TOPCALLS_STATUSES,
   TopcallsCarrierCreateSchema,
   TopcallsCarrierSchema,
   TopcallsNumberCreateSchema,
   TopcallsNumberSchema,
-  TopcallsProblemSchema,
-  topcallsProblems,
+  topcallsDialect,
   toTopcallsCarrier,
   toTopcallsNumber,
 } from './wire.ts';
-
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    /** Core field names → TopCalls names, applied to the `errors[].path` of this route's problems. */
-    topcallsFields?: Record<string, string>;
-  }
-}
 
 const tags = ['topcalls'];
 const CursorQuery = {
@@ -39,37 +30,13 @@ const CursorQuery = {
 const ListOf = <T extends Parameters<typeof Type.Ref>[0]>(item: T) =>
   Type.Object({ data: Type.Array(Type.Ref(item)), next_cursor: Nullable(Type.String({ description: 'null on the last page' })) });
 
-/** RFC 7807 with TopCalls' `errors[{path, message}]` (the native API says `field`). */
-function render(request: FastifyRequest, problem: Problem) {
-  const errors = renameIssues(problem.errors, request.routeOptions.config?.topcallsFields ?? {});
-  const bodyOnly = errors.length > 0 && errors.every((issue) => !/^(query|querystring|params|headers)\b|^Idempotency-Key$/.test(issue.field));
-  const document = problemDocument(request, {
-    ...problem,
-    title: problem.code === 'VALIDATION_FAILED' ? (bodyOnly ? 'Invalid request body' : 'Invalid request') : problem.title,
-    detail: problem.code === 'VALIDATION_FAILED' && errors.length > 0 ? errors.map((issue) => `${issue.field}: ${issue.message}`).join('; ') : problem.detail,
-  });
-  return { ...document, errors: errors.map((issue) => ({ path: issue.field, message: issue.message })) };
-}
-
 /** TopCalls' v1 phone-number API under /topcalls (client base URL http://host/topcalls). */
 export const topcallsApi: FastifyPluginAsync<{ services: Services }> = async (plain, { services }) => {
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
   requireApiKey(app, services);
-  app.addSchema(TopcallsProblemSchema);
+  useDialect(app, topcallsDialect);
   app.addSchema(TopcallsNumberSchema);
   app.addSchema(TopcallsCarrierSchema);
-
-  app.setErrorHandler((error, request, reply) => {
-    const problem = toProblem(error);
-    if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
-    return reply.code(problem.status).type('application/problem+json').send(render(request, problem));
-  });
-  app.setNotFoundHandler((request, reply) =>
-    reply
-      .code(404)
-      .type('application/problem+json')
-      .send(render(request, { status: 404, code: 'NOT_FOUND', title: 'Not Found', detail: `no route for ${request.method} ${request.url.split('?')[0]}`, errors: [] })),
-  );
 
   /** The TopCalls view of core records: carrier names and creators in one query each. */
   async function present(actor: Actor, records: PhoneNumber[], options: { deleted?: boolean } = {}) {
@@ -91,7 +58,7 @@ export const topcallsApi: FastifyPluginAsync<{ services: Services }> = async (pl
   app.post(
     '/v1/phone-numbers',
     {
-      config: { idempotent: true, topcallsFields: NUMBER_FIELDS },
+      config: { idempotent: true, fieldNames: NUMBER_FIELDS },
       schema: {
         tags,
         operationId: 'topcallsAddPhoneNumber',
@@ -99,7 +66,7 @@ export const topcallsApi: FastifyPluginAsync<{ services: Services }> = async (pl
         description:
           'Registers a number you own, optionally on one of your carriers (`voip_carrier_sid`; unknown → 404). Switchboard provisions synchronously: the number is `active` at once (TopCalls may answer `pending`). Without a carrier the `source` is `manual` (there is no platform default carrier). A number already registered anywhere → 409.',
         body: TopcallsNumberCreateSchema,
-        response: { 201: Type.Ref(TopcallsNumberSchema), ...topcallsProblems(400, 401, 403, 404, 409, 422) },
+        response: { 201: Type.Ref(TopcallsNumberSchema), ...errorResponses(topcallsDialect, 400, 401, 403, 404, 409, 422) },
       },
     },
     async (request, reply) => {
@@ -133,7 +100,7 @@ export const topcallsApi: FastifyPluginAsync<{ services: Services }> = async (pl
           { ...CursorQuery, status: Type.Optional(Type.Union(TOPCALLS_STATUSES.filter((s) => s !== 'deleted').map((s) => Type.Literal(s)))) },
           { additionalProperties: false },
         ),
-        response: { 200: ListOf(TopcallsNumberSchema), ...topcallsProblems(400, 401, 403) },
+        response: { 200: ListOf(TopcallsNumberSchema), ...errorResponses(topcallsDialect, 400, 401, 403) },
       },
     },
     async (request) => {
@@ -151,7 +118,7 @@ export const topcallsApi: FastifyPluginAsync<{ services: Services }> = async (pl
         summary: 'TopCalls: list your carriers',
         description: 'Your BYOC carriers (the same records as /v1/carriers); there is no platform default carrier. Passwords are never returned, only `has_password`.',
         querystring: Type.Object(CursorQuery, { additionalProperties: false }),
-        response: { 200: ListOf(TopcallsCarrierSchema), ...topcallsProblems(400, 401, 403) },
+        response: { 200: ListOf(TopcallsCarrierSchema), ...errorResponses(topcallsDialect, 400, 401, 403) },
       },
     },
     async (request) => {
@@ -163,7 +130,7 @@ export const topcallsApi: FastifyPluginAsync<{ services: Services }> = async (pl
   app.post(
     '/v1/phone-numbers/carriers',
     {
-      config: { idempotent: true, topcallsFields: CARRIER_FIELDS },
+      config: { idempotent: true, fieldNames: CARRIER_FIELDS },
       schema: {
         tags,
         operationId: 'topcallsAddCarrier',
@@ -171,7 +138,7 @@ export const topcallsApi: FastifyPluginAsync<{ services: Services }> = async (pl
         description:
           'An inbound gateway (`inbound`, default true) must be an IPv4 address: calls are matched to their carrier by source IP. `trunk_type` `reg` needs `registration` `{username, password, realm?}`; `auth` needs `inbound_auth` `{username, password}`. Passwords are write-only.',
         body: TopcallsCarrierCreateSchema,
-        response: { 201: Type.Ref(TopcallsCarrierSchema), ...topcallsProblems(400, 401, 403, 409, 422) },
+        response: { 201: Type.Ref(TopcallsCarrierSchema), ...errorResponses(topcallsDialect, 400, 401, 403, 409, 422) },
       },
     },
     async (request, reply) => {
@@ -189,7 +156,7 @@ export const topcallsApi: FastifyPluginAsync<{ services: Services }> = async (pl
         summary: 'TopCalls: get a phone number',
         description: 'A deleted number, or another account\'s, is 404.',
         params: IdParam,
-        response: { 200: Type.Ref(TopcallsNumberSchema), ...topcallsProblems(400, 401, 403, 404) },
+        response: { 200: Type.Ref(TopcallsNumberSchema), ...errorResponses(topcallsDialect, 400, 401, 403, 404) },
       },
     },
     async (request) => (await present(request.actor, [await services.phoneNumbers.get(request.actor, request.params.id)]))[0]!,
@@ -205,13 +172,13 @@ export const topcallsApi: FastifyPluginAsync<{ services: Services }> = async (pl
         description:
           'Answers 200 with the number as it was, `status: "deleted"`. Afterwards the number is 404 in every dialect and free to be added again; its history stays in the native audit trail.',
         params: IdParam,
-        response: { 200: Type.Ref(TopcallsNumberSchema), ...topcallsProblems(400, 401, 403, 404) },
+        response: { 200: Type.Ref(TopcallsNumberSchema), ...errorResponses(topcallsDialect, 400, 401, 403, 404) },
       },
     },
     async (request) => {
       const [shown] = await present(request.actor, [await services.phoneNumbers.get(request.actor, request.params.id)], { deleted: true });
       await services.phoneNumbers.remove(request.actor, request.params.id);
-      return { ...shown!, updated_at: nowIso(services.deps) };
+      return { ...shown!, updated_at: services.installation.now() };
     },
   );
 };

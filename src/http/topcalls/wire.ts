@@ -1,10 +1,10 @@
 import { Type } from '@sinclair/typebox';
 import type { Carrier, CarrierInput } from '../../services/carriers.ts';
-import type { FieldIssue } from '../../services/errors.ts';
 import type { PhoneNumber } from '../../services/phone-numbers/model.ts';
 import { CARRIER_LIMITS } from '../../services/carriers.ts';
 import { InboundAuthInputSchema, InboundAuthView, Netmask, Port, RegistrationInputSchema, RegistrationView, TrunkType } from '../schemas/carrier.ts';
-import { ProblemSchema } from '../problem.ts';
+import type { Dialect, FieldNames } from '../dialect.ts';
+import { problemDocument, ProblemSchema } from '../problem.ts';
 import { Nullable, Timestamp } from '../schemas/common.ts';
 
 /**
@@ -96,27 +96,34 @@ export const TopcallsProblemSchema = Type.Composite(
   { $id: 'TopcallsProblem', description: 'RFC 7807 problem details; `errors[].path` names the failing field' },
 );
 
-export function topcallsProblems(...statuses: number[]) {
-  return Object.fromEntries(statuses.map((status) => [status, Type.Ref(TopcallsProblemSchema)]));
-}
+/**
+ * RFC 7807 with TopCalls' `errors[{path, message}]` (the native API says `field`). The field names
+ * are per route (`config.fieldNames`: NUMBER_FIELDS, CARRIER_FIELDS).
+ */
+export const topcallsDialect: Dialect = {
+  errorSchema: TopcallsProblemSchema,
+  fieldNames: {},
+  sendError(request, reply, problem) {
+    const bodyOnly = problem.errors.length > 0 && problem.errors.every((issue) => !/^(query|querystring|params|headers)\b|^Idempotency-Key$/.test(issue.field));
+    const document = problemDocument(request, {
+      ...problem,
+      title: problem.code === 'VALIDATION_FAILED' ? (bodyOnly ? 'Invalid request body' : 'Invalid request') : problem.title,
+    });
+    return reply
+      .code(problem.status)
+      .type('application/problem+json')
+      .send({ ...document, errors: problem.errors.map((issue) => ({ path: issue.field, message: issue.message })) });
+  },
+};
 
-/** Core field name → TopCalls field name, for the errors of the services. */
-export const NUMBER_FIELDS: Record<string, string> = { phone_number: 'number', carrier_id: 'voip_carrier_sid', nickname: 'label' };
-export const CARRIER_FIELDS: Record<string, string> = {
+/** Core field name → TopCalls field name, for the errors of the number and the carrier routes. */
+export const NUMBER_FIELDS: FieldNames = { phone_number: 'number', carrier_id: 'voip_carrier_sid', nickname: 'label' };
+export const CARRIER_FIELDS: FieldNames = {
   name: 'carrier_name',
   'gateways[0].address': 'sip_gateway.ipv4',
   'gateways[0]': 'sip_gateway',
   gateways: 'sip_gateway',
 };
-
-/** Renames `field` (or its prefix, longest first) by the table; anything else keeps its name. */
-export function renameIssues(issues: FieldIssue[], renames: Record<string, string>): FieldIssue[] {
-  const prefixes = Object.keys(renames).sort((a, b) => b.length - a.length);
-  return issues.map((issue) => {
-    const from = prefixes.find((prefix) => issue.field === prefix || issue.field.startsWith(`${prefix}.`) || issue.field.startsWith(`${prefix}[`));
-    return from === undefined ? issue : { ...issue, field: renames[from] + issue.field.slice(from.length) };
-  });
-}
 
 function topcallsSource(record: PhoneNumber): (typeof TOPCALLS_SOURCES)[number] {
   if (record.carrier_id !== null || record.source === 'custom') return 'byoc';
