@@ -267,6 +267,7 @@ describe('Retell dialect through retell-sdk', () => {
       json: { phone_number: number, termination_uri: 't', inbound_agents: [{ agent_id: 'a', weight: 1, agent_version: 1.5 }] },
     });
     expect(nested.json()).toEqual({
+      status: 'error',
       message: 'inbound_agents[0].agent_version: must be integer or string',
       errors: [{ field: 'inbound_agents[0].agent_version', message: 'must be integer or string' }],
     });
@@ -299,7 +300,8 @@ describe('Retell buy (create-phone-number) from the inventory', () => {
     const tollFree = await retell.phoneNumber.create({ toll_free: true });
     expect(tollFree).toMatchObject({ phone_number: '+18335550101', phone_number_type: 'retell-twilio' });
     const canada = await retell.phoneNumber.create({ country_code: 'CA' });
-    expect(canada).toMatchObject({ phone_number: '+16045550101', phone_number_type: 'custom', area_code: 604 });
+    // Stock of no recorded carrier, no number_provider asked: Retell's default provider (issue 12).
+    expect(canada).toMatchObject({ phone_number: '+16045550101', phone_number_type: 'retell-twilio', area_code: 604 });
 
     const none = await rejection(retell.phoneNumber.create({ area_code: 206, number_provider: 'telnyx' }));
     expect(none).toBeInstanceOf(UnprocessableEntityError);
@@ -328,7 +330,7 @@ describe('Retell buy (create-phone-number) from the inventory', () => {
     expect(none).toBeInstanceOf(UnprocessableEntityError);
     expect(none.error.message).toBe('no number available in the inventory matching country US, not toll-free');
     const uk = await retell.phoneNumber.create({ country_code: 'GB' as never });
-    expect(uk).toMatchObject({ phone_number: '+442079460177', phone_number_type: 'custom' });
+    expect(uk).toMatchObject({ phone_number: '+442079460177', phone_number_type: 'retell-twilio' });
     expect('area_code' in uk).toBe(false);
   });
 });

@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { singleAgentRequestFields, singleAgentResponseFields } from './single-agent.ts';
 import { AgentList, CountryCode, E164Input, ListLimit, NumberReference, Nullable, Url } from '../schemas/common.ts';
 
 /**
@@ -13,7 +14,7 @@ export const RetellPhoneNumberSchema = Type.Object(
   {
     phone_number: Type.String({ description: 'E.164, or a pseudo number exactly as imported; the id of the number in every path', examples: ['+14157774444'] }),
     phone_number_type: Type.Union([Type.Literal('retell-twilio'), Type.Literal('retell-telnyx'), Type.Literal('custom')], {
-      description: '`retell-twilio` / `retell-telnyx`: bought from the inventory with that provider; `custom`: everything else (imported numbers)',
+      description: '`retell-twilio` / `retell-telnyx`: bought (stock or carrier) from that provider, else as asked by `number_provider`, default Twilio; `custom`: every imported number',
     }),
     phone_number_pretty: Type.Optional(Type.String({ examples: ['+1 (415) 777-4444'] })),
     area_code: Type.Optional(Type.Integer({ description: 'NANP (+1) numbers only' })),
@@ -22,6 +23,7 @@ export const RetellPhoneNumberSchema = Type.Object(
     outbound_agents: Type.Optional(Agents),
     inbound_sms_agents: Type.Optional(Agents),
     outbound_sms_agents: Type.Optional(Agents),
+    ...singleAgentResponseFields,
     inbound_webhook_url: Type.Optional(Nullable(Type.String())),
     inbound_sms_webhook_url: Type.Optional(Nullable(Type.String())),
     allowed_inbound_country_list: Type.Optional(Countries),
@@ -43,10 +45,11 @@ export const RetellPhoneNumberSchema = Type.Object(
 
 export const RetellErrorSchema = Type.Object(
   {
+    status: Type.Literal('error'),
     message: Type.String(),
     errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))),
   },
-  { $id: 'RetellError', description: 'Every Retell-dialect error: a top-level string `message`, plus the failing fields' },
+  { $id: 'RetellError', description: 'Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields' },
 );
 
 /** What create (buy) and import both accept besides the number itself. */
@@ -57,6 +60,7 @@ const bindingFields = {
     inbound_webhook_url: Type.Optional(Nullable(Url)),
     allowed_inbound_country_list: Type.Optional(Countries),
     allowed_outbound_country_list: Type.Optional(Countries),
+    ...singleAgentRequestFields,
 };
 
 export const CreateBody = Type.Object(
@@ -100,6 +104,7 @@ export const UpdateBody = Type.Object(
     outbound_agents: Type.Optional(Agents),
     inbound_sms_agents: Type.Optional(Agents),
     outbound_sms_agents: Type.Optional(Agents),
+    ...singleAgentRequestFields,
     inbound_webhook_url: Type.Optional(Nullable(Url)),
     inbound_sms_webhook_url: Type.Optional(Nullable(Url)),
     allowed_inbound_country_list: Type.Optional(Countries),

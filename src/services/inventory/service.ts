@@ -48,12 +48,12 @@ export class InventoryService {
         const claimed = await this.provider.purchase(candidate, actor.workspaceId);
         if (!claimed) continue;
         try {
-          return await this.phoneNumbers.importNumber(actor, {
-            ...changes,
-            phone_number: claimed.e164,
-            source: sourceForProvider(claimed.provider),
-            provider_sid: claimed.provider_sid,
-          });
+          // Stock that records no carrier is recorded as bought from the one the buyer asked for.
+          return await this.phoneNumbers.importNumber(
+            actor,
+            { ...changes, phone_number: claimed.e164, source: sourceForProvider(claimed.provider ?? criteria.provider ?? null), provider_sid: claimed.provider_sid },
+            { purchased: true },
+          );
         } catch (error) {
           await this.provider.release(claimed.e164);
           // Registered meanwhile through an import: not ours to sell; try the next one.

@@ -40,6 +40,7 @@ export function rowToPhoneNumber(row: PhoneNumberRow): PhoneNumber {
     source: row.source as NumberSource,
     provider_sid: row.provider_sid,
     carrier_id: row.carrier_id,
+    purchased: row.purchased === 1,
     nickname: row.nickname,
     capabilities: { voice: row.voice === 1, sms: row.sms === 1 },
     country: row.country,
@@ -80,6 +81,8 @@ export function rowToPhoneNumber(row: PhoneNumberRow): PhoneNumber {
 export interface NumberKey {
   number: string;
   pseudo: boolean;
+  /** Bought (stock or carrier) rather than imported; false when absent. */
+  purchased?: boolean;
 }
 
 /** The row of a new number: its facts from libphonenumber, every other field its default, then `changes`. */
@@ -95,6 +98,7 @@ export function newRow(workspaceId: string, key: NumberKey, changes: PhoneNumber
     source: 'manual',
     provider_sid: null,
     carrier_id: null,
+    purchased: key.purchased ? 1 : 0,
     nickname: null,
     voice: 1,
     sms: 0,

@@ -19,6 +19,7 @@ export const PhoneNumberSchema = Type.Object(
     source: literals(NUMBER_SOURCES),
     provider_sid: Nullable(Type.String()),
     carrier_id: Nullable(Type.String()),
+    purchased: Type.Boolean({ description: 'Bought from the stock or a carrier (`POST /v1/phone-numbers/purchase`, Retell create) rather than imported' }),
     nickname: Nullable(Type.String()),
     capabilities: Type.Object({ voice: Type.Boolean(), sms: Type.Boolean() }),
     country: Nullable(Type.String({ description: 'ISO 3166-1 alpha-2, derived from the number' })),

@@ -29,6 +29,8 @@ const IMPORT_ATTEMPTS = 5;
 export interface ImportOptions {
   /** Accept numbers libphonenumber does not know (Retell's `ignore_e164_validation`); the E.164 shape is still required. */
   allowUnknownNumbers?: boolean;
+  /** The numbers were bought (stock or carrier), not imported: only the inventory service says so. */
+  purchased?: boolean;
 }
 
 export type BulkItemResult =
@@ -135,7 +137,7 @@ export class PhoneNumberService {
         return;
       }
       seenInBatch.set(e164, index);
-      candidates.push({ index, row: newRow(actor.workspaceId, { number: e164, pseudo: pseudo === true }, changes, now, this.seal), given: givenFields(input) });
+      candidates.push({ index, row: newRow(actor.workspaceId, { number: e164, pseudo: pseudo === true, purchased: options.purchased === true }, changes, now, this.seal), given: givenFields(input) });
     });
 
     const importPolicy = { attempts: IMPORT_ATTEMPTS, retryOn: isUniqueViolation, exhausted: () => new ConflictError('the number is already registered') };
