@@ -57,6 +57,12 @@ const WorkspaceRoutingSchema = Type.Object({
   max_concurrent_calls: Nullable(Type.Integer({ description: 'Workspace-wide concurrency cap; null = unlimited' })),
   signing_secret_set: Type.Boolean({ description: 'Whether a webhook signing secret exists (the secret is only shown by rotate)' }),
   active_calls: Type.Integer({ description: 'Calls holding a live lease' }),
+  default_carrier_id: Nullable(
+    Type.String({
+      description:
+        'The carrier a number added without one goes on: TopCalls `POST /topcalls/v1/phone-numbers` without `voip_carrier_sid` puts the number on it, and it reads `source: "topcalls"`. Null: none (such numbers have no carrier and read `source: "manual"`); a default carrier deleted since counts as none.',
+    }),
+  ),
 });
 
 const PoolSchema = Type.Object(
@@ -93,6 +99,11 @@ export const routingApi: FastifyPluginAsync<{ services: Services }> = async (pla
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
   const routing = services.routing;
   requireApiKey(app, services);
+  /** Every workspace-settings answer carries the default carrier beside the routing settings. */
+  const withDefaultCarrier = async <T extends { workspace_id: string }>(settings: T) => ({
+    ...settings,
+    default_carrier_id: await services.workspaces.defaultCarrier(settings.workspace_id),
+  });
   app.addSchema(DecisionSchema);
   app.addSchema(PoolSchema);
 
@@ -201,7 +212,7 @@ export const routingApi: FastifyPluginAsync<{ services: Services }> = async (pla
         response: { 200: WorkspaceRoutingSchema, ...problemResponses(401, 403) },
       },
     },
-    async (request) => routing.workspaceRouting(request.actor),
+    async (request) => withDefaultCarrier(routing.workspaceRouting(request.actor)),
   );
 
   app.patch(
@@ -210,15 +221,24 @@ export const routingApi: FastifyPluginAsync<{ services: Services }> = async (pla
       schema: {
         tags: ['workspace'],
         operationId: 'updateWorkspaceRouting',
-        summary: 'Set the workspace-wide concurrency cap (scope admin)',
+        summary: 'Set the workspace-wide concurrency cap and the default carrier (scope admin; absent keeps, null clears)',
+        description: '`default_carrier_id` must be a live carrier of the workspace (400 naming it otherwise).',
         body: Type.Object(
-          { max_concurrent_calls: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 1_000_000 }))) },
+          {
+            max_concurrent_calls: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 1_000_000 }))),
+            default_carrier_id: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 64 }))),
+          },
           { additionalProperties: false },
         ),
         response: { 200: WorkspaceRoutingSchema, ...problemResponses(400, 401, 403) },
       },
     },
-    async (request) => routing.setWorkspaceLimits(request.actor, request.body),
+    async (request) => {
+      const { default_carrier_id: defaultCarrierId, ...limits } = request.body;
+      // The carrier is checked (and set) first: a bad one changes nothing.
+      if (defaultCarrierId !== undefined) await services.workspaces.update(request.actor, { default_carrier_id: defaultCarrierId });
+      return withDefaultCarrier(await routing.setWorkspaceLimits(request.actor, limits));
+    },
   );
 
   app.put(
@@ -233,7 +253,7 @@ export const routingApi: FastifyPluginAsync<{ services: Services }> = async (pla
         response: { 200: WorkspaceRoutingSchema, ...problemResponses(400, 401, 403) },
       },
     },
-    async (request) => routing.setOutage(request.actor, request.body.enabled),
+    async (request) => withDefaultCarrier(await routing.setOutage(request.actor, request.body.enabled)),
   );
 
   app.post(
