@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'data/', 'coverage/', '.bench-tmp/'] },
+  { ignores: ['node_modules/', 'data/', 'coverage/', '.bench-tmp/', 'console/dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -17,6 +17,21 @@ export default tseslint.config(
     files: ['src/http/**/*.ts', 'src/cli/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: ['**/db/*', '!**/db/database.ts'], message: 'transports use services, not the store' }] }],
+    },
+  },
+  {
+    // The CLI is a transport beside HTTP: it uses service-level shapes, never an HTTP schema.
+    files: ['src/cli/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/db/*', '!**/db/database.ts'], message: 'transports use services, not the store' },
+            { group: ['**/http/**'], message: 'the CLI uses service-level shapes, not those of the HTTP transport' },
+          ],
+        },
+      ],
     },
   },
   {

@@ -1,5 +1,6 @@
-import { Type, type Static } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Value, type ValueError } from '@sinclair/typebox/value';
+import { DATABASE_URL_FORMS, DatabaseUrlError, parseDatabaseUrl } from './db/url.ts';
 
 /**
  * Every setting the process reads from its environment. Parsed once at the process edge
@@ -11,7 +12,7 @@ export const ConfigSchema = Type.Object({
   HOST: Type.String({ default: '127.0.0.1', description: 'Interface to listen on (`0.0.0.0` for all)' }),
   DATABASE_URL: Type.String({
     default: 'sqlite:./data/switchboard.db',
-    description: '`sqlite:<path>` (embedded, default) or `postgres://user@host:port/db`',
+    description: `One of ${DATABASE_URL_FORMS.map((form) => `\`${form}\``).join(', ')}; a relative SQLite path is resolved against the working directory; anything else stops the process`,
   }),
   SWITCHBOARD_SECRET_KEY: Type.Optional(
     Type.String({
@@ -74,23 +75,69 @@ export const ConfigSchema = Type.Object({
     default: 16_384,
     description: 'Largest accepted request head (request line and headers); larger is answered 431',
   }),
+  SHUTDOWN_TIMEOUT_MS: Type.Integer({
+    minimum: 100,
+    default: 25_000,
+    description:
+      'On SIGTERM/SIGINT, in-flight requests get this long to finish; then the remaining connections are closed and the process exits 0 (keep it under the orchestrator\'s kill deadline, e.g. Kubernetes\' 30 s)',
+  }),
+  REDIS_URL: Type.Optional(
+    Type.String({
+      description:
+        'e.g. `redis://127.0.0.1:6379`: per-key rate-limit counters live in Redis, so N instances allow `RATE_LIMIT_PER_MINUTE` in total (unset: per instance). Redis unreachable: requests are served, a warning is logged once a minute',
+    }),
+  ),
+  REDIS_KEY_PREFIX: Type.String({
+    default: 'switchboard:',
+    description: 'Prefix of every Redis key Switchboard writes (installations sharing one Redis need different prefixes)',
+  }),
 });
 
 export type Config = Static<typeof ConfigSchema>;
 
 export class ConfigError extends Error {}
 
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+/** The values a union of literals allows (`LOG_LEVEL`), or null for any other schema. */
+function allowedValues(schema: TSchema): string[] | null {
+  if (schema.type === 'boolean') return ['true', 'false'];
+  if (!Array.isArray(schema.anyOf) || !(schema.anyOf as TSchema[]).every((option) => 'const' in option)) return null;
+  return (schema.anyOf as TSchema[]).map((option) => String(option.const));
+}
+
+function describeProblem(problem: ValueError): string {
+  const allowed = allowedValues(problem.schema);
+  const message = allowed ? `must be one of ${allowed.join(', ')}` : problem.message.replace(/^Expected/, 'expected');
+  const name = problem.path.slice(1);
+  // A secret's value is never echoed, not even a malformed one.
+  return /SECRET|PASSWORD|TOKEN/.test(name) ? `${name}: ${message}` : `${name}: ${message} (got ${JSON.stringify(problem.value)})`;
+}
+
+/**
+ * Reads the settings from `env` once, at the process edge. `DATABASE_URL` comes back normalised:
+ * a relative SQLite path made absolute against `cwd`.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env, cwd = process.cwd()): Config {
   const known = Object.fromEntries(
     Object.keys(ConfigSchema.properties)
       .filter((name) => env[name] !== undefined && env[name] !== '')
       .map((name) => [name, env[name]]),
   );
-  const candidate = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, known));
-  const problems = [...Value.Errors(ConfigSchema, candidate)];
-  if (problems.length > 0) {
-    const lines = problems.map((problem) => `${problem.path.slice(1)}: ${problem.message}`);
-    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+  const candidate = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, known)) as Config;
+  // One message per variable: the first problem TypeBox finds is the one that names the rule.
+  const problems = new Map<string, string>();
+  for (const problem of Value.Errors(ConfigSchema, candidate)) {
+    const name = problem.path.slice(1).split('/')[0]!;
+    if (!problems.has(name)) problems.set(name, describeProblem(problem));
   }
-  return candidate as Config;
+  if (!problems.has('DATABASE_URL')) {
+    try {
+      const location = parseDatabaseUrl(candidate.DATABASE_URL, cwd);
+      if (location.engine === 'sqlite') candidate.DATABASE_URL = `sqlite:${location.file}`;
+    } catch (error) {
+      if (!(error instanceof DatabaseUrlError)) throw error;
+      problems.set('DATABASE_URL', `DATABASE_URL: ${error.message}`);
+    }
+  }
+  if (problems.size > 0) throw new ConfigError(`invalid configuration:\n  ${[...problems.values()].join('\n  ')}`);
+  return candidate;
 }

@@ -1,7 +1,9 @@
+import fs from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
-import { openDatabase, type Database, type OpenOptions } from './db/database.ts';
-import { isMigrated, migrateToLatest } from './db/migrate.ts';
+
+import { openDatabase, parseDatabaseUrl, type Database, type OpenOptions } from './db/database.ts';
+import { hasInstallation, isMigrated, migrateToLatest } from './db/migrate.ts';
 import { describeNumber } from './domain/phone.ts';
 import { resolveSecretKey, SecretBox } from './domain/secrets.ts';
 import { buildApp, type AppOptions } from './http/app.ts';
@@ -64,4 +66,57 @@ export async function buildServer(
     logger,
     isReady: () => isMigrated(runtime.database),
   });
+}
+
+/**
+ * Whether the configured store already holds an installation (a migration has run there). Creates
+ * nothing: the CLI asks before it would make a new database that no server uses.
+ */
+export async function storeIsInstalled(config: Config): Promise<boolean> {
+  const location = parseDatabaseUrl(config.DATABASE_URL);
+  if (location.engine === 'sqlite') {
+    if (location.file === ':memory:') return true;
+    if (!fs.existsSync(location.file)) return false;
+  }
+  const database = await openDatabase(config.DATABASE_URL);
+  try {
+    return await hasInstallation(database);
+  } finally {
+    await database.close();
+  }
+}
+
+/** How shutdown ended: everything finished, or requests still running at the deadline had their connections closed. */
+export type ShutdownOutcome = 'drained' | 'connections closed at the deadline';
+
+/**
+ * Stops the server within `timeoutMs` (SHUTDOWN_TIMEOUT_MS): new connections are refused at once,
+ * in-flight requests may finish until the deadline less a reserve for closing the store, then the
+ * connections still open are closed (their clients see the connection end, as when a load balancer
+ * gives up) and the store is closed. Rejects when the store does not close by the deadline.
+ */
+export async function shutdownWithin(app: FastifyInstance, runtime: Runtime, timeoutMs: number): Promise<ShutdownOutcome> {
+  const deadline = Date.now() + timeoutMs;
+  const reserveMs = Math.min(2000, Math.floor(timeoutMs / 5));
+  let outcome: ShutdownOutcome = 'drained';
+  const cutOff = setTimeout(() => {
+    outcome = 'connections closed at the deadline';
+    app.log.warn({ timeoutMs }, 'shutdown: requests still in flight at the deadline; closing their connections');
+    app.server.closeAllConnections();
+  }, timeoutMs - reserveMs);
+  try {
+    await withDeadline(app.close(), deadline, 'closing the HTTP server');
+  } finally {
+    clearTimeout(cutOff);
+  }
+  await withDeadline(runtime.close(), deadline, 'closing the store');
+  return outcome;
+}
+
+function withDeadline<T>(work: Promise<T>, deadline: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`shutdown: ${what} did not finish by the deadline`)), Math.max(0, deadline - Date.now()));
+  });
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
 }

@@ -1,41 +1,15 @@
 import { parse } from 'csv-parse';
-import type { TSchema } from '@sinclair/typebox';
-import { Value, type ValueError } from '@sinclair/typebox/value';
 import type { Readable } from 'node:stream';
 import type { Actor } from '../services/context.ts';
 import type { FieldIssue } from '../services/errors.ts';
 import type { PhoneNumberImport } from '../services/phone-numbers/model.ts';
-import { AGENT_LISTS } from '../services/phone-numbers/model.ts';
 import type { PhoneNumberService } from '../services/phone-numbers/service.ts';
-import { PhoneNumberImportSchema } from '../services/phone-numbers/schema.ts';
+import { CellError, csvColumns, rowToImport } from './csv-rows.ts';
+
+export { AGENT_COLUMNS, CSV_COLUMNS, rowToImport } from './csv-rows.ts';
 
 /** The most rows one `importMany` call (one transaction) receives. */
 export const MAX_BATCH_ROWS = 10_000;
-
-const BOOLEAN_COLUMNS = new Set(['capabilities.voice', 'capabilities.sms', 'sip.uac_enabled']);
-const INTEGER_COLUMNS = new Set(['sip.uac_register_expires']);
-const LIST_COLUMNS = new Set(['allowed_inbound_country_list', 'allowed_outbound_country_list']);
-const AGENT_COLUMNS = new Set<string>(AGENT_LISTS);
-const SCALAR_COLUMNS = [
-  'phone_number',
-  'status',
-  'source',
-  'provider_sid',
-  'carrier_id',
-  'nickname',
-  'inbound_webhook_url',
-  'inbound_sms_webhook_url',
-  'fallback_number',
-  'error_message',
-  'sip.termination_uri',
-  'sip.outbound_proxy',
-  'sip.auth_username',
-  'sip.auth_password',
-  'sip.transport',
-];
-
-/** Every column the CSV may have: the native import fields, nested ones as `sip.transport`, `capabilities.sms`. */
-export const CSV_COLUMNS = [...SCALAR_COLUMNS, ...BOOLEAN_COLUMNS, ...INTEGER_COLUMNS, ...LIST_COLUMNS, ...AGENT_COLUMNS];
 
 export interface RowFailure {
   /** Line of the CSV file the row starts on. */
@@ -52,91 +26,16 @@ export interface ImportSummary {
 }
 
 export interface ImportProgress {
-  bytes: number;
+  /** Bytes of the file parsed so far. */
+  readBytes: number;
+  /** Bytes of the file whose rows have been through the store (created or failed). */
+  storedBytes: number;
   created: number;
   failed: number;
 }
 
-class CellError extends Error {
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-function convertCell(column: string, cell: string): unknown {
-  if (BOOLEAN_COLUMNS.has(column)) {
-    const value = cell.toLowerCase();
-    if (['true', '1', 'yes'].includes(value)) return true;
-    if (['false', '0', 'no'].includes(value)) return false;
-    throw new CellError(column, 'must be true or false');
-  }
-  if (INTEGER_COLUMNS.has(column)) {
-    if (!/^-?\d+$/.test(cell)) throw new CellError(column, 'must be an integer');
-    return Number(cell);
-  }
-  if (LIST_COLUMNS.has(column)) return cell.split(/[\s,;|]+/).filter(Boolean);
-  if (AGENT_COLUMNS.has(column)) {
-    // Either the JSON of the API (`[{"agent_id":"a","weight":1}]`) or one agent id taking every call.
-    if (!cell.startsWith('[')) return [{ agent_id: cell, weight: 1 }];
-    try {
-      return JSON.parse(cell);
-    } catch {
-      throw new CellError(column, 'must be an agent id or a JSON array of {agent_id, weight, agent_version?}');
-    }
-  }
-  return cell;
-}
-
-/** One CSV record as the import body the API would receive; empty cells are absent fields. */
-export function rowToImport(record: Record<string, string>): PhoneNumberImport {
-  const body: Record<string, unknown> = {};
-  for (const [column, raw] of Object.entries(record)) {
-    const cell = raw.trim();
-    if (cell === '') continue;
-    const value = convertCell(column, cell);
-    const [head, tail] = column.split('.') as [string, string | undefined];
-    if (tail) body[head] = { ...(body[head] as object | undefined), [tail]: value };
-    else body[head] = value;
-  }
-  // The same shape rules as POST /v1/phone-numbers (the service adds the semantic ones).
-  const shapeErrors = [...Value.Errors(PhoneNumberImportSchema, body)];
-  if (shapeErrors.length > 0) {
-    const first = describeShapeError(shapeErrors[0]!);
-    const field = first.path.slice(1).replace(/\/(\d+)/g, '[$1]').replace(/\//g, '.') || 'row';
-    throw new CellError(field, first.message);
-  }
-  return body as unknown as PhoneNumberImport;
-}
-
-/** The values of a union of literals (nested unions and `null` included), or null for any other schema. */
-function literalValues(schema: TSchema): unknown[] | null {
-  if ('const' in schema) return [schema.const];
-  if (schema.type === 'null') return [];
-  if (!Array.isArray(schema.anyOf)) return null;
-  const values: unknown[] = [];
-  for (const option of schema.anyOf as TSchema[]) {
-    const inner = literalValues(option);
-    if (inner === null) return null;
-    values.push(...inner);
-  }
-  return values;
-}
-
-/**
- * A nullable field's error is a union error; the branch that got furthest names the real
- * problem, and an enum (union of literals) is reported with its allowed values.
- */
-function describeShapeError(error: ValueError): { path: string; message: string } {
-  const allowed = literalValues(error.schema);
-  if (allowed && allowed.length > 0) return { path: error.path, message: `must be one of ${allowed.join(', ')}` };
-  const branches = error.errors.map((branch) => [...branch][0]).filter((e): e is ValueError => e !== undefined);
-  if (branches.length === 0) return { path: error.path, message: error.message.replace(/^Expected/, 'expected') };
-  const deepest = branches.reduce((best, candidate) => (candidate.path.length > best.path.length ? candidate : best));
-  return deepest.path.length >= error.path.length ? describeShapeError(deepest) : { path: error.path, message: error.message };
-}
+/** How often, in parsed rows, progress is reported while a batch is being read. */
+const PROGRESS_EVERY_ROWS = 200;
 
 /**
  * Reads a CSV of numbers and imports them through PhoneNumberService.importMany in batches of
@@ -151,7 +50,10 @@ export async function importCsv(
   const batchSize = Math.min(Math.max(1, options.batchSize ?? MAX_BATCH_ROWS), MAX_BATCH_ROWS);
   const summary: ImportSummary = { created: 0, failed: 0, failures: [] };
   let batch: Array<{ line: number; input: PhoneNumberImport }> = [];
-  let bytes = 0;
+  let readBytes = 0;
+  let storedBytes = 0;
+  let rowsSinceReport = 0;
+  const report = () => options.onProgress?.({ readBytes, storedBytes, created: summary.created, failed: summary.failed });
 
   const fail = (failure: RowFailure) => {
     summary.failed++;
@@ -165,18 +67,13 @@ export async function importCsv(
       else fail({ line: batch[i]!.line, phone_number: batch[i]!.input.phone_number, code: result.code, errors: result.errors.length > 0 ? result.errors : [{ field: 'phone_number', message: result.message }] });
     });
     batch = [];
-    options.onProgress?.({ bytes, ...summary });
+    storedBytes = readBytes;
+    report();
   };
 
   const parser = input.pipe(
     parse({
-      columns: (header: string[]) => {
-        const names = header.map((name) => name.trim());
-        const unknown = names.filter((name) => !CSV_COLUMNS.includes(name));
-        if (unknown.length > 0) throw new Error(`unknown CSV column ${unknown.join(', ')}; known columns: ${CSV_COLUMNS.join(', ')}`);
-        if (!names.includes('phone_number')) throw new Error('the CSV needs a phone_number column');
-        return names;
-      },
+      columns: csvColumns,
       bom: true,
       skip_empty_lines: true,
       trim: true,
@@ -184,16 +81,27 @@ export async function importCsv(
     }),
   );
   for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number; bytes: number } }>) {
-    bytes = info.bytes;
+    readBytes = info.bytes;
     try {
       batch.push({ line: info.lines, input: rowToImport(record) });
     } catch (error) {
       if (!(error instanceof CellError)) throw error;
       fail({ line: info.lines, phone_number: record.phone_number ?? '', code: 'VALIDATION_FAILED', errors: [{ field: error.field, message: error.message }] });
     }
-    if (batch.length >= batchSize) await flush();
+    if (batch.length >= batchSize) {
+      await flush();
+      rowsSinceReport = 0;
+    } else if (++rowsSinceReport >= PROGRESS_EVERY_ROWS) {
+      // A batch is up to 10,000 rows: show the reading of it, not only its commit.
+      report();
+      rowsSinceReport = 0;
+    }
   }
   await flush();
+  if (storedBytes < readBytes) {
+    storedBytes = readBytes;
+    report();
+  }
   summary.failures.sort((a, b) => a.line - b.line);
   return summary;
 }

@@ -1,27 +1,32 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { canonicalE164 } from '../domain/phone.ts';
 import type { StockEntry, StockSummaryRow } from '../services/inventory/local-inventory.ts';
-import type { Services } from '../services/index.ts';
 import { ValidationError } from '../services/errors.ts';
+import { withExamples, type CliContext } from './context.ts';
+import { formatTable } from './table.ts';
 
 /** The largest range one argument may expand to (a 100k DID block is already unusual). */
 export const MAX_RANGE_SIZE = 100_000;
 const PROVIDER_NAME = /^[a-z][a-z0-9-]{0,31}$/;
-
-type WithServices = <T>(work: (services: Services) => Promise<T>) => Promise<T>;
 
 /**
  * Turns `inventory add` arguments into stock entries: a number (`+14155550100`), an inclusive
  * range (`+14155550100-+14155550199`), or a CSV file with a `phone_number` column (and optional
  * `provider` / `provider_sid` columns, which win over `--provider`).
  */
-export function parseStockSpecs(specs: string[], provider: string | null, readFile = (file: string) => fs.readFileSync(file, 'utf8')): StockEntry[] {
+export function parseStockSpecs(
+  specs: string[],
+  provider: string | null,
+  readFile = (file: string) => fs.readFileSync(file, 'utf8'),
+  cwd = process.cwd(),
+): StockEntry[] {
   const entries: StockEntry[] = [];
   for (const spec of specs) {
     const range = /^\s*(\+?\d{6,15})\s*-\s*(\+?\d{6,15})\s*$/.exec(spec);
-    if (spec.toLowerCase().endsWith('.csv') || (!range && !canonicalE164(spec) && fs.existsSync(spec))) {
+    if (spec.toLowerCase().endsWith('.csv') || (!range && !canonicalE164(spec) && fs.existsSync(path.resolve(cwd, spec)))) {
       entries.push(...csvEntries(spec, readFile(spec), provider));
     } else if (range && canonicalE164(range[1]!) && canonicalE164(range[2]!)) {
       entries.push(...expandRange(spec, canonicalE164(range[1]!)!, canonicalE164(range[2]!)!).map((e164) => ({ e164, provider })));
@@ -61,36 +66,41 @@ export function formatSummary(rows: StockSummaryRow[]): string {
   const total = rows.reduce((sum, row) => sum + row.total, 0);
   const available = rows.reduce((sum, row) => sum + row.available, 0);
   lines.push(['all', '', '', '', String(total), String(available)]);
-  const widths = header.map((name, column) => Math.max(name.length, ...lines.map((line) => line[column]!.length)));
-  return [header, ...lines].map((line) => line.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()).join('\n');
+  return formatTable(header, lines);
 }
 
 /** `switchboard inventory add|list`: the operator's number stock that Retell's create-phone-number buys from. */
-export function registerInventoryCommands(program: Command, withServices: WithServices): void {
-  const inventory = program.command('inventory').description("the operator's number stock (what create-phone-number buys from)");
-  inventory
-    .command('add <numbers...>')
-    .description('add numbers: +14155550100, a range +14155550100-+14155550199, or a CSV file with a phone_number column')
-    .option('--provider <name>', 'the carrier the numbers come from (twilio, telnyx, ...); Retell reports them as retell-<provider>')
-    .action((specs: string[], options: { provider?: string }) =>
-      withServices(async (services) => {
-        const provider = options.provider?.toLowerCase() ?? null;
-        if (provider !== null && !PROVIDER_NAME.test(provider)) {
-          throw ValidationError.field('--provider', 'must be a lower-case name such as twilio or telnyx');
-        }
-        const entries = parseStockSpecs(specs, provider);
-        const { added, skipped } = await services.stock.add(entries);
-        process.stdout.write(`added ${added} number${added === 1 ? '' : 's'}${skipped > 0 ? ` (${skipped} already in stock)` : ''}\n`);
-      }),
-    );
-  inventory
-    .command('list')
-    .description('numbers in stock per country and area code: total and still available')
-    .option('--json', 'print the rows as JSON')
-    .action((options: { json?: boolean }) =>
-      withServices(async (services) => {
-        const rows = await services.stock.summary();
-        process.stdout.write(options.json ? `${JSON.stringify(rows)}\n` : `${formatSummary(rows)}\n`);
-      }),
-    );
+export function registerInventoryCommands(program: Command, cli: CliContext): void {
+  const inventory = withExamples(
+    program.command('inventory').description("the operator's number stock (what create-phone-number buys from)"),
+    'switchboard inventory add +14155550100-+14155550199 --provider twilio',
+  );
+  withExamples(
+    inventory
+      .command('add <numbers...>')
+      .description('add numbers: +14155550100, a range +14155550100-+14155550199, or a CSV file with a phone_number column')
+      .option('--provider <name>', 'the carrier the numbers come from (twilio, telnyx, ...); Retell reports them as retell-<provider>'),
+    'switchboard inventory add +14155550100-+14155550199 --provider twilio',
+    'switchboard inventory add dids.csv',
+  ).action((specs: string[], options: { provider?: string }) =>
+    cli.withServices(async (services) => {
+      const provider = options.provider?.toLowerCase() ?? null;
+      if (provider !== null && !PROVIDER_NAME.test(provider)) {
+        throw ValidationError.field('--provider', 'must be a lower-case name such as twilio or telnyx');
+      }
+      // Relative CSV paths are the operator's, not the process's working directory.
+      const entries = parseStockSpecs(specs, provider, (file) => fs.readFileSync(path.resolve(cli.io.cwd, file), 'utf8'), cli.io.cwd);
+      const { added, skipped } = await services.stock.add(entries);
+      cli.out(`added ${added} number${added === 1 ? '' : 's'}${skipped > 0 ? ` (${skipped} already in stock)` : ''}`);
+    }),
+  );
+  withExamples(
+    inventory.command('list').description('numbers in stock per country and area code: total and still available').option('--json', 'print the rows as JSON'),
+    'switchboard inventory list --json',
+  ).action((options: { json?: boolean }) =>
+    cli.withServices(async (services) => {
+      const rows = await services.stock.summary();
+      cli.out(options.json ? JSON.stringify(rows) : formatSummary(rows));
+    }),
+  );
 }

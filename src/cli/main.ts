@@ -1,27 +1,22 @@
-import { Command, Option } from 'commander';
-import { loadConfig, ConfigError, type Config } from '../config.ts';
-import { openRuntime, buildServer, type Runtime } from '../runtime.ts';
 import fs from 'node:fs';
-import cliProgress from 'cli-progress';
-import { operatorActor, SCOPES } from '../services/context.ts';
-import { CSV_COLUMNS, importCsv, MAX_BATCH_ROWS } from './import-numbers.ts';
-import { parseScopes } from '../services/workspaces.ts';
-import { ServiceError } from '../services/errors.ts';
+import { Command, CommanderError } from 'commander';
+import { buildServer, openRuntime, shutdownWithin } from '../runtime.ts';
+import { CliContext, withExamples, type CliIo } from './context.ts';
 import { registerInventoryCommands } from './inventory.ts';
+import { registerKeyCommands } from './keys.ts';
+import { registerNumberCommands } from './numbers.ts';
 
-async function withRuntime<T>(work: (runtime: Runtime, config: Config) => Promise<T>): Promise<T> {
-  const config = loadConfig();
-  const runtime = await openRuntime(config);
-  try {
-    return await work(runtime, config);
-  } finally {
-    await runtime.close();
-  }
-}
+export type { CliIo } from './context.ts';
 
-async function serve(): Promise<void> {
-  const config = loadConfig();
+/** Exit status of a command line the CLI could not understand (a bad flag, a missing argument). */
+export const USAGE_EXIT_CODE = 2;
+
+const VERSION = (JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+async function serve(cli: CliContext): Promise<void> {
+  const config = cli.config();
   const runtime = await openRuntime(config);
+  cli.announceStore(config, 'serving');
   const app = await buildServer(config, runtime);
   let closing = false;
   const shutdown = async (signal: string) => {
@@ -29,8 +24,9 @@ async function serve(): Promise<void> {
     closing = true;
     app.log.info({ signal }, 'shutting down: finishing in-flight requests');
     try {
-      await app.close();
-      await runtime.close();
+      const started = Date.now();
+      const outcome = await shutdownWithin(app, runtime, config.SHUTDOWN_TIMEOUT_MS);
+      app.log.info({ outcome, ms: Date.now() - started }, 'shut down');
       process.exit(0);
     } catch (error) {
       app.log.error({ err: error }, 'shutdown failed');
@@ -42,106 +38,61 @@ async function serve(): Promise<void> {
   await app.listen({ port: config.PORT, host: config.HOST });
 }
 
-const program = new Command()
-  .name('switchboard')
-  .description('Switchboard phone-number service. Uses DATABASE_URL like the server (default sqlite:./data/switchboard.db).')
-  .showHelpAfterError();
+function commandPath(command: Command): string {
+  return command.parent ? `${commandPath(command.parent)} ${command.name()}` : command.name();
+}
 
-program.command('serve').description('start the HTTP server (applies migrations first)').action(serve);
+/** After a usage error each command prints its own usage line, not the whole help. */
+function usageAfterErrors(command: Command): void {
+  const name = commandPath(command);
+  command.showHelpAfterError(`Usage: ${name} ${command.usage()}\nRun \`${name} --help\` for the options and an example.`);
+  command.commands.forEach(usageAfterErrors);
+}
 
-program
-  .command('migrate')
-  .description('apply pending database migrations and exit')
-  .action(() =>
-    withRuntime(async (runtime) => {
-      // openRuntime already migrated; report where we stand.
-      process.stdout.write(`migrated (${runtime.database.engine})\n`);
-    }),
+function buildProgram(io: CliIo): { program: Command; cli: CliContext } {
+  const program = new Command()
+    .name('switchboard')
+    .description(
+      'Switchboard phone-number service. Uses DATABASE_URL like the server (default sqlite:./data/switchboard.db, relative to the working directory).',
+    )
+    .version(VERSION, '-V, --version', 'print the version')
+    .option('--create', 'create the database when DATABASE_URL names none yet (otherwise only serve and migrate do)')
+    // Errors come back to runCli as exceptions instead of ending the process; output goes to `io`.
+    .exitOverride()
+    .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) });
+  const cli = new CliContext(io, program);
+  withExamples(program, 'switchboard keys create --workspace acme', 'switchboard numbers import numbers.csv --workspace acme', 'switchboard serve');
+
+  withExamples(program.command('serve').description('start the HTTP server (creates the database and applies migrations first)'), 'PORT=8080 switchboard serve').action(
+    () => serve(cli),
   );
-
-const keys = program.command('keys').description('manage API keys');
-keys
-  .command('create')
-  .description('create an API key (and the workspace, if it does not exist); prints the key once')
-  .requiredOption('--workspace <name>', 'workspace name')
-  .option('--parent <name>', 'agency workspace that manages this one (created if missing)')
-  .addOption(new Option('--scopes <list>', `comma-separated: ${SCOPES.join(',')}`).default(SCOPES.join(',')))
-  .option('--name <label>', 'a label for the key')
-  .option('--json', 'print {workspace_id, key_id, key} as JSON')
-  .action((options: { workspace: string; parent?: string; scopes: string; name?: string; json?: boolean }) =>
-    withRuntime(async ({ services }) => {
-      const scopes = parseScopes(options.scopes);
-      const workspace = await services.workspaces.ensureWorkspace(options.workspace, options.parent);
-      const created = await services.workspaces.createKey(workspace.id, scopes, options.name ?? null);
-      process.stdout.write(
-        options.json ? `${JSON.stringify({ workspace_id: workspace.id, key_id: created.id, key: created.key })}\n` : `${created.key}\n`,
-      );
-    }),
+  withExamples(
+    program.command('migrate').description('create the database if needed, apply pending migrations and exit'),
+    'DATABASE_URL=postgres://switchboard@db.internal:5432/switchboard switchboard migrate',
+  ).action(() =>
+    cli.withRuntime(async (runtime) => cli.out(`migrated (${runtime.database.engine})`), { creates: true }),
   );
-keys
-  .command('revoke <key_id>')
-  .description('revoke an API key; it stops working at once on this instance and within seconds on others')
-  .action((keyId: string) =>
-    withRuntime(async ({ services }) => {
-      const revoked = await services.workspaces.revokeKey(keyId);
-      process.stdout.write(`revoked ${revoked.id}\n`);
-    }),
-  );
+  registerKeyCommands(program, cli);
+  registerNumberCommands(program, cli);
+  registerInventoryCommands(program, cli);
+  usageAfterErrors(program);
+  return { program, cli };
+}
 
-const numbers = program.command('numbers').description('manage phone numbers');
-numbers
-  .command('import <file>')
-  .description(
-    `import numbers from a CSV file with a header row; columns are the native import fields: ${CSV_COLUMNS.join(', ')}. ` +
-      'Exits 1 when any row failed (the others are imported).',
-  )
-  .requiredOption('--workspace <name>', 'workspace that receives the numbers (must exist)')
-  .option('--batch-size <rows>', `rows per transaction, at most ${MAX_BATCH_ROWS}`, String(MAX_BATCH_ROWS))
-  .action((file: string, options: { workspace: string; batchSize: string }) =>
-    withRuntime(async ({ services }) => {
-      const batchSize = Number(options.batchSize);
-      if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH_ROWS) {
-        throw new Error(`--batch-size must be an integer from 1 to ${MAX_BATCH_ROWS}`);
-      }
-      const workspace = await services.workspaces.getWorkspaceByName(options.workspace);
-      const size = fs.statSync(file).size;
-      // The bar is for people watching; piped or captured stderr gets only the summary.
-      const bar = process.stderr.isTTY
-        ? new cliProgress.SingleBar(
-            { format: 'importing [{bar}] {percentage}% | created {created}, failed {failed}', stream: process.stderr },
-            cliProgress.Presets.shades_classic,
-          )
-        : null;
-      bar?.start(size, 0, { created: 0, failed: 0 });
-      try {
-        const summary = await importCsv(services.phoneNumbers, operatorActor(workspace.id), fs.createReadStream(file), {
-          batchSize,
-          onProgress: ({ bytes, created, failed }) => bar?.update(bytes, { created, failed }),
-        });
-        bar?.update(size, { created: summary.created, failed: summary.failed });
-        bar?.stop();
-        const lines = [`created ${summary.created}, failed ${summary.failed}`];
-        for (const failure of summary.failures) {
-          const reasons = failure.errors.map((issue) => `${issue.field}: ${issue.message}`).join('; ');
-          lines.push(`  line ${failure.line} ${failure.phone_number}: ${failure.code} ${reasons}`);
-        }
-        process.stdout.write(`${lines.join('\n')}\n`);
-        if (summary.failed > 0) process.exitCode = 1;
-      } finally {
-        bar?.stop();
-      }
-    }),
-  );
-
-registerInventoryCommands(program, (work) => withRuntime(({ services }) => work(services)));
-
-export const cli = program;
-
-program.parseAsync(process.argv).catch((error: unknown) => {
-  if (error instanceof ServiceError || error instanceof ConfigError) {
-    process.stderr.write(`switchboard: ${error.message}\n`);
-  } else {
-    process.stderr.write(`switchboard: ${error instanceof Error ? error.message : String(error)}\n`);
+/**
+ * Runs one command line (`argv` without the node and script names) and returns its exit status:
+ * 0 done, 1 the command failed (message on stderr), 2 the command line was not understood. The
+ * bin is a thin wrapper around this; tests call it in process.
+ */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const { program, cli } = buildProgram(io);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return cli.exitCode;
+  } catch (error) {
+    // Commander has already printed its message (and, for --help and --version, exits 0).
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : USAGE_EXIT_CODE;
+    io.stderr.write(`switchboard: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
   }
-  process.exitCode = 1;
-});
+}

@@ -1,9 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, type CompiledQuery, type SqliteDatabase as SqliteDialectDatabase } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, type CompiledQuery, type PostgresPool, type SqliteDatabase as SqliteDialectDatabase } from 'kysely';
 import pg from 'pg';
+import { ResilientPool } from './resilient-pool.ts';
 import type { Tables } from './tables.ts';
+import { parseDatabaseUrl } from './url.ts';
+
+export { describeStore, parseDatabaseUrl, type StoreLocation } from './url.ts';
 
 export type Engine = 'sqlite' | 'postgres';
 
@@ -34,22 +38,17 @@ export interface OpenOptions {
 // COUNT(*) and other int8 results arrive as strings by default; our counts fit a double.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
+/** The engine a DATABASE_URL names; throws (listing the accepted forms) on any other URL. */
 export function engineOf(url: string): Engine {
-  return /^postgres(ql)?:\/\//.test(url) ? 'postgres' : 'sqlite';
+  return parseDatabaseUrl(url).engine;
 }
 
 export async function openDatabase(url: string, options: OpenOptions = {}): Promise<Database> {
-  return engineOf(url) === 'postgres' ? openPostgres(url, options) : openSqlite(url);
+  const location = parseDatabaseUrl(url);
+  return location.engine === 'postgres' ? openPostgres(location.url, options) : openSqlite(location.file);
 }
 
-function sqliteFile(url: string): string {
-  const file = url.replace(/^sqlite:(\/\/)?/, '').replace(/^file:/, '');
-  if (file === '') throw new Error(`DATABASE_URL ${url} names no SQLite file`);
-  return file;
-}
-
-function openSqlite(url: string): Database {
-  const file = sqliteFile(url);
+function openSqlite(file: string): Database {
   const inMemory = file === ':memory:';
   const dataDir = inMemory ? null : path.dirname(path.resolve(file));
   if (dataDir) fs.mkdirSync(dataDir, { recursive: true });
@@ -123,9 +122,13 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
   const pool = new pg.Pool({
     connectionString: url,
     max: options.poolSize ?? 10,
+    // A store that does not answer is reported (503), never waited on forever.
+    connectionTimeoutMillis: 5000,
+    keepAlive: true,
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   });
-  const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
+  const resilient = new ResilientPool(pool);
+  const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool: resilient as unknown as PostgresPool }) });
   let current: string;
   try {
     current = (await pool.query<{ schema: string }>('select current_schema() as schema')).rows[0]!.schema;
@@ -139,7 +142,7 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
     dataDir: null,
     pool,
     schema: current,
-    selectArrays: async (query) => (await pool.query<unknown[]>({ text: query.sql, values: query.parameters as unknown[], rowMode: 'array' })).rows,
+    selectArrays: async (query) => (await resilient.query<unknown[]>({ text: query.sql, values: query.parameters as unknown[], rowMode: 'array' })).rows,
     close: () => db.destroy(),
   };
 }

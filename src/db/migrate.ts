@@ -79,3 +79,10 @@ export async function isMigrated(database: Database): Promise<boolean> {
   const all = await despiteDroppedSchemas(() => migrator.getMigrations());
   return all.every((migration) => migration.executedAt !== undefined);
 }
+
+/** True when at least one migration has run: the store holds an installation, however old. */
+export async function hasInstallation(database: Database): Promise<boolean> {
+  const migrator = migratorFor(database);
+  const all = await despiteDroppedSchemas(() => migrator.getMigrations());
+  return all.some((migration) => migration.executedAt !== undefined);
+}

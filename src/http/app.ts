@@ -1,23 +1,25 @@
+import { isUtf8 } from 'node:buffer';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import rateLimit from '@fastify/rate-limit';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { SerializerSelector } from '@fastify/fast-json-stringify-compiler';
 import type { Config } from '../config.ts';
 import type { Services } from '../services/index.ts';
 import { newId } from '../domain/ids.ts';
-import { ServiceError, ValidationError, type FieldIssue } from '../services/errors.ts';
-import { actorOf } from './auth.ts';
+import { isStoreUnavailable, ValidationError, type FieldIssue } from '../services/errors.ts';
+import { STORE_RETRY_AFTER_SECONDS } from './problem.ts';
 import { useDialect } from './dialect.ts';
 import { healthRoutes } from './health.ts';
 import { registerIdempotency } from './idempotency.ts';
+import { registerRateLimit } from './rate-limit.ts';
 import { nativeApi, nativeDialect } from './native/index.ts';
 import { retellApi } from './retell/index.ts';
 import { synthflowApi } from './synthflow/index.ts';
 import { topcallsApi } from './topcalls/index.ts';
 import { routingApi } from './routing/index.ts';
+import { consoleApp } from './console.ts';
 
 /** Settings of the HTTP edge, as `loadConfig` parsed them (its defaults applied, none kept here). */
 export type EdgeConfig = Pick<
@@ -30,6 +32,8 @@ export type EdgeConfig = Pick<
   | 'CONNECTION_TIMEOUT_MS'
   | 'KEEP_ALIVE_TIMEOUT_MS'
   | 'MAX_HEADER_SIZE_BYTES'
+  | 'REDIS_URL'
+  | 'REDIS_KEY_PREFIX'
 >;
 
 export interface AppOptions {
@@ -74,7 +78,7 @@ export function registeredRoutes(app: FastifyInstance): RegisteredRoute[] {
   return routeTables.get(app) ?? [];
 }
 
-const PUBLIC_PATHS = [/^\/healthz$/, /^\/openapi\.json$/, /^\/docs(\/|$)/];
+const PUBLIC_PATHS = [/^\/healthz$/, /^\/openapi\.json$/, /^\/docs(\/|$)/, /^\/console(\/|$)/];
 
 function ajvFor(part: 'body' | 'other', externalSchemas: Record<string, unknown>) {
   // Bodies are checked exactly as sent: no type coercion (a "true" string is not a boolean) and
@@ -202,16 +206,23 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // JSON only: a text/plain body is 415, not a string handed to a handler.
   app.removeContentTypeParser(['text/plain']);
 
+  // The body is read as bytes and must be valid UTF-8: decoded as a string first, invalid bytes
+  // would become U+FFFD and be stored as text the client never sent.
   // No field of any dialect carries a NUL character and PostgreSQL text cannot store one: refuse
   // it at the edge, in the path and in JSON bodies, instead of letting a query fail with a 500.
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    if ((body as string).includes('\\u0000')) {
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    if (!isUtf8(body as Buffer)) {
+      done(new ValidationError([{ field: 'body', message: 'must be valid UTF-8 (the request body holds bytes that are not)' }]), undefined);
+      return;
+    }
+    const text = (body as Buffer).toString('utf8');
+    if (text.includes('\\u0000')) {
       done(new ValidationError([{ field: 'body', message: 'must not contain NUL (\\u0000) characters' }]), undefined);
       return;
     }
-    parseJson(request, body as string, done);
+    parseJson(request, text, done);
   });
   // Callback-style (not async) hooks on the path of every request: an async hook costs a promise
   // and a microtask turn per request, which showed in the per-request profile (BENCHMARKS.md).
@@ -268,8 +279,19 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  if (edge.RATE_LIMIT_PER_MINUTE > 0) await registerRateLimit(app, options.services, edge.RATE_LIMIT_PER_MINUTE);
+  if (edge.RATE_LIMIT_PER_MINUTE > 0) {
+    await registerRateLimit(app, options.services, {
+      perMinute: edge.RATE_LIMIT_PER_MINUTE,
+      redisUrl: edge.REDIS_URL,
+      redisKeyPrefix: edge.REDIS_KEY_PREFIX,
+    });
+  }
 
+  // Before any error handler (every dialect has its own): a 503 for an unavailable store says when to retry.
+  app.addHook('onError', (_request, reply, error, done) => {
+    if (isStoreUnavailable(error)) reply.header('retry-after', String(STORE_RETRY_AFTER_SECONDS));
+    done();
+  });
   useDialect(app, nativeDialect);
 
   await app.register(healthRoutes, { services: options.services, isReady: options.isReady });
@@ -278,55 +300,41 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(retellApi, { prefix: '/retell', services: options.services });
   await app.register(synthflowApi, { prefix: '/synthflow', services: options.services });
   await app.register(topcallsApi, { prefix: '/topcalls', services: options.services });
+  await app.register(consoleApp, { prefix: '/console' });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }
 
-/**
- * Per-key rate limits with the IETF draft headers (`RateLimit-Limit`, `RateLimit-Remaining`,
- * `RateLimit-Reset`, and `Retry-After` on 429). The bucket is the API key id, so one noisy key
- * never slows another workspace; requests without a valid key share their client IP's bucket
- * (a made-up token does not buy a fresh bucket). Runs on `onRequest` before any dialect
- * authenticates, and throws a ServiceError, so every dialect renders the 429 in its own envelope.
- */
-async function registerRateLimit(app: FastifyInstance, services: Services, perMinute: number): Promise<void> {
-  await app.register(rateLimit, {
-    global: false,
-    enableDraftSpec: true,
-    max: perMinute,
-    timeWindow: 60_000,
-    keyGenerator: async (request) => {
-      try {
-        return `key:${(await actorOf(request, services)).keyId}`;
-      } catch {
-        return `ip:${request.ip}`;
-      }
-    },
-    errorResponseBuilder: (_request, context) =>
-      new ServiceError('RATE_LIMITED', `rate limit of ${context.max} requests per minute exceeded; retry in ${context.after}`),
-  });
-  app.addHook('onRequest', app.rateLimit());
-}
-
 /** Strings (values and keys) anywhere in a parsed request part that contain NUL or a lone surrogate. */
 function unstorableText(root: unknown, prefix: string): FieldIssue[] {
   const issues: FieldIssue[] = [];
-  const bad = (text: string) => /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text);
   const stack: Array<[unknown, string]> = [[root, prefix]];
   while (stack.length > 0 && issues.length < 20) {
     const [value, path] = stack.pop()!;
     if (typeof value === 'string') {
-      if (bad(value)) issues.push({ field: path || 'body', message: 'must not contain NUL characters or unpaired UTF-16 surrogates' });
+      const rule = brokenRule(value);
+      if (rule) issues.push({ field: path || 'body', message: `must not contain ${rule}` });
     } else if (Array.isArray(value)) {
       value.forEach((item, index) => stack.push([item, `${path}[${index}]`]));
     } else if (value !== null && typeof value === 'object') {
       for (const [key, item] of Object.entries(value)) {
         const field = path ? `${path}.${key}` : key;
-        if (bad(key)) issues.push({ field: path || 'body', message: 'field names must not contain NUL characters or unpaired UTF-16 surrogates' });
+        const rule = brokenRule(key);
+        if (rule) issues.push({ field: path || 'body', message: `field names must not contain ${rule}` });
         stack.push([item, field]);
       }
     }
   }
   return issues;
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** The rule the text breaks, in the words of the error message; null when it is storable. */
+function brokenRule(text: string): string | null {
+  if (text.includes('\u0000')) return 'NUL characters';
+  // A `\uD83D` escape without its pair is no character at all: UTF-8 cannot encode it.
+  if (LONE_SURROGATE.test(text)) return 'unpaired UTF-16 surrogate escapes (a \\uD800-\\uDFFF escape must be half of a pair)';
+  return null;
 }

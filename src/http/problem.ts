@@ -1,9 +1,9 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { ServiceError, type ErrorCode, type FieldIssue } from '../services/errors.ts';
+import { isStoreUnavailable, ServiceError, type ErrorCode, type FieldIssue } from '../services/errors.ts';
 
 /** The one table from error code to HTTP status and title; every transport renders from it. */
-export const ERROR_STATUS: Record<ErrorCode | 'INTERNAL' | 'BAD_REQUEST' | 'UNSUPPORTED_MEDIA_TYPE' | 'PAYLOAD_TOO_LARGE', { status: number; title: string }> = {
+export const ERROR_STATUS: Record<ErrorCode | 'INTERNAL' | 'BAD_REQUEST' | 'UNSUPPORTED_MEDIA_TYPE' | 'PAYLOAD_TOO_LARGE' | 'STORE_UNAVAILABLE', { status: number; title: string }> = {
   BAD_REQUEST: { status: 400, title: 'Bad Request' },
   VALIDATION_FAILED: { status: 400, title: 'Validation Failed' },
   UNAUTHORIZED: { status: 401, title: 'Unauthorized' },
@@ -19,7 +19,11 @@ export const ERROR_STATUS: Record<ErrorCode | 'INTERNAL' | 'BAD_REQUEST' | 'UNSU
   IDEMPOTENCY_KEY_REUSED: { status: 422, title: 'Idempotency Key Reused' },
   IDEMPOTENCY_KEY_IN_USE: { status: 409, title: 'Idempotency Key In Use' },
   INTERNAL: { status: 500, title: 'Internal Server Error' },
+  STORE_UNAVAILABLE: { status: 503, title: 'Service Unavailable' },
 };
+
+/** Seconds a client is asked to wait (`Retry-After`) when the store is unavailable. */
+export const STORE_RETRY_AFTER_SECONDS = 1;
 
 export type ProblemCode = keyof typeof ERROR_STATUS;
 
@@ -63,6 +67,11 @@ export function toProblem(error: unknown): Problem {
     const detail =
       mapped === 'BAD_REQUEST' ? 'the request body is not valid JSON' : mapped === 'PAYLOAD_TOO_LARGE' ? 'the request body is too large' : 'send the body as application/json';
     return { status, code: mapped, title, detail, errors: [] };
+  }
+  if (isStoreUnavailable(error)) {
+    // Nothing was acknowledged: the statement was not run, or its outcome is unknown and the client must retry.
+    const { status, title } = ERROR_STATUS.STORE_UNAVAILABLE;
+    return { status, code: 'STORE_UNAVAILABLE', title, detail: `the database is unavailable; retry in ${STORE_RETRY_AFTER_SECONDS} s`, errors: [] };
   }
   const statusCode = fastifyError?.statusCode;
   if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {

@@ -1,4 +1,6 @@
+import type pg from 'pg';
 import type { PhoneNumber } from './phone-numbers/model.ts';
+import { PgSync, type SyncHealth } from './routing/sync.ts';
 
 export interface NumberChange {
   /** The record before the change (null on create). */
@@ -8,12 +10,24 @@ export interface NumberChange {
 }
 
 /**
- * In-process notification of committed changes. Listeners run synchronously after the commit
+ * Notification of committed changes. In process, listeners run synchronously after the commit
  * and before the service call returns, so an in-memory index (routing) is never behind the
- * response the client receives.
+ * response the client receives. Other instances on the same PostgreSQL hear of changes through
+ * `remote` (LISTEN/NOTIFY), eventually (BENCHMARKS.md has the measured delay).
  */
 export class ChangeFeed {
   private readonly numberListeners: Array<(changes: NumberChange[]) => void> = [];
+  /** The other instances on the same PostgreSQL; null on SQLite, where one process is the installation. */
+  readonly remote: PgSync | null;
+
+  constructor(pool: pg.Pool | null = null) {
+    this.remote = pool ? new PgSync(pool) : null;
+  }
+
+  /** Whether other instances' changes are heard right now (always on SQLite: there are none). */
+  health(): SyncHealth {
+    return this.remote?.health() ?? { state: 'live', secondsSinceLive: 0 };
+  }
 
   onNumbers(listener: (changes: NumberChange[]) => void): () => void {
     this.numberListeners.push(listener);

@@ -78,3 +78,9 @@ export class NoNumberAvailableError extends ServiceError {
     super('NO_NUMBER_AVAILABLE', message);
   }
 }
+
+/**
+ * True when the store could not be reached or lost the connection mid-statement: nothing was
+ * acknowledged, the client is to retry (transports answer 503 with Retry-After).
+ */
+export { isConnectionLost as isStoreUnavailable } from '../db/resilient-pool.ts';

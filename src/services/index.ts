@@ -34,13 +34,13 @@ export interface Services {
 }
 
 export function createServices(deps: ServiceDeps, routingOptions: RoutingOptions = DEFAULT_ROUTING_OPTIONS): Services {
-  const feed = new ChangeFeed();
+  const feed = new ChangeFeed(deps.database.pool);
   const phoneNumbers = new PhoneNumberService(deps, feed);
   const stock = new LocalInventory(deps);
   return {
     installation: new InstallationService(deps),
     feed,
-    workspaces: new WorkspaceService(deps),
+    workspaces: new WorkspaceService(deps, feed),
     phoneNumbers,
     inventory: new InventoryService(stock, phoneNumbers, feed),
     stock,

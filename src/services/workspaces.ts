@@ -3,6 +3,7 @@ import { jsonColumn, type ApiKeyRow } from '../db/tables.ts';
 import { newId, isId } from '../domain/ids.ts';
 import { sha256Hex } from '../domain/secrets.ts';
 import { nowIso, requireScope, SCOPES, type Actor, type Scope, type ServiceDeps } from './context.ts';
+import type { ChangeFeed } from './change-feed.ts';
 import { NotFoundError, UnauthorizedError, ValidationError } from './errors.ts';
 import { onUniqueViolation } from './transactions.ts';
 
@@ -36,7 +37,11 @@ export interface CreatedApiKey extends ApiKey {
 }
 
 const KEY_PREFIX = 'sk_';
-/** How long a resolved key is trusted without asking the store; revocation through any API clears it at once. */
+/**
+ * How long a resolved key is trusted without asking the store. Only an optimisation: a revocation
+ * clears it at once on every instance (LISTEN/NOTIFY), and while that feed is down nothing cached
+ * is trusted.
+ */
 const AUTH_CACHE_MS = 5_000;
 
 const scopesColumn = jsonColumn<Scope[]>();
@@ -69,7 +74,24 @@ function toApiKey(row: ApiKeyRow): ApiKey {
 export class WorkspaceService {
   private readonly authCache = new Map<string, { actor: Actor; until: number }>();
 
-  constructor(private readonly deps: ServiceDeps) {}
+  constructor(
+    private readonly deps: ServiceDeps,
+    private readonly feed: ChangeFeed,
+  ) {
+    feed.remote?.subscribe({
+      notice: (notice) => {
+        if (notice.revokedKeys?.length) this.forgetKeys(new Set(notice.revokedKeys));
+      },
+      // Revocations may have been missed while the feed was down.
+      down: () => this.forgetCachedKeys(),
+      resync: async () => this.forgetCachedKeys(),
+    });
+  }
+
+  /** The cache is used only while every revocation elsewhere would be heard (always on SQLite). */
+  private get cacheTrusted(): boolean {
+    return this.feed.remote === null || this.feed.remote.state === 'live';
+  }
 
   private get db() {
     return this.deps.database.db;
@@ -189,7 +211,7 @@ export class WorkspaceService {
     const hash = sha256Hex(secret);
     const cached = this.authCache.get(hash);
     const now = Date.now();
-    if (cached && cached.until > now) return cached.actor;
+    if (cached && cached.until > now && this.cacheTrusted) return cached.actor;
     const row = await this.db
       .selectFrom('api_keys')
       .selectAll()
@@ -206,10 +228,21 @@ export class WorkspaceService {
     return actor;
   }
 
-  async listKeys(actor: Actor): Promise<ApiKey[]> {
-    requireScope(actor, 'admin');
-    const rows = await this.db.selectFrom('api_keys').selectAll().where('workspace_id', '=', actor.workspaceId).orderBy('id').execute();
-    return rows.map(toApiKey);
+  /** The caller's own key (any scope): what a client such as the console may offer this key. */
+  async currentKey(actor: Actor): Promise<ApiKey> {
+    const row = actor.keyId
+      ? await this.db.selectFrom('api_keys').selectAll().where('id', '=', actor.keyId).where('workspace_id', '=', actor.workspaceId).executeTakeFirst()
+      : undefined;
+    if (!row) throw new NotFoundError('this credential is not an API key');
+    return toApiKey(row);
+  }
+
+  /** The keys of the actor's workspace; without an actor (the operator's CLI), of every workspace. */
+  async listKeys(actor?: Actor): Promise<ApiKey[]> {
+    if (actor) requireScope(actor, 'admin');
+    let query = this.db.selectFrom('api_keys').selectAll();
+    if (actor) query = query.where('workspace_id', '=', actor.workspaceId);
+    return (await query.orderBy('id').execute()).map(toApiKey);
   }
 
   async createKeyFor(actor: Actor, scopes: Scope[], name: string | null): Promise<CreatedApiKey> {
@@ -227,11 +260,18 @@ export class WorkspaceService {
     const revokedAt = row.revoked_at ?? nowIso(this.deps);
     await this.db.updateTable('api_keys').set({ revoked_at: revokedAt }).where('id', '=', row.id).execute();
     this.authCache.delete(row.key_hash);
+    // Awaited, so the other instances have it before this returns (and before the CLI exits).
+    // Should the notice fail, their caches still expire within AUTH_CACHE_MS.
+    await this.feed.remote?.publishNow({ revokedKeys: [row.id] }).catch(() => {});
     return toApiKey({ ...row, revoked_at: revokedAt });
   }
 
-  /** Drops every cached credential (another instance revoked a key). */
+  /** Drops every cached credential. */
   forgetCachedKeys(): void {
     this.authCache.clear();
+  }
+
+  private forgetKeys(keyIds: Set<string>): void {
+    for (const [hash, entry] of this.authCache) if (entry.actor.keyId !== null && keyIds.has(entry.actor.keyId)) this.authCache.delete(hash);
   }
 }

@@ -1,13 +1,9 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, test } from 'vitest';
 import { expandRange, formatSummary, MAX_RANGE_SIZE, parseStockSpecs } from '../../src/cli/inventory.ts';
-import { TEST_SECRET_KEY } from '../helpers/harness.ts';
-
-const run = promisify(execFile);
+import { runInProcess } from './run.ts';
 
 describe('inventory add arguments', () => {
   test('a number, an inclusive range and a CSV with a phone_number column', () => {
@@ -31,23 +27,28 @@ describe('inventory add arguments', () => {
   });
 });
 
-describe('switchboard inventory (the real CLI on an SQLite file)', () => {
+describe('switchboard inventory (the CLI, in process, on an SQLite file)', () => {
   test('add a range and a CSV, then list counts per country and area code', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-inventory-'));
-    const env = { ...process.env, DATABASE_URL: `sqlite:${path.join(dir, 'sb.db')}`, SWITCHBOARD_SECRET_KEY: TEST_SECRET_KEY, LOG_LEVEL: 'silent' };
-    const cli = (...args: string[]) => run(process.execPath, ['bin/switchboard.mjs', 'inventory', ...args], { env });
+    const cli = async (...args: string[]) => {
+      const result = await runInProcess(['inventory', ...args, '--create'], { databaseUrl: 'sqlite:sb.db', cwd: dir });
+      expect(result.stderr.split('\n')[0]).toBe(`switchboard: using SQLite sqlite:${path.join(dir, 'sb.db')}`);
+      return result;
+    };
     fs.writeFileSync(path.join(dir, 'dids.csv'), 'phone_number\n+18005550100\n+14155550100\n');
     expect((await cli('add', '+14155550100-+14155550149', '--provider', 'twilio')).stdout).toBe('added 50 numbers\n');
-    expect((await cli('add', path.join(dir, 'dids.csv'))).stdout).toBe('added 1 number (1 already in stock)\n');
+    // A relative file name is the operator's working directory's.
+    expect((await cli('add', 'dids.csv')).stdout).toBe('added 1 number (1 already in stock)\n');
     const listed = JSON.parse((await cli('list', '--json')).stdout);
     expect(listed).toEqual([
       { country: 'US', area_code: '415', toll_free: false, provider: 'twilio', total: 50, available: 50 },
       { country: 'US', area_code: '800', toll_free: true, provider: null, total: 1, available: 1 },
     ]);
     expect(formatSummary(listed)).toMatch(/^country +area_code +toll_free +provider +total +available\nUS +415 +no +twilio +50 +50\nUS +800 +yes +- +1 +1\nall +51 +51$/);
-    const failed = await cli('add', '+19990001234').catch((error: { code: number; stderr: string }) => error);
+    expect((await cli('list')).stdout).toBe(`${formatSummary(listed)}\n`);
+    const failed = await cli('add', '+19990001234');
     expect(failed).toMatchObject({ code: 1 });
-    expect((failed as { stderr: string }).stderr).toContain('is not a valid phone number');
+    expect(failed.stderr).toContain('is not a valid phone number');
     fs.rmSync(dir, { recursive: true, force: true });
-  }, 120_000);
+  });
 });

@@ -79,10 +79,12 @@ describe.each(protectedRoutes.map((route) => [`${route.method} ${route.url}`, ro
   test.skipIf(!routeCase)(`403 for a key of the same workspace without the route's scope`, async () => {
     const a = await seedWorkspace(h);
     const request = routeCase!.request(a);
-    const limited = await a.workspace.key(scopesWithout(routeCase!.scope));
+    const scope = routeCase!.scope;
+    const limited = await a.workspace.key(scope === 'any' ? ['numbers:read'] : scopesWithout(scope));
     const before = await snapshotWorkspace(h, a.workspace.id);
     const res = await send(limited, method, request);
-    expect(res.status, res.body).toBe(403);
+    if (scope === 'any') expect(res.status, res.body).toBeLessThan(300);
+    else expect(res.status, res.body).toBe(403);
     expect(await snapshotWorkspace(h, a.workspace.id)).toEqual(before);
   });
 

@@ -111,48 +111,51 @@ describe('caps', () => {
 });
 
 describe('slow and stalled clients', () => {
-  test('headers sent a byte at a time (slow loris) are cut off after HEADERS_TIMEOUT_MS', async () => {
-    let interval: NodeJS.Timeout | undefined;
-    const outcome = await rawExchange((socket) => {
-      socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n');
-      interval = setInterval(() => socket.writable && socket.write('X-Slow: 1\r\n'), 100);
+  // Each case waits out a server timeout on its own socket; run side by side, the file waits once.
+  describe.concurrent('each on its own connection, at the same time', () => {
+    test('headers sent a byte at a time (slow loris) are cut off after HEADERS_TIMEOUT_MS', async ({ expect }) => {
+      let interval: NodeJS.Timeout | undefined;
+      const outcome = await rawExchange((socket) => {
+        socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n');
+        interval = setInterval(() => socket.writable && socket.write('X-Slow: 1\r\n'), 100);
+      });
+      clearInterval(interval);
+      expect(outcome.hung).toBe(false);
+      expect(outcome.closed).toBe(true);
+      expect([408, null]).toContain(outcome.status);
+      expect(outcome.elapsedMs).toBeLessThan(LIMITS.HEADERS_TIMEOUT_MS + 1500);
     });
-    clearInterval(interval);
-    expect(outcome.hung).toBe(false);
-    expect(outcome.closed).toBe(true);
-    expect([408, null]).toContain(outcome.status);
-    expect(outcome.elapsedMs).toBeLessThan(LIMITS.HEADERS_TIMEOUT_MS + 1500);
-  });
 
-  test('a body that stalls half way is cut off after REQUEST_TIMEOUT_MS, and nothing is stored', async () => {
-    const body = JSON.stringify({ phone_number: '+14157770177', nickname: 'stalled' });
-    const outcome = await rawExchange((socket) => {
-      socket.write(head(['POST /v1/phone-numbers HTTP/1.1', 'Host: x', `Authorization: Bearer ${key}`, 'Content-Type: application/json', `Content-Length: ${body.length}`]));
-      socket.write(body.slice(0, 10));
+    test('a body that stalls half way is cut off after REQUEST_TIMEOUT_MS, and nothing is stored', async ({ expect }) => {
+      const body = JSON.stringify({ phone_number: '+14157770177', nickname: 'stalled' });
+      const outcome = await rawExchange((socket) => {
+        socket.write(head(['POST /v1/phone-numbers HTTP/1.1', 'Host: x', `Authorization: Bearer ${key}`, 'Content-Type: application/json', `Content-Length: ${body.length}`]));
+        socket.write(body.slice(0, 10));
+      });
+      expect(outcome.hung).toBe(false);
+      expect(outcome.closed).toBe(true);
+      expect([408, 400, null]).toContain(outcome.status);
+      expect(outcome.elapsedMs).toBeLessThan(LIMITS.REQUEST_TIMEOUT_MS + 1500);
+      expect((await h.request('GET', '/v1/phone-numbers/+14157770177', { key })).status).toBe(404);
     });
-    expect(outcome.hung).toBe(false);
-    expect(outcome.closed).toBe(true);
-    expect([408, 400, null]).toContain(outcome.status);
-    expect(outcome.elapsedMs).toBeLessThan(LIMITS.REQUEST_TIMEOUT_MS + 1500);
-    expect((await h.request('GET', '/v1/phone-numbers/+14157770177', { key })).status).toBe(404);
-  });
 
-  test('a connection that never sends anything is closed', async () => {
-    const outcome = await rawExchange(() => undefined);
-    expect(outcome.hung).toBe(false);
-    expect(outcome.closed).toBe(true);
-    expect(outcome.elapsedMs).toBeLessThan(LIMITS.CONNECTION_TIMEOUT_MS + 1500);
-  });
-
-  test('an idle keep-alive connection is closed after KEEP_ALIVE_TIMEOUT_MS', async () => {
-    let firstResponseAt = 0;
-    const outcome = await rawExchange((socket) => {
-      socket.once('data', () => (firstResponseAt = Date.now()));
-      socket.write(head(['GET /healthz HTTP/1.1', 'Host: x', 'Connection: keep-alive']));
+    test('a connection that never sends anything is closed', async ({ expect }) => {
+      const outcome = await rawExchange(() => undefined);
+      expect(outcome.hung).toBe(false);
+      expect(outcome.closed).toBe(true);
+      expect(outcome.elapsedMs).toBeLessThan(LIMITS.CONNECTION_TIMEOUT_MS + 1500);
     });
-    expect(outcome.status).toBe(200);
-    expect(outcome.closed).toBe(true);
-    expect(Date.now() - firstResponseAt).toBeLessThan(LIMITS.KEEP_ALIVE_TIMEOUT_MS + 1500);
+
+    test('an idle keep-alive connection is closed after KEEP_ALIVE_TIMEOUT_MS', async ({ expect }) => {
+      let firstResponseAt = 0;
+      const outcome = await rawExchange((socket) => {
+        socket.once('data', () => (firstResponseAt = Date.now()));
+        socket.write(head(['GET /healthz HTTP/1.1', 'Host: x', 'Connection: keep-alive']));
+      });
+      expect(outcome.status).toBe(200);
+      expect(outcome.closed).toBe(true);
+      expect(Date.now() - firstResponseAt).toBeLessThan(LIMITS.KEEP_ALIVE_TIMEOUT_MS + 1500);
+    });
   });
 
   test('the server keeps serving normal requests afterwards', async () => {

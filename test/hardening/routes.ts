@@ -12,8 +12,11 @@ export interface RouteRequest {
 }
 
 export interface RouteCase {
-  /** The scope the route needs; a key of the same workspace without it gets 403. */
-  scope: Scope;
+  /**
+   * The scope the route needs; a key of the same workspace without it gets 403. `any`: every
+   * valid key is served (a key with one read scope gets 2xx).
+   */
+  scope: Scope | 'any';
   /**
    * `owned`: the request names one of A's resources; B's key gets exactly the 404 a missing
    * resource gets. `collection`: the request works on the caller's own workspace (list, create);
@@ -43,6 +46,8 @@ export const PUBLIC_ROUTES = new Set([
   'GET /docs/static/*',
   'GET /docs/static/index.html',
   'GET /docs/static/swagger-initializer.js',
+  'GET /console',
+  'GET /console/*',
 ]);
 
 const patch = { nickname: 'changed by someone' };
@@ -82,6 +87,7 @@ export const CASES: Record<string, RouteCase> = {
   },
   'POST /v1/api-keys': { scope: 'admin', kind: 'collection', request: () => ({ url: '/v1/api-keys', json: { scopes: ['numbers:read'] } }) },
   'GET /v1/api-keys': { scope: 'admin', kind: 'collection', request: () => ({ url: '/v1/api-keys' }) },
+  'GET /v1/api-keys/current': { scope: 'any', kind: 'collection', request: () => ({ url: '/v1/api-keys/current' }) },
   'DELETE /v1/api-keys/:id': {
     scope: 'admin',
     kind: 'owned',

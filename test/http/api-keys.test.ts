@@ -53,4 +53,32 @@ describe('/v1/api-keys (admin scope)', () => {
     expect((await h.request('POST', '/v1/api-keys', { key: admin, json: { scopes: [] } })).status).toBe(400);
     expect((await h.request('DELETE', '/v1/api-keys/not-an-id', { key: admin })).status).toBe(404);
   });
+
+  test('GET /v1/api-keys/current answers any key with its own name and scopes, never the secret', async () => {
+    const workspace = await h.workspace();
+    const admin = await workspace.key(['admin']);
+    const reader = (await h.request('POST', '/v1/api-keys', { key: admin, json: { name: 'support desk', scopes: ['numbers:read'] } })).json();
+    const current = await h.request('GET', '/v1/api-keys/current', { key: reader.key });
+    expect(current.status).toBe(200);
+    expect(current.json()).toEqual({
+      id: reader.id, workspace_id: workspace.id, name: 'support desk', prefix: reader.prefix, scopes: ['numbers:read'], created_at: reader.created_at, revoked_at: null,
+    });
+    expect(current.body).not.toContain(reader.key);
+    expect((await h.request('DELETE', `/v1/api-keys/${reader.id}`, { key: admin })).status).toBe(204);
+    expect((await h.request('GET', '/v1/api-keys/current', { key: reader.key })).status).toBe(401);
+  });
+
+  test('the audit trail names the acting key', async () => {
+    const workspace = await h.workspace();
+    const admin = await workspace.key(['admin']);
+    const named = (await h.request('POST', '/v1/api-keys', { key: admin, json: { name: 'ops on call', scopes: ['numbers:write'] } })).json();
+    const number = await h.request('POST', '/v1/phone-numbers', { key: named.key, json: { phone_number: '+14155550142' } });
+    expect(number.status).toBe(201);
+    await h.request('PATCH', `/v1/phone-numbers/${number.json().id}`, { key: admin, json: { nickname: 'front desk' } });
+    const events = (await h.request('GET', `/v1/phone-numbers/${number.json().id}/events`, { key: admin })).json().data;
+    expect(events.map((e: { actor_key_id: string; actor_key_name: string | null }) => [e.actor_key_id, e.actor_key_name])).toEqual([
+      [named.id, 'ops on call'],
+      [expect.any(String), null],
+    ]);
+  });
 });

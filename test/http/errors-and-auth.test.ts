@@ -73,6 +73,33 @@ describe('malformed requests are 4xx problem+json, never 5xx', () => {
     expect((await h.request('GET', `/v1/phone-numbers/${created.json().id}`, { key })).json().nickname).toBeNull();
   });
 
+  test('a JSON body that is not valid UTF-8 is 400 naming the body, and the record is unchanged', async () => {
+    const key = await (await h.workspace()).key();
+    const created = await h.request('POST', '/v1/phone-numbers', { key, json: { phone_number: freshNumber(), nickname: 'before' } });
+    expect(created.status).toBe(201);
+    const patch = (payload: Buffer) =>
+      h.app.inject({
+        method: 'PATCH',
+        url: `/v1/phone-numbers/${created.json().id}`,
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        payload,
+      });
+    // `{"nickname":"\xC3("}`: 0xC3 starts a two-byte sequence that "(" does not continue.
+    const invalid = await patch(Buffer.concat([Buffer.from('{"nickname":"'), Buffer.from([0xc3]), Buffer.from('("}')]));
+    expect(invalid.statusCode).toBe(400);
+    expect(invalid.json().errors).toEqual([{ field: 'body', message: expect.stringContaining('UTF-8') }]);
+    const lone = await patch(Buffer.from('{"nickname":"a\\ud83db"}'));
+    expect(lone.statusCode).toBe(400);
+    expect(lone.json().errors).toEqual([{ field: 'nickname', message: expect.stringContaining('unpaired UTF-16 surrogate') }]);
+    expect(lone.json().errors[0].message).not.toContain('NUL');
+    const valid = await patch(Buffer.from('{"nickname":"caf\u00e9 \\ud83d\\ude00"}'));
+    expect(valid.statusCode).toBe(200);
+    expect(valid.json().nickname).toBe('café 😀');
+    const invalidAgain = await patch(Buffer.concat([Buffer.from('{"nickname":"x'), Buffer.from([0xff]), Buffer.from('"}')]));
+    expect(invalidAgain.statusCode).toBe(400);
+    expect((await h.request('GET', `/v1/phone-numbers/${created.json().id}`, { key })).json().nickname).toBe('café 😀');
+  });
+
   test('an unknown route is a 404 problem', async () => {
     const res = await h.request('GET', '/v1/nothing-here');
     expect(res.status).toBe(404);
@@ -134,7 +161,7 @@ describe('GET /healthz, /openapi.json and /docs', () => {
     const res = await h.request('GET', '/healthz');
     expect(res.status).toBe(200);
     await h.runtime.services.routing.indexLoaded();
-    expect(res.json()).toEqual({ status: 'ok', store: h.runtime.database.engine, routing_index: expect.stringMatching(/^(loading|ready)$/) });
+    expect(res.json()).toEqual({ status: 'ok', store: h.runtime.database.engine, routing_index: expect.stringMatching(/^(loading|ready)$/), routing_sync: 'live', routing_sync_seconds_since_live: 0 });
     expect((await h.request('GET', '/healthz')).json().routing_index).toBe('ready');
   });
 

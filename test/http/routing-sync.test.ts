@@ -1,24 +1,22 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { createHarness, dropSchema, onPostgres, TEST_DATABASE_URL, type Harness } from '../helpers/harness.ts';
+import { createHarness, onPostgres, type Harness } from '../helpers/harness.ts';
+import { twoInstances, within } from '../helpers/instances.ts';
 import { freshNumber, routingWorkspace } from '../helpers/routing-fixtures.ts';
 
 // Two Switchboard instances on one PostgreSQL schema: a write on one must reach the other's
 // in-memory routing within a second (LISTEN/NOTIFY). Meaningless on embedded SQLite.
 let first: Harness;
 let second: Harness;
-const schema = `t_sync_${process.pid}_${Date.now().toString(36)}`;
+let instances: Awaited<ReturnType<typeof twoInstances>>;
 
 beforeAll(async () => {
   if (!onPostgres) return;
-  first = await createHarness({ schema });
-  second = await createHarness({ schema });
+  instances = await twoInstances('t_sync');
+  ({ first, second } = instances);
 });
 
 afterAll(async () => {
-  if (!onPostgres) return;
-  await first.close();
-  await second.close();
-  await dropSchema(TEST_DATABASE_URL, schema);
+  if (onPostgres) await instances.close();
 });
 
 async function decide(h: Harness, key: string, to: string) {
@@ -26,18 +24,7 @@ async function decide(h: Harness, key: string, to: string) {
 }
 
 /** Polls the other instance until the decision matches, failing after one second. */
-async function within1s(check: () => Promise<void>) {
-  const started = Date.now();
-  for (;;) {
-    try {
-      await check();
-      return Date.now() - started;
-    } catch (error) {
-      if (Date.now() - started > 1000) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
-}
+const within1s = (check: () => Promise<void>) => within(1000, check);
 
 test.skipIf(!onPostgres)('a write on one instance reaches the other instance\'s routing within 1 s', async () => {
   const ws = await routingWorkspace(first);

@@ -68,8 +68,7 @@ describe('buying from the inventory', () => {
     expect(await stockRow('305')).toMatchObject({ available: 0 });
     expect((await h.request('DELETE', `/v1/phone-numbers/${bought.id}`, { key })).status).toBe(204);
     // The change feed releases it; the availability rule alone already counts it as free.
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(await stockRow('305')).toMatchObject({ available: 1 });
+    await expect.poll(() => stockRow('305')).toMatchObject({ available: 1 });
     const again = await services.inventory.buy(operatorActor((await h.workspace()).id), { area_code: '305' }, {});
     expect(again.phone_number).toBe(first);
   });

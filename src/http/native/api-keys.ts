@@ -43,6 +43,19 @@ export const apiKeyRoutes: FastifyPluginAsync<{ services: Services }> = async (a
     { schema: { tags, summary: 'List the workspace\'s API keys (never the secrets)', response: { 200: Type.Object({ data: Type.Array(ApiKey) }), ...problemResponses(401, 403) } } },
     async (request) => ({ data: await services.workspaces.listKeys(request.actor) }),
   );
+  app.get(
+    '/api-keys/current',
+    {
+      schema: {
+        tags,
+        operationId: 'getCurrentApiKey',
+        summary: 'The API key making this request (any scope): its name and scopes',
+        description: 'Lets a client (the web console) offer only what the key may do; the server still enforces every scope.',
+        response: { 200: ApiKey, ...problemResponses(401) },
+      },
+    },
+    async (request) => services.workspaces.currentKey(request.actor),
+  );
   app.delete(
     '/api-keys/:id',
     { schema: { tags, summary: 'Revoke an API key', params: Type.Object({ id: Type.String() }), response: { 204: Type.Null(), ...problemResponses(401, 403, 404) } } },

@@ -111,6 +111,7 @@ const CATEGORY: Record<ProblemCode, string> = {
   IDEMPOTENCY_KEY_IN_USE: 'conflict',
   RATE_LIMITED: 'rate_limit_exceeded',
   INTERNAL: 'internal_error',
+  STORE_UNAVAILABLE: 'service_unavailable',
 };
 
 /**

@@ -49,16 +49,19 @@ export async function recordEvent(trx: Db, actor: Actor, change: Change): Promis
 /** The trail of one number of the workspace, oldest first. */
 export async function eventsOf(db: Db, workspaceId: string, phoneNumberId: string): Promise<NumberEvent[]> {
   const rows = await db
-    .selectFrom('phone_number_events')
-    .selectAll()
-    .where('workspace_id', '=', workspaceId)
-    .where('phone_number_id', '=', phoneNumberId)
-    .orderBy('id', 'asc')
+    .selectFrom('phone_number_events as e')
+    .leftJoin('api_keys as k', 'k.id', 'e.actor_key_id')
+    .selectAll('e')
+    .select('k.name as actor_key_name')
+    .where('e.workspace_id', '=', workspaceId)
+    .where('e.phone_number_id', '=', phoneNumberId)
+    .orderBy('e.id', 'asc')
     .execute();
   return rows.map((row) => ({
     id: row.id,
     action: row.action as NumberEvent['action'],
     actor_key_id: row.actor_key_id,
+    actor_key_name: row.actor_key_name ?? null,
     changed_fields: eventColumns.fields.decode(row.changed_fields),
     before: row.before ? eventColumns.record.decode(row.before) : null,
     after: row.after ? eventColumns.record.decode(row.after) : null,

@@ -130,6 +130,7 @@ export const NumberEventSchema = Type.Object({
   id: Id,
   action: Type.Union([Type.Literal('create'), Type.Literal('update'), Type.Literal('delete')]),
   actor_key_id: Nullable(Type.String()),
+  actor_key_name: Nullable(Type.String({ description: 'Name of the acting API key; null for unnamed keys and the CLI' })),
   changed_fields: Type.Array(Type.String()),
   before: Nullable(Type.Ref(PhoneNumberSchema)),
   after: Nullable(Type.Ref(PhoneNumberSchema)),

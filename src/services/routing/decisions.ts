@@ -8,6 +8,7 @@ import type { Pools } from './pools.ts';
 import { connect, type Decision, type InboundInput, type InboundKind, type OutboundInput, type PendingInbound } from './router.ts';
 import { parseWebhookAnswer } from './webhook-answer.ts';
 import { postWebhook, signatureOf } from './webhook.ts';
+import type { StateSync } from './state-sync.ts';
 import type { WorkspaceSettings } from './workspace-settings.ts';
 
 /**
@@ -20,12 +21,17 @@ export class Decisions {
     private readonly loader: IndexLoader,
     private readonly pools: Pools,
     private readonly settings: WorkspaceSettings,
+    private readonly state: StateSync,
   ) {}
 
   async inbound(actor: Actor, input: InboundInput, kind: InboundKind): Promise<Decision> {
     requireScope(actor, 'routing');
     // Checked here as well as inside: once the index is complete a decision awaits nothing.
-    if (this.loader.loading) await this.loader.admitByNumber(input.to);
+    if (this.loader.loading) {
+      await this.loader.admitByNumber(input.to);
+      const held = this.context.router.index.byNumber(canonicalE164(input.to) ?? '');
+      await this.state.refreshUntrusted(actor.workspaceId, held ? [held.id] : []);
+    }
     const result = this.context.router.inbound(actor.workspaceId, input, kind, this.context.nowMs());
     return 'action' in result ? result : this.consultWebhook(actor, input, kind, result);
   }
@@ -40,11 +46,15 @@ export class Decisions {
     if (sources === 0 && input.agent_id === undefined) issues.add('from', 'give from, pool_id or agent_id');
     issues.throwIfAny();
     if (input.pool_id !== undefined) {
+      if (this.loader.untrusted) await this.state.refreshUntrusted(actor.workspaceId, [], input.pool_id);
       const pool = this.pools.poolOf(actor, input.pool_id);
       if (this.loader.loading) await this.loader.admitByIds(pool.members);
+      await this.state.refreshUntrusted(actor.workspaceId, pool.members);
     } else if (this.loader.loading) {
       if (input.from !== undefined) await this.loader.admitByNumber(input.from);
       else await this.loader.admitOutboundAgent(actor.workspaceId, input.agent_id!);
+      const from = input.from === undefined ? undefined : this.context.router.index.byNumber(canonicalE164(input.from) ?? '');
+      await this.state.refreshUntrusted(actor.workspaceId, from ? [from.id] : []);
     }
     return this.context.router.outbound(actor.workspaceId, input, to!, this.context.nowMs());
   }

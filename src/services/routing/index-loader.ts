@@ -16,6 +16,12 @@ interface IndexLoad {
   removed: Set<string>;
   /** `${workspace}\0${agent}` whose bound numbers have all been fetched. */
   agentsFetched: Set<string>;
+  /**
+   * The change feed is (or was) down (issue 11, sync.ts): what the index holds may be stale, so
+   * decisions read even held numbers from the store (and StateSync their workspace's settings and
+   * leases) until the resync has reloaded everything.
+   */
+  untrusted?: boolean;
 }
 
 function yieldToEventLoop(): Promise<void> {
@@ -70,6 +76,24 @@ export class IndexLoader {
     return this.load;
   }
 
+  /** True while the change feed is down or resynchronising: held numbers are read again (see IndexLoad). */
+  get untrusted(): boolean {
+    return this.current?.untrusted === true;
+  }
+
+  /** The change feed is down: decisions read what they need from the store, as during the initial load. */
+  distrust(): void {
+    if (this.stopped || this.current?.untrusted) return;
+    this.current = { removed: new Set(), agentsFetched: new Set(), untrusted: true };
+  }
+
+  /** Listening again: `reloadAll` reloads everything, then the index is trusted (unless the feed fell again meanwhile). */
+  async resync(reloadAll: () => Promise<void>): Promise<void> {
+    const load = this.current;
+    await reloadAll();
+    if (this.current === load && load?.untrusted) this.current = null;
+  }
+
   /** Starts the background load (once the small state is loaded and changes are heard). */
   begin(): void {
     this.current = { removed: new Set(), agentsFetched: new Set() };
@@ -92,18 +116,29 @@ export class IndexLoader {
     const loading = this.current;
     if (loading === null) return;
     const keys = numberKeys(number);
-    // Held under the exact key (the one a lookup prefers): nothing to admit.
-    if (keys.length === 0 || this.context.router.index.byNumber(keys[0]!)) return;
-    this.admit(loading, await this.liveRoutingRows((query) => query.where('e164', 'in', keys)));
+    if (keys.length === 0) return;
+    // Held under the exact key (the one a lookup prefers): nothing to admit, unless the held rows are untrusted.
+    const held = this.context.router.index.byNumber(keys[0]!);
+    if (held && !loading.untrusted) return;
+    const rows = await this.liveRoutingRows((query) => query.where('e164', 'in', keys));
+    // Untrusted: a held number the store no longer has was deleted elsewhere.
+    if (held && !rows.some((row) => row.id === held.id) && this.current === loading) this.forget(held.id);
+    this.admit(loading, rows);
   }
 
   /** While the index loads: these numbers, from the store unless already held. */
   async admitByIds(ids: readonly string[]): Promise<void> {
     const loading = this.current;
     if (loading === null) return;
-    const missing = ids.filter((id) => isId(id) && !this.context.router.index.get(id));
+    const missing = ids.filter((id) => isId(id) && (loading.untrusted || !this.context.router.index.get(id)));
     for (let start = 0; start < missing.length; start += 500) {
-      this.admit(loading, await this.liveRoutingRows((query) => query.where('id', 'in', missing.slice(start, start + 500))));
+      const wanted = missing.slice(start, start + 500);
+      const rows = await this.liveRoutingRows((query) => query.where('id', 'in', wanted));
+      if (loading.untrusted && this.current === loading) {
+        const live = new Set(rows.map((row) => row.id));
+        for (const id of wanted) if (!live.has(id)) this.forget(id);
+      }
+      this.admit(loading, rows);
     }
   }
 
@@ -126,7 +161,7 @@ export class IndexLoader {
       .execute();
     if (bound.length > LOAD_BATCH_SIZE) return this.load;
     await this.admitByIds(bound.map((row) => row.phone_number_id));
-    loading.agentsFetched.add(key);
+    if (!loading.untrusted) loading.agentsFetched.add(key);
   }
 
   /**

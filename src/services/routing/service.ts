@@ -33,11 +33,11 @@ export class RoutingService {
   constructor(deps: ServiceDeps, feed: ChangeFeed, options: RoutingOptions = DEFAULT_ROUTING_OPTIONS) {
     this.context = new RoutingContext(deps, options);
     this.loader = new IndexLoader(this.context);
-    this.state = new StateSync(this.context, this.loader);
+    this.state = new StateSync(this.context, this.loader, feed.remote);
     this.settings = new WorkspaceSettings(this.context, this.state);
     this.pools = new Pools(this.context, this.loader, this.state);
     this.calls = new Calls(this.context, this.loader, this.state);
-    this.decisions = new Decisions(this.context, this.loader, this.pools, this.settings);
+    this.decisions = new Decisions(this.context, this.loader, this.pools, this.settings, this.state);
     feed.onNumbers((changes) => this.state.applyNumberChanges(changes));
   }
 

@@ -7,7 +7,8 @@ import { routingBatch, type IndexLoader } from './index-loader.ts';
 import type { Lease } from './leases.ts';
 import { ROUTING_COLUMNS } from './number-index.ts';
 import type { PoolState, PoolStrategy, WorkspaceState } from './router.ts';
-import { PgSync, type ChangeNotice } from './sync.ts';
+import { isId } from '../../domain/ids.ts';
+import type { ChangeNotice, PgSync } from './sync.ts';
 
 /**
  * Keeps the router's state current. Writes in this process reach it before they return (the
@@ -16,20 +17,36 @@ import { PgSync, type ChangeNotice } from './sync.ts';
  * what it names, or everything after a reconnect (notices may have been missed meanwhile).
  */
 export class StateSync {
-  private sync: PgSync | null = null;
   private reloads: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly context: RoutingContext,
     private readonly loader: IndexLoader,
+    /** The process's feed from other instances (ChangeFeed.remote); null on SQLite. */
+    private readonly sync: PgSync | null,
   ) {}
 
   /** Listens to other instances (PostgreSQL only); before any load, so nothing committed meanwhile goes unheard. */
   async listen(): Promise<void> {
-    const pool = this.context.deps.database.pool;
-    if (!pool) return;
-    this.sync = new PgSync(pool, (notice) => this.enqueue(() => this.reload(notice)), () => this.enqueue(() => this.reloadAll()));
+    if (!this.sync) return;
+    this.sync.subscribe({
+      notice: (notice) => this.enqueue(() => this.reload(notice)),
+      // ---- feed down/up (issue 11, sync.ts): the index is not trusted until everything is reloaded ----
+      down: () => this.loader.distrust(),
+      resync: () => this.loader.resync(() => this.enqueued(() => this.reloadAll())),
+    });
     await this.sync.start();
+  }
+
+  /**
+   * While the feed is down (IndexLoader.untrusted): the settings of the deciding workspace, the
+   * pool and the leases of the numbers a decision involves, from the store.
+   */
+  async refreshUntrusted(workspaceId: string, numberIds: readonly string[], poolId?: string): Promise<void> {
+    if (!this.loader.untrusted) return;
+    await this.reloadWorkspaces([workspaceId]);
+    if (poolId !== undefined && isId(poolId)) await this.reloadPools([poolId]);
+    if (numberIds.length > 0) await this.reloadLeases([...numberIds]);
   }
 
   async stop(): Promise<void> {
@@ -94,6 +111,13 @@ export class StateSync {
 
   private enqueue(work: () => Promise<void>): void {
     this.reloads = this.reloads.then(work).catch(() => {});
+  }
+
+  /** Like enqueue, but the caller learns whether the work succeeded (a failed resync is retried). */
+  private enqueued(work: () => Promise<void>): Promise<void> {
+    const done = this.reloads.then(work);
+    this.reloads = done.catch(() => {});
+    return done;
   }
 
   private async reload(notice: ChangeNotice): Promise<void> {

@@ -8,72 +8,213 @@ export interface ChangeNotice {
   pools?: string[];
   /** Number ids whose call leases changed. */
   leases?: string[];
+  /** API key ids just revoked: every instance drops them from its auth cache at once. */
+  revokedKeys?: string[];
+}
+
+const NOTICE_KINDS = ['numbers', 'workspaces', 'pools', 'leases', 'revokedKeys'] as const;
+
+/** Whether this instance hears every other instance's writes right now. */
+export type SyncState = 'live' | 'reconnecting';
+
+export interface SyncListener {
+  /** A notice from another instance. */
+  notice?(notice: ChangeNotice): void;
+  /** The feed stopped: notices may be missed from now on, so nothing cached may be trusted. */
+  down?(): void;
+  /**
+   * Listening again: notices missed meanwhile must be made up for (reload what is cached). The
+   * feed reports `live` only once every listener's resync has finished.
+   */
+  resync?(): Promise<void>;
+}
+
+export interface SyncHealth {
+  state: SyncState;
+  /** Seconds since the feed was last live (0 while it is). */
+  secondsSinceLive: number;
 }
 
 // NOTIFY payloads must stay under 8000 bytes; ids are 36 characters.
 const IDS_PER_NOTICE = 150;
 
+/** Reconnect delays: exponential from 100 ms, capped at 3 s, each with up to half of it as jitter. */
+const BACKOFF_BASE_MS = 100;
+const BACKOFF_CAP_MS = 3000;
+/** A silently dead connection (no RST ever arrives) is found by a heartbeat this often. */
+const HEARTBEAT_MS = 10_000;
+const HEARTBEAT_TIMEOUT_MS = 5_000;
+
+export function reconnectDelayMs(attempt: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** Math.min(attempt, 20));
+  return Math.round(ceiling * (0.5 + random() / 2));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
 /**
  * Cross-instance invalidation over PostgreSQL LISTEN/NOTIFY. The channel name is derived from
  * the database and schema, so installations (and parallel test schemas) never hear each other.
+ *
+ * The listening connection is never given up: when it is lost the feed reports `reconnecting`
+ * (listeners' `down`), reconnects with capped exponential backoff and jitter for as long as it
+ * takes, then has every listener resynchronise before it reports `live` again. Publishing needs
+ * no listening connection (the CLI publishes without ever listening).
  */
 export class PgSync {
   private readonly origin = crypto.randomUUID();
+  private readonly listeners: SyncListener[] = [];
   private client: pg.Client | null = null;
-  private channel = '';
+  private channelName: Promise<string> | null = null;
+  private listening: Promise<void> | null = null;
+  private reconnecting = false;
   private stopped = false;
+  private currentState: SyncState = 'reconnecting';
+  /** When the feed was last live; null before it ever was. */
+  private lastLiveMs: number | null = null;
+  private heartbeat: NodeJS.Timeout | null = null;
 
-  constructor(
-    private readonly pool: pg.Pool,
-    private readonly onNotice: (notice: ChangeNotice) => void,
-    /** Called after a reconnect: notices may have been missed, so everything must be reloaded. */
-    private readonly onResync: () => void,
-  ) {}
+  constructor(private readonly pool: pg.Pool) {}
 
-  async start(): Promise<void> {
-    const { rows } = await this.pool.query<{ db: string; schema: string }>('select current_database() as db, current_schema() as schema');
-    const scope = `${rows[0]!.db}/${rows[0]!.schema}`;
-    this.channel = `switchboard_routing_${crypto.createHash('sha256').update(scope).digest('hex').slice(0, 24)}`;
-    await this.connect();
+  subscribe(listener: SyncListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** Live only while listening; a process that never listens (the CLI) trusts nothing it caches. */
+  get state(): SyncState {
+    return this.currentState;
+  }
+
+  health(nowMs = Date.now()): SyncHealth {
+    if (this.currentState === 'live') return { state: 'live', secondsSinceLive: 0 };
+    return { state: 'reconnecting', secondsSinceLive: this.lastLiveMs === null ? 0 : Math.round((nowMs - this.lastLiveMs) / 100) / 10 };
+  }
+
+  /** Starts listening (idempotent); rejects when the first connection fails. */
+  start(): Promise<void> {
+    this.listening ??= this.connect().then(() => this.becomeLive());
+    return this.listening;
+  }
+
+  private channel(): Promise<string> {
+    this.channelName ??= this.pool.query<{ db: string; schema: string }>('select current_database() as db, current_schema() as schema').then(
+      ({ rows }) => `switchboard_routing_${crypto.createHash('sha256').update(`${rows[0]!.db}/${rows[0]!.schema}`).digest('hex').slice(0, 24)}`,
+      (error: unknown) => {
+        this.channelName = null;
+        throw error;
+      },
+    );
+    return this.channelName;
   }
 
   private async connect(): Promise<void> {
-    const client = new pg.Client(this.pool.options);
+    const channel = await this.channel();
+    const client = new pg.Client({ ...this.pool.options, keepAlive: true });
     client.on('notification', (message) => {
-      if (message.channel !== this.channel || !message.payload) return;
+      if (message.channel !== channel || !message.payload) return;
+      let parsed: ChangeNotice & { origin?: string };
       try {
-        const { origin, ...notice } = JSON.parse(message.payload) as ChangeNotice & { origin: string };
-        if (origin !== this.origin) this.onNotice(notice);
+        parsed = JSON.parse(message.payload) as ChangeNotice & { origin?: string };
       } catch {
-        // Not ours; ignore.
+        return; // Not ours.
       }
+      const { origin, ...notice } = parsed;
+      if (origin === this.origin) return;
+      for (const listener of this.listeners) listener.notice?.(notice);
     });
-    client.on('error', () => this.reconnectSoon(client));
-    client.on('end', () => this.reconnectSoon(client));
-    await client.connect();
-    await client.query(`LISTEN ${this.channel}`);
+    client.on('error', () => this.lost(client));
+    client.on('end', () => this.lost(client));
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${channel}`);
+    } catch (error) {
+      await client.end().catch(() => {});
+      throw error;
+    }
+    if (this.stopped) {
+      await client.end().catch(() => {});
+      return;
+    }
     this.client = client;
+    this.beat(client);
   }
 
-  private reconnectSoon(client: pg.Client): void {
+  private becomeLive(): void {
+    if (this.stopped || this.client === null) return;
+    this.currentState = 'live';
+    this.lastLiveMs = Date.now();
+  }
+
+  /** The listening connection is gone: report it, then reconnect until it is back. */
+  private lost(client: pg.Client): void {
     if (this.stopped || this.client !== client) return;
     this.client = null;
-    setTimeout(() => {
-      if (this.stopped) return;
-      this.connect().then(this.onResync, () => this.reconnectSoon(client));
-    }, 1000).unref();
+    if (this.heartbeat) clearTimeout(this.heartbeat);
+    client.end().catch(() => {});
+    if (this.currentState === 'live') this.lastLiveMs = Date.now();
+    this.currentState = 'reconnecting';
+    for (const listener of this.listeners) listener.down?.();
+    void this.reconnect();
   }
 
-  /** Fire-and-forget after commit; a lost notice is healed by the reload on reconnect. */
+  private async reconnect(): Promise<void> {
+    if (this.reconnecting) return;
+    this.reconnecting = true;
+    try {
+      for (let attempt = 0; !this.stopped; attempt++) {
+        await sleep(reconnectDelayMs(attempt));
+        if (this.stopped) return;
+        try {
+          await this.connect();
+          const client = this.client;
+          // Listening before resynchronising: nothing committed during the reload goes unheard.
+          for (const listener of this.listeners) await listener.resync?.();
+          // Lost again while resynchronising: `lost` saw a reconnect under way; go round again.
+          if (client === null || this.client !== client) continue;
+          this.becomeLive();
+          return;
+        } catch {
+          const client = this.client;
+          if (client) this.lost(client);
+        }
+      }
+    } finally {
+      this.reconnecting = false;
+    }
+  }
+
+  private beat(client: pg.Client): void {
+    this.heartbeat = setTimeout(() => {
+      if (this.client !== client) return;
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => reject(new Error('heartbeat timed out')), HEARTBEAT_TIMEOUT_MS).unref();
+      });
+      Promise.race([client.query('select 1'), timeout])
+        .then(() => this.beat(client), () => this.lost(client))
+        .finally(() => clearTimeout(timer));
+    }, HEARTBEAT_MS).unref();
+  }
+
+  /** Fire-and-forget after commit; a lost notice is healed by the resync on reconnect. */
   publish(notice: ChangeNotice): void {
+    this.publishNow(notice).catch(() => {});
+  }
+
+  /** Sends the notice and resolves once PostgreSQL has it (revocations, the CLI before it exits). */
+  async publishNow(notice: ChangeNotice): Promise<void> {
     if (this.stopped) return;
+    const channel = await this.channel();
     for (const chunk of chunks(notice)) {
-      this.pool.query('select pg_notify($1, $2)', [this.channel, JSON.stringify({ ...chunk, origin: this.origin })]).catch(() => {});
+      await this.pool.query('select pg_notify($1, $2)', [channel, JSON.stringify({ ...chunk, origin: this.origin })]);
     }
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.heartbeat) clearTimeout(this.heartbeat);
     const client = this.client;
     this.client = null;
     if (client) await client.end().catch(() => {});
@@ -81,7 +222,7 @@ export class PgSync {
 }
 
 function* chunks(notice: ChangeNotice): Generator<ChangeNotice> {
-  for (const key of ['numbers', 'workspaces', 'pools', 'leases'] as const) {
+  for (const key of NOTICE_KINDS) {
     const ids = notice[key] ?? [];
     for (let start = 0; start < ids.length; start += IDS_PER_NOTICE) yield { [key]: ids.slice(start, start + IDS_PER_NOTICE) };
   }
