@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import Retell, { BadRequestError, ConflictError, NotFoundError } from 'retell-sdk';
 import { createHarness, type Harness } from '../helpers/harness.ts';
+import { rejection } from '../helpers/rejection.ts';
 import { freshNumber } from '../helpers/numbers.ts';
 
 // Retell's phone-number reference, endpoint by endpoint, driven through the official retell-sdk
@@ -24,14 +25,6 @@ async function client() {
   return { retell: new Retell({ apiKey: key, baseURL, maxRetries: 0 }), key };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<any> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to fail');
-}
 
 const AGENT_LISTS = ['inbound_agents', 'outbound_agents', 'inbound_sms_agents', 'outbound_sms_agents'] as const;
 

@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import Retell, { AuthenticationError, BadRequestError, ConflictError, NotFoundError, UnprocessableEntityError } from 'retell-sdk';
 import { createHarness, type Harness } from '../helpers/harness.ts';
+import { rejection } from '../helpers/rejection.ts';
 
 let h: Harness;
 let baseURL: string;
@@ -27,14 +28,6 @@ function sfNumber(): string {
   return `+1415${String(7_000_000 + process.pid * 0 + serial * 13).padStart(7, '0')}`;
 }
 
-async function rejection(promise: Promise<unknown>): Promise<any> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('Retell dialect through retell-sdk', () => {
   test('import, get (literal + and %2B), update, delete: the whole lifecycle with every field', async () => {
