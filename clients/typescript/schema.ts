@@ -9,7 +9,7 @@ export interface paths {
         };
         /**
          * Readiness: the store answers and every migration is applied
-         * @description `routing_index` says whether the in-memory routing index has finished loading; the server is ready either way (until it has, each routing decision reads the numbers it needs from the store).
+         * @description `routing_index` says whether the in-memory routing index has finished loading; the server is ready either way (until it has, each routing decision reads the numbers it needs from the store). `routing_sync` says whether writes of other instances on the same PostgreSQL are heard; while `reconnecting` decisions read from the store as well.
          */
         get: {
             parameters: {
@@ -30,6 +30,8 @@ export interface paths {
                             status: "ok" | "unavailable";
                             store: string;
                             routing_index: "loading" | "ready";
+                            routing_sync: "live" | "reconnecting";
+                            routing_sync_seconds_since_live: number;
                         };
                     };
                 };
@@ -43,6 +45,8 @@ export interface paths {
                             status: "ok" | "unavailable";
                             store: string;
                             routing_index: "loading" | "ready";
+                            routing_sync: "live" | "reconnecting";
+                            routing_sync_seconds_since_live: number;
                         };
                     };
                 };
@@ -553,7 +557,10 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Set the workspace-wide concurrency cap (scope admin) */
+        /**
+         * Set the workspace-wide concurrency cap and the default carrier (scope admin; absent keeps, null clears)
+         * @description `default_carrier_id` must be a live carrier of the workspace (400 naming it otherwise).
+         */
         patch: operations["updateWorkspaceRouting"];
         trace?: never;
     };
@@ -702,7 +709,7 @@ export interface paths {
         put?: never;
         /**
          * Import a number of your own SIP trunk and bind agents
-         * @description `ignore_e164_validation` defaults to `true` as in Retell: a number no numbering plan knows is accepted, but it must still have the E.164 shape. A number that is live anywhere in the installation is 409 (`x-should-retry: false`). `sip_trunk_auth_password` is stored encrypted and never returned.
+         * @description `ignore_e164_validation` defaults to `true` as in Retell: a `phone_number` that is not a valid E.164 number as written but is digits (optionally with `+`) or an internal id of letters, digits, `-`, `_` (up to 64) is a pseudo number, stored and returned exactly as given, with no derived metadata; anything else must be E.164. With `false`, E.164 only, valid for its country. A number that is live anywhere in the installation is 409 (`x-should-retry: false`). `sip_trunk_auth_password` is stored encrypted and never returned.
          */
         post: operations["retellImportPhoneNumber"];
         delete?: never;
@@ -740,6 +747,26 @@ export interface paths {
          * @description Sorted by creation time, newest first unless `sort_order=ascending`; `limit` 1–1000, default 50. `pagination_key` is absent on the last page. An empty `pagination_key=` or `sort_order=` (what retell-sdk sends for `null`) means "not given".
          */
         get: operations["retellListPhoneNumbers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/retell/list-phone-numbers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List every number (Retell v1: a plain array, newest first)
+         * @description Retell's first list endpoint, still served: every number of the workspace in one JSON array, newest first, no paging. `/v2/list-phone-numbers` pages.
+         */
+        get: operations["retellListPhoneNumbersV1"];
         put?: never;
         post?: never;
         delete?: never;
@@ -847,7 +874,7 @@ export interface paths {
         put?: never;
         /**
          * Import a custom (SIP trunk) number (Synthflow)
-         * @description Answers 200 with `{status, response: {key, phone_number}}`; `key` is the record id used by the native API. `termination_uri` is required (every accepted provider needs one). `trunk_username` and `sip_auth_username` are one stored value: send either, or both with the same value. `trunk_username` and `trunk_pwd` are required when `uac_enabled` is true. A number already registered anywhere in the installation is 409.
+         * @description Answers 200 with `{status, response: {key, phone_number}}`; `key` is the record id used by the native API. `termination_uri` is required, except for `zoom`, whose SIP domain and outbound proxy are filled as Synthflow fills them. A `phone_number` that is not a valid number but is an internal id (digits, or letters, digits, `-`, `_`, up to 64) is kept exactly as a pseudo number; its slug is the id. `trunk_username` and `sip_auth_username` are one stored value: send either, or both with the same value. `trunk_username` and `trunk_pwd` are required when `uac_enabled` is true. A number already registered anywhere in the installation is 409.
          */
         post: operations["synthflowCreateCustomNumber"];
         delete?: never;
@@ -911,7 +938,7 @@ export interface paths {
         put?: never;
         /**
          * TopCalls: add a phone number
-         * @description Registers a number you own, optionally on one of your carriers (`voip_carrier_sid`; unknown → 404). Switchboard provisions synchronously: the number is `active` at once (TopCalls may answer `pending`). Without a carrier the `source` is `manual` (there is no platform default carrier). A number already registered anywhere → 409.
+         * @description Registers a number you own, optionally on one of your carriers (`voip_carrier_sid`; unknown → 404). Switchboard provisions synchronously: the number is `active` at once (TopCalls may answer `pending`). Without `voip_carrier_sid` the number goes on the workspace's default carrier (`PATCH /v1/workspace` `default_carrier_id`) and reads `source: "topcalls"`; with no default set it has no carrier and reads `source: "manual"`. A number already registered anywhere → 409.
          */
         post: operations["topcallsAddPhoneNumber"];
         delete?: never;
@@ -997,14 +1024,16 @@ export interface components {
              */
             workspace_id: string;
             /**
-             * @description E.164 with `+`
+             * @description E.164 with `+`, or a pseudo number exactly as imported (`number_type: "pseudo"`)
              * @example +14157774444
              */
             phone_number: string;
             status: ("pending" | "active" | "failed" | "inactive") | "deleted";
-            source: "twilio" | "telnyx" | "vonage" | "plivo" | "bandwidth" | "signalwire" | "custom" | "manual" | "inventory";
+            source: "twilio" | "telnyx" | "vonage" | "plivo" | "bandwidth" | "signalwire" | "ring_central" | "ringcx" | "zoom" | "five9" | "8x8" | "custom" | "manual" | "inventory";
             provider_sid: string | null;
             carrier_id: string | null;
+            /** @description Bought from the stock or a carrier (`POST /v1/phone-numbers/purchase`, Retell create) rather than imported */
+            purchased: boolean;
             nickname: string | null;
             capabilities: {
                 voice: boolean;
@@ -1203,11 +1232,11 @@ export interface components {
         };
         RetellPhoneNumber: {
             /**
-             * @description E.164; the id of the number in every path
+             * @description E.164, or a pseudo number exactly as imported; the id of the number in every path
              * @example +14157774444
              */
             phone_number: string;
-            /** @description `retell-twilio` / `retell-telnyx`: bought from the inventory with that provider; `custom`: everything else (imported numbers) */
+            /** @description `retell-twilio` / `retell-telnyx`: bought (stock or carrier) from that provider, else as asked by `number_provider`, default Twilio; `custom`: every imported number */
             phone_number_type: "retell-twilio" | "retell-telnyx" | "custom";
             /** @example +1 (415) 777-4444 */
             phone_number_pretty?: string;
@@ -1242,6 +1271,12 @@ export interface components {
                 /** @description A version number, `latest`, `latest_published` or a tag; stored as given */
                 agent_version?: number | string;
             }[] | null;
+            inbound_agent_id: string | null;
+            inbound_agent_version: (number | string) | null;
+            outbound_agent_id: string | null;
+            outbound_agent_version: (number | string) | null;
+            inbound_sms_agent_id: string | null;
+            outbound_sms_agent_id: string | null;
             inbound_webhook_url?: string | null;
             inbound_sms_webhook_url?: string | null;
             allowed_inbound_country_list?: string[] | null;
@@ -1255,8 +1290,10 @@ export interface components {
             /** @description Milliseconds since the epoch */
             last_modification_timestamp: number;
         };
-        /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+        /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
         RetellError: {
+            /** @enum {string} */
+            status: "error";
             message: string;
             errors?: {
                 field: string;
@@ -1288,7 +1325,7 @@ export interface components {
         };
         SynthflowPhoneNumber: {
             /**
-             * @description The E.164 digits without `+`
+             * @description The E.164 digits without `+`; a pseudo number (internal id) as imported
              * @example 14157774444
              */
             slug: string;
@@ -1311,7 +1348,7 @@ export interface components {
             uac_enabled: boolean;
             uac_register_expires: number;
             sid: string | null;
-            provider_name: string;
+            provider_name: "twilio" | "telnyx" | "vonage" | "ring_central" | "ringcx" | "custom" | "zoom" | "five9" | "8x8";
             region: string | null;
             /** @description true when no inbound agent is attached */
             is_available: boolean;
@@ -1349,7 +1386,7 @@ export interface components {
              * @example +18005551234
              */
             number: string;
-            /** @description `byoc` for a number on one of your carriers (or a custom SIP trunk), `twilio`, `topcalls` for a number from the platform inventory, `import` for other providers, `manual` otherwise */
+            /** @description `topcalls` for a number on the workspace's default carrier (`default_carrier_id`) or from the platform inventory, `byoc` for a number on another of your carriers (or a custom SIP trunk), `twilio`, `import` for other providers, `manual` otherwise */
             source: "topcalls" | "byoc" | "manual" | "import" | "twilio";
             /** @description `deleted` appears only in the response of DELETE; a deleted number is not found afterwards */
             status: "active" | "inactive" | "pending" | "failed" | "deleted";
@@ -1507,12 +1544,14 @@ export interface operations {
             content: {
                 "application/json": {
                     /**
-                     * @description E.164 number; the leading `+` is optional on input
+                     * @description E.164 number (the leading `+` optional); with `pseudo: true`, a pseudo number kept exactly as given
                      * @example +14157774444
                      */
                     phone_number: string;
+                    /** @description Store `phone_number` as a pseudo number (an internal id on custom telephony): exactly as given, digits with an optional `+` or letters, digits, `-`, `_` (at most 64), with no derived metadata (`number_type: "pseudo"`). Without it the number must be E.164. */
+                    pseudo?: boolean;
                     status?: ("pending" | "active" | "failed" | "inactive") | null;
-                    source?: ("twilio" | "telnyx" | "vonage" | "plivo" | "bandwidth" | "signalwire" | "custom" | "manual" | "inventory") | null;
+                    source?: ("twilio" | "telnyx" | "vonage" | "plivo" | "bandwidth" | "signalwire" | "ring_central" | "ringcx" | "zoom" | "five9" | "8x8" | "custom" | "manual" | "inventory") | null;
                     provider_sid?: string | null;
                     carrier_id?: string | null;
                     nickname?: string | null;
@@ -1644,12 +1683,14 @@ export interface operations {
                 "application/json": {
                     items: {
                         /**
-                         * @description E.164 number; the leading `+` is optional on input
+                         * @description E.164 number (the leading `+` optional); with `pseudo: true`, a pseudo number kept exactly as given
                          * @example +14157774444
                          */
                         phone_number: string;
+                        /** @description Store `phone_number` as a pseudo number (an internal id on custom telephony): exactly as given, digits with an optional `+` or letters, digits, `-`, `_` (at most 64), with no derived metadata (`number_type: "pseudo"`). Without it the number must be E.164. */
+                        pseudo?: boolean;
                         status?: ("pending" | "active" | "failed" | "inactive") | null;
-                        source?: ("twilio" | "telnyx" | "vonage" | "plivo" | "bandwidth" | "signalwire" | "custom" | "manual" | "inventory") | null;
+                        source?: ("twilio" | "telnyx" | "vonage" | "plivo" | "bandwidth" | "signalwire" | "ring_central" | "ringcx" | "zoom" | "five9" | "8x8" | "custom" | "manual" | "inventory") | null;
                         provider_sid?: string | null;
                         carrier_id?: string | null;
                         nickname?: string | null;
@@ -1898,7 +1939,7 @@ export interface operations {
             content: {
                 "application/json": {
                     status?: ("pending" | "active" | "failed" | "inactive") | null;
-                    source?: ("twilio" | "telnyx" | "vonage" | "plivo" | "bandwidth" | "signalwire" | "custom" | "manual" | "inventory") | null;
+                    source?: ("twilio" | "telnyx" | "vonage" | "plivo" | "bandwidth" | "signalwire" | "ring_central" | "ringcx" | "zoom" | "five9" | "8x8" | "custom" | "manual" | "inventory") | null;
                     provider_sid?: string | null;
                     carrier_id?: string | null;
                     nickname?: string | null;
@@ -2671,7 +2712,7 @@ export interface operations {
             content: {
                 "application/json": {
                     /**
-                     * @description E.164 number; the leading `+` is optional on input
+                     * @description E.164 number (the leading `+` optional), or a pseudo number exactly as imported
                      * @example +14157774444
                      */
                     to: string;
@@ -2732,7 +2773,7 @@ export interface operations {
             content: {
                 "application/json": {
                     /**
-                     * @description E.164 number; the leading `+` is optional on input
+                     * @description E.164 number (the leading `+` optional), or a pseudo number exactly as imported
                      * @example +14157774444
                      */
                     to: string;
@@ -2798,7 +2839,7 @@ export interface operations {
                      */
                     to: string;
                     /**
-                     * @description E.164 number; the leading `+` is optional on input
+                     * @description E.164 number (the leading `+` optional), or a pseudo number exactly as imported
                      * @example +14157774444
                      */
                     from?: string;
@@ -2872,7 +2913,7 @@ export interface operations {
                 "application/json": {
                     phone_number_id?: string;
                     /**
-                     * @description E.164 number; the leading `+` is optional on input
+                     * @description E.164 number (the leading `+` optional), or a pseudo number exactly as imported
                      * @example +14157774444
                      */
                     phone_number?: string;
@@ -3054,6 +3095,7 @@ export interface operations {
                         signing_secret_set: boolean;
                         /** @description Calls holding a live lease */
                         active_calls: number;
+                        default_carrier_id: string | null;
                     };
                 };
             };
@@ -3088,6 +3130,7 @@ export interface operations {
             content: {
                 "application/json": {
                     max_concurrent_calls?: number | null;
+                    default_carrier_id?: string | null;
                 };
             };
         };
@@ -3111,6 +3154,7 @@ export interface operations {
                         signing_secret_set: boolean;
                         /** @description Calls holding a live lease */
                         active_calls: number;
+                        default_carrier_id: string | null;
                     };
                 };
             };
@@ -3177,6 +3221,7 @@ export interface operations {
                         signing_secret_set: boolean;
                         /** @description Calls holding a live lease */
                         active_calls: number;
+                        default_carrier_id: string | null;
                     };
                 };
             };
@@ -3718,6 +3763,12 @@ export interface operations {
                     inbound_webhook_url?: string | null;
                     allowed_inbound_country_list?: string[] | null;
                     allowed_outbound_country_list?: string[] | null;
+                    inbound_agent_id?: string | null;
+                    inbound_agent_version?: (number | string) | null;
+                    outbound_agent_id?: string | null;
+                    outbound_agent_version?: (number | string) | null;
+                    inbound_sms_agent_id?: string | null;
+                    outbound_sms_agent_id?: string | null;
                     fallback_number?: string | null;
                     transport?: string | null;
                 };
@@ -3733,7 +3784,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellPhoneNumber"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3742,7 +3793,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3751,7 +3802,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3760,7 +3811,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3769,7 +3820,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3778,7 +3829,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3803,7 +3854,7 @@ export interface operations {
             content: {
                 "application/json": {
                     /**
-                     * @description E.164 number; the leading `+` is optional on input
+                     * @description E.164 number (the leading `+` optional), or a pseudo number exactly as imported
                      * @example +14157774444
                      */
                     phone_number: string;
@@ -3812,7 +3863,7 @@ export interface operations {
                     /** @description Write-only; stored encrypted */
                     sip_trunk_auth_password?: string;
                     transport?: string | null;
-                    /** @description Default `true`, as in Retell: accept a number no country's numbering plan knows (an internal pseudo number). It must still have the E.164 shape (`+` and up to 15 digits) */
+                    /** @description Default `true`, as in Retell: a number that is not valid E.164 as written is kept as an internal pseudo number (digits, optionally with `+`, or letters, digits, `-`, `_`, up to 64), exactly as given */
                     ignore_e164_validation?: boolean;
                     nickname?: string;
                     inbound_agents?: {
@@ -3832,6 +3883,12 @@ export interface operations {
                     inbound_webhook_url?: string | null;
                     allowed_inbound_country_list?: string[] | null;
                     allowed_outbound_country_list?: string[] | null;
+                    inbound_agent_id?: string | null;
+                    inbound_agent_version?: (number | string) | null;
+                    outbound_agent_id?: string | null;
+                    outbound_agent_version?: (number | string) | null;
+                    inbound_sms_agent_id?: string | null;
+                    outbound_sms_agent_id?: string | null;
                 };
             };
         };
@@ -3845,7 +3902,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellPhoneNumber"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3854,7 +3911,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3863,7 +3920,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3872,7 +3929,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3881,7 +3938,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3890,7 +3947,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3922,7 +3979,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellPhoneNumber"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3931,7 +3988,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3940,7 +3997,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3949,7 +4006,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3958,7 +4015,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3967,7 +4024,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4006,7 +4063,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4015,7 +4072,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4024,7 +4081,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4033,7 +4090,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4042,7 +4099,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4051,7 +4108,81 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetellError"];
+                };
+            };
+        };
+    };
+    retellListPhoneNumbersV1: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetellPhoneNumber"][];
+                };
+            };
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetellError"];
+                };
+            };
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetellError"];
+                };
+            };
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetellError"];
+                };
+            };
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetellError"];
+                };
+            };
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetellError"];
+                };
+            };
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4104,6 +4235,12 @@ export interface operations {
                         /** @description A version number, `latest`, `latest_published` or a tag; stored as given */
                         agent_version?: number | string;
                     }[] | null;
+                    inbound_agent_id?: string | null;
+                    inbound_agent_version?: (number | string) | null;
+                    outbound_agent_id?: string | null;
+                    outbound_agent_version?: (number | string) | null;
+                    inbound_sms_agent_id?: string | null;
+                    outbound_sms_agent_id?: string | null;
                     inbound_webhook_url?: string | null;
                     inbound_sms_webhook_url?: string | null;
                     allowed_inbound_country_list?: string[] | null;
@@ -4127,7 +4264,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellPhoneNumber"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4136,7 +4273,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4145,7 +4282,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4154,7 +4291,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4163,7 +4300,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4172,7 +4309,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4202,7 +4339,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4211,7 +4348,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4220,7 +4357,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4229,7 +4366,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4238,7 +4375,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4247,7 +4384,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4344,7 +4481,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description The number without `+` (`14157774444`); `+14157774444` and `%2B14157774444` work too */
+                /** @description The number without `+` (`14157774444`; `+14157774444` and `%2B14157774444` work too), or a pseudo number exactly as imported */
                 phone_number_slug: string;
             };
             cookie?: never;
@@ -4406,7 +4543,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description The number without `+` (`14157774444`); `+14157774444` and `%2B14157774444` work too */
+                /** @description The number without `+` (`14157774444`; `+14157774444` and `%2B14157774444` work too), or a pseudo number exactly as imported */
                 phone_number_slug: string;
             };
             cookie?: never;
@@ -4462,7 +4599,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description The number without `+` (`14157774444`); `+14157774444` and `%2B14157774444` work too */
+                /** @description The number without `+` (`14157774444`; `+14157774444` and `%2B14157774444` work too), or a pseudo number exactly as imported */
                 phone_number_slug: string;
             };
             cookie?: never;
@@ -4475,8 +4612,8 @@ export interface operations {
                     sip_outbound_proxy?: string | null;
                     sip_term_uri?: string | null;
                     termination_uri?: string | null;
-                    /** @description twilio, telnyx and vonage keep their name; ring_central, custom and sip are stored as a custom SIP trunk (read back as `custom`). ringcx, zoom, five9 and 8x8 are answered 403: Switchboard cannot generate their SIP settings. */
-                    provider_name?: "twilio" | "telnyx" | "vonage" | "ring_central" | "custom" | "sip" | "ringcx" | "zoom" | "five9" | "8x8";
+                    /** @description Every provider Synthflow documents, stored and read back as sent (`sip` reads back as `custom`). `termination_uri` is required, except for the providers whose SIP domain Synthflow fills itself where Switchboard knows it (`zoom`); see README "Number origins". */
+                    provider_name?: "twilio" | "telnyx" | "vonage" | "ring_central" | "ringcx" | "custom" | "zoom" | "five9" | "8x8" | "sip";
                     trunk_username?: string | null;
                     trunk_pwd?: string | null;
                     uac_enabled?: boolean;
@@ -4547,12 +4684,12 @@ export interface operations {
                 "application/json": {
                     /** @description The workspace id (or name): the API key's own workspace or, for an agency key, one of its child workspaces. Any other value is 404. */
                     workspace_id: string;
-                    /** @description E.164; the `+` is optional */
+                    /** @description E.164 (the `+` optional), or your internal id: what is not a valid number but is digits or letters, digits, `-`, `_` (up to 64) is kept exactly as a pseudo number, its slug */
                     phone_number: string;
                     friendly_name?: string;
-                    /** @description twilio, telnyx and vonage keep their name; ring_central, custom and sip are stored as a custom SIP trunk (read back as `custom`). ringcx, zoom, five9 and 8x8 are answered 403: Switchboard cannot generate their SIP settings. */
-                    provider_name?: "twilio" | "telnyx" | "vonage" | "ring_central" | "custom" | "sip" | "ringcx" | "zoom" | "five9" | "8x8";
-                    termination_uri: string;
+                    /** @description Every provider Synthflow documents, stored and read back as sent (`sip` reads back as `custom`). `termination_uri` is required, except for the providers whose SIP domain Synthflow fills itself where Switchboard knows it (`zoom`); see README "Number origins". */
+                    provider_name?: "twilio" | "telnyx" | "vonage" | "ring_central" | "ringcx" | "custom" | "zoom" | "five9" | "8x8" | "sip";
+                    termination_uri?: string;
                     trunk_username?: string;
                     /** @description Write-only; stored encrypted, never returned */
                     trunk_pwd?: string;
@@ -4714,7 +4851,7 @@ export interface operations {
             path: {
                 /** @description The agent (assistant) id; Switchboard stores agent ids as given */
                 model_id: string;
-                /** @description The number without `+` (`14157774444`); `+14157774444` and `%2B14157774444` work too */
+                /** @description The number without `+` (`14157774444`; `+14157774444` and `%2B14157774444` work too), or a pseudo number exactly as imported */
                 phone_number_slug: string;
             };
             cookie?: never;
