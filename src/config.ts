@@ -75,6 +75,48 @@ export const ConfigSchema = Type.Object({
     default: 16_384,
     description: 'Largest accepted request head (request line and headers); larger is answered 431',
   }),
+  NUMBER_PROVIDER_DEFAULT: Type.Optional(
+    Type.Union(['inventory', 'twilio', 'telnyx'].map((name) => Type.Literal(name)), {
+      description:
+        'Where a buy goes when the request names no provider; unset: the first configured carrier with a match (Twilio, Telnyx), then the local inventory',
+    }),
+  ),
+  TWILIO_ACCOUNT_SID: Type.Optional(Type.String({ pattern: '^AC[0-9a-fA-F]{32}$', description: 'Twilio account (`AC…`); with a token or an API key, enables buying from Twilio' })),
+  TWILIO_AUTH_TOKEN: Type.Optional(Type.String({ description: 'Twilio auth token (or use `TWILIO_API_KEY_SID` + `TWILIO_API_KEY_SECRET`); never logged' })),
+  TWILIO_API_KEY_SID: Type.Optional(Type.String({ pattern: '^SK[0-9a-fA-F]{32}$', description: 'Twilio API key (`SK…`), instead of the auth token' })),
+  TWILIO_API_KEY_SECRET: Type.Optional(Type.String({ description: 'Secret of `TWILIO_API_KEY_SID`; never logged' })),
+  TWILIO_TRUNK_SID: Type.Optional(Type.String({ pattern: '^TK[0-9a-fA-F]{32}$', description: 'Elastic SIP trunk (`TK…`) every bought Twilio number is put on' })),
+  TWILIO_VOICE_URL: Type.Optional(Type.String({ pattern: '^https?://', description: 'Voice URL of bought Twilio numbers when no trunk is set' })),
+  TWILIO_API_BASE_URL: Type.String({
+    pattern: '^https?://[^/?#]+/?$',
+    default: 'https://api.twilio.com',
+    description: 'Origin of the Twilio REST API (a regional edge, or a stand-in server in tests)',
+  }),
+  TELNYX_API_KEY: Type.Optional(Type.String({ description: 'Telnyx API v2 key (`KEY…`); enables buying from Telnyx; never logged' })),
+  TELNYX_CONNECTION_ID: Type.Optional(Type.String({ description: 'Telnyx SIP connection every bought Telnyx number is assigned to' })),
+  TELNYX_API_BASE_URL: Type.String({
+    pattern: '^https?://[^?#]+$',
+    default: 'https://api.telnyx.com/v2',
+    description: 'Base of the Telnyx API v2 (a stand-in server in tests)',
+  }),
+  CARRIER_TIMEOUT_MS: Type.Integer({
+    minimum: 100,
+    maximum: 120_000,
+    default: 10_000,
+    description: 'Longest wait for one carrier API request; longer is answered 504 `PROVIDER_TIMEOUT`',
+  }),
+  CARRIER_RELEASE_RETRY_MS: Type.Integer({
+    minimum: 10,
+    maximum: 3_600_000,
+    default: 30_000,
+    description: 'First wait before a failed carrier release is tried again (doubling each time, at most 1 hour)',
+  }),
+  CARRIER_RELEASE_MAX_ATTEMPTS: Type.Integer({
+    minimum: 1,
+    maximum: 1000,
+    default: 12,
+    description: 'Release attempts before a release is marked `failed` (listed by `GET /v1/carrier-releases`, retried on request)',
+  }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({
     minimum: 100,
     default: 25_000,
@@ -138,6 +180,25 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       problems.set('DATABASE_URL', `DATABASE_URL: ${error.message}`);
     }
   }
+  if (problems.size === 0) for (const problem of carrierProblems(candidate)) problems.set(problem.split(':')[0]!, problem);
   if (problems.size > 0) throw new ConfigError(`invalid configuration:\n  ${[...problems.values()].join('\n  ')}`);
   return candidate;
+}
+
+/** Settings that only make sense together (a Twilio account needs a credential, a default must be configured). */
+function carrierProblems(config: Config): string[] {
+  const problems: string[] = [];
+  const twilioCredential = config.TWILIO_AUTH_TOKEN !== undefined || config.TWILIO_API_KEY_SID !== undefined;
+  if (config.TWILIO_ACCOUNT_SID !== undefined && !twilioCredential) {
+    problems.push('TWILIO_ACCOUNT_SID: needs TWILIO_AUTH_TOKEN, or TWILIO_API_KEY_SID and TWILIO_API_KEY_SECRET');
+  }
+  if (config.TWILIO_ACCOUNT_SID === undefined && twilioCredential) problems.push('TWILIO_ACCOUNT_SID: is required with a Twilio credential');
+  if ((config.TWILIO_API_KEY_SID === undefined) !== (config.TWILIO_API_KEY_SECRET === undefined)) {
+    problems.push('TWILIO_API_KEY_SECRET: TWILIO_API_KEY_SID and TWILIO_API_KEY_SECRET go together');
+  }
+  const configured: Record<string, boolean> = { inventory: true, twilio: config.TWILIO_ACCOUNT_SID !== undefined, telnyx: config.TELNYX_API_KEY !== undefined };
+  if (config.NUMBER_PROVIDER_DEFAULT && !configured[config.NUMBER_PROVIDER_DEFAULT]) {
+    problems.push(`NUMBER_PROVIDER_DEFAULT: ${config.NUMBER_PROVIDER_DEFAULT} is not configured`);
+  }
+  return problems;
 }

@@ -8,7 +8,7 @@ import { describeNumber } from './domain/phone.ts';
 import { resolveSecretKey, SecretBox } from './domain/secrets.ts';
 import { buildApp, type AppOptions } from './http/app.ts';
 import type { ServiceDeps } from './services/context.ts';
-import { createServices, type Services } from './services/index.ts';
+import { createServices, type CarrierOptions, type Services } from './services/index.ts';
 
 export interface Runtime {
   database: Database;
@@ -34,12 +34,15 @@ export async function openRuntime(config: Config, options: OpenOptions & { clock
       webhookTimeoutMs: config.ROUTING_WEBHOOK_TIMEOUT_MS,
       allowPrivateWebhookTargets: config.ROUTING_ALLOW_PRIVATE_WEBHOOK_TARGETS,
       callLeaseSeconds: config.ROUTING_CALL_LEASE_SECONDS,
-    });
+    }, carrierOptionsOf(config));
+    // Releases that failed earlier (or were interrupted by a restart) are retried in the background.
+    services.releases.start();
     return {
       database,
       deps,
       services,
       close: async () => {
+        await services.releases.stop();
         // Stops what buildServer started (a no-op when no server was built).
         await services.routing.stop();
         await database.close();
@@ -66,6 +69,30 @@ export async function buildServer(
     logger,
     isReady: () => isMigrated(runtime.database),
   });
+}
+
+/** The carrier settings of the config (src/config.ts has already checked that they go together). */
+export function carrierOptionsOf(config: Config): CarrierOptions {
+  const timeoutMs = config.CARRIER_TIMEOUT_MS;
+  return {
+    twilio: config.TWILIO_ACCOUNT_SID
+      ? {
+          accountSid: config.TWILIO_ACCOUNT_SID,
+          // An API key authenticates as itself; the account SID still names the account in every path.
+          username: config.TWILIO_API_KEY_SID ?? config.TWILIO_ACCOUNT_SID,
+          password: config.TWILIO_API_KEY_SECRET ?? config.TWILIO_AUTH_TOKEN!,
+          trunkSid: config.TWILIO_TRUNK_SID,
+          voiceUrl: config.TWILIO_VOICE_URL,
+          baseUrl: config.TWILIO_API_BASE_URL,
+          timeoutMs,
+        }
+      : undefined,
+    telnyx: config.TELNYX_API_KEY
+      ? { apiKey: config.TELNYX_API_KEY, connectionId: config.TELNYX_CONNECTION_ID, baseUrl: config.TELNYX_API_BASE_URL, timeoutMs }
+      : undefined,
+    defaultProvider: config.NUMBER_PROVIDER_DEFAULT,
+    release: { retryMs: config.CARRIER_RELEASE_RETRY_MS, maxAttempts: config.CARRIER_RELEASE_MAX_ATTEMPTS },
+  };
 }
 
 /**

@@ -181,7 +181,7 @@ export interface paths {
                                 name: string | null;
                                 /** @description First characters of the key, to tell keys apart */
                                 prefix: string;
-                                scopes: ("numbers:read" | "numbers:write" | "routing" | "admin")[];
+                                scopes: ("numbers:read" | "numbers:write" | "routing" | "routing:credentials" | "admin")[];
                                 /**
                                  * Format: date-time
                                  * @example 2026-11-22T10:00:00.000Z
@@ -225,7 +225,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         name?: string;
-                        scopes: ("numbers:read" | "numbers:write" | "routing" | "admin")[];
+                        scopes: ("numbers:read" | "numbers:write" | "routing" | "routing:credentials" | "admin")[];
                     };
                 };
             };
@@ -250,7 +250,7 @@ export interface paths {
                             name: string | null;
                             /** @description First characters of the key, to tell keys apart */
                             prefix: string;
-                            scopes: ("numbers:read" | "numbers:write" | "routing" | "admin")[];
+                            scopes: ("numbers:read" | "numbers:write" | "routing" | "routing:credentials" | "admin")[];
                             /**
                              * Format: date-time
                              * @example 2026-11-22T10:00:00.000Z
@@ -433,10 +433,67 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Buy a number from the installation's inventory
-         * @description Allocates a free number of the operator's stock (`switchboard inventory add`) matching every given criterion, atomically (two concurrent purchases never get the same number), and registers it with the given settings. No match → 422 `no-number-available`. Deleting the number returns it to the stock.
+         * Buy a number at a carrier (Twilio, Telnyx) or from the installation's inventory
+         * @description Buys a number matching every given criterion from `provider` (a configured carrier, else inventory stock recorded with it), else `NUMBER_PROVIDER_DEFAULT`, else the first with a match (Twilio, Telnyx, then the inventory), and registers it with the given settings. Two concurrent purchases never get the same number. No match → 422 `no-number-available`; carrier credentials rejected → 502 `PROVIDER_AUTH_FAILED`; carrier timeout → 504 `PROVIDER_TIMEOUT`. Deleting the number releases it at its carrier (see GET /v1/carrier-releases) or returns it to the stock.
          */
         post: operations["purchasePhoneNumber"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/phone-numbers/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import the numbers a carrier account owns (admin)
+         * @description Pages through the account's numbers (Twilio IncomingPhoneNumbers, Telnyx phone_numbers) and imports the ones not registered yet, with the carrier as `source`, its id as `provider_sid` and its capabilities. Repeating it changes nothing. A number registered in another workspace is counted as `owned_elsewhere` and left alone. Synced numbers are never released at the carrier when deleted.
+         */
+        post: operations["syncPhoneNumbers"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/carrier-releases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Numbers bought at a carrier, and where their release stands
+         * @description Deleting a number bought at Twilio or Telnyx releases it there, once; a carrier that is down is retried with backoff, and a release that keeps failing ends `failed` here (with the carrier's last answer) instead of being lost. Filter with `state`.
+         */
+        get: operations["listCarrierReleases"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/carrier-releases/{id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Try a failed release again now */
+        post: operations["retryCarrierRelease"];
         delete?: never;
         options?: never;
         head?: never;
@@ -688,8 +745,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Buy a number (from the operator's inventory) and bind agents
-         * @description Allocates a free number of the installation's inventory (`switchboard inventory add`) matching `phone_number`, `area_code`, `country_code` (default `US` unless `phone_number` is given), `toll_free` (default: not toll-free) and `number_provider` (stock with no recorded provider matches any). No carrier purchase happens. No match → 422 with a `message`. Concurrent buys never get the same number.
+         * Buy a number (at Twilio/Telnyx, or from the operator's inventory) and bind agents
+         * @description Allocates a free number of the installation's inventory (`switchboard inventory add`) matching `phone_number`, `area_code`, `country_code` (default `US` unless `phone_number` is given), `toll_free` (default: not toll-free) and `number_provider` (a configured carrier; otherwise inventory stock with that provider or none). With TWILIO_*\/TELNYX_* configured the number is bought at the carrier (`phone_number_type` `retell-twilio`/`retell-telnyx`). No match → 422 with a `message`; carrier failures → 502/504. Concurrent buys never get the same number.
          */
         post: operations["retellCreatePhoneNumber"];
         delete?: never;
@@ -807,7 +864,7 @@ export interface paths {
         post?: never;
         /**
          * Delete a number
-         * @description A number bought from the inventory goes back to it. 204 with no body.
+         * @description A number bought at a carrier is released there; one from the inventory goes back to it. 204 with no body.
          */
         delete: operations["retellDeletePhoneNumber"];
         options?: never;
@@ -1165,9 +1222,32 @@ export interface components {
              */
             updated_at: string;
         };
+        CarrierRelease: {
+            /**
+             * @description Opaque, time-sortable id (UUIDv7)
+             * @example 019a8f3e-7c1d-7b2a-9f00-5d3c2b1a0e9f
+             */
+            id: string;
+            phone_number_id: string | null;
+            phone_number: string;
+            provider: string;
+            provider_sid: string;
+            /** @description `held`: bought and live; `pending`: being released (retried with backoff); `released`; `failed`: gave up, retry with POST …/retry */
+            state: "held" | "pending" | "released" | "failed";
+            reason: ("deleted" | "registration_failed") | null;
+            attempts: number;
+            next_attempt_at: string | null;
+            last_error: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-22T10:00:00.000Z
+             */
+            bought_at: string;
+            released_at: string | null;
+        };
         RoutingDecision: {
             action: "connect" | "forward" | "reject";
-            reason?: "number_not_found" | "number_inactive" | "country_not_allowed" | "destination_not_allowed" | "no_agent" | "rejected_by_webhook" | "over_capacity" | "outside_calling_hours" | "outage_without_fallback";
+            reason?: "number_not_found" | "number_inactive" | "country_not_allowed" | "destination_not_allowed" | "no_agent" | "rejected_by_webhook" | "over_capacity" | "outside_calling_hours" | "outage_without_fallback" | "source_not_allowed";
             agent_id?: string;
             /** @description As bound on the number (or set by the webhook); passed through as stored */
             agent_version?: number | string;
@@ -1184,7 +1264,7 @@ export interface components {
             dynamic_variables?: {
                 [key: string]: string;
             };
-            decided_by: "number_lookup" | "number_status" | "country_policy" | "outage" | "number_capacity" | "workspace_capacity" | "calling_hours" | "binding" | "agent_override" | "webhook" | "binding_after_webhook_failure" | "pool" | "agent_numbers";
+            decided_by: "number_lookup" | "number_status" | "country_policy" | "outage" | "number_capacity" | "workspace_capacity" | "calling_hours" | "binding" | "agent_override" | "webhook" | "binding_after_webhook_failure" | "pool" | "agent_numbers" | "carrier_source";
             /**
              * Format: date-time
              * @description `outside_calling_hours`: earliest allowed instant (UTC)
@@ -1194,6 +1274,36 @@ export interface components {
             caller_id_match?: "area_code" | "region" | "country" | "any";
             /** @description The webhook was called but not used: `timeout`, `network`, `http_status`, `invalid_response` or `target_refused` */
             webhook_error?: string;
+            /** @description Outbound `connect`: the number's carrier (`type: carrier`) or, without one, its own SIP settings (`type: sip`) */
+            trunk?: {
+                /** @enum {string} */
+                type: "carrier";
+                /**
+                 * @description Opaque, time-sortable id (UUIDv7)
+                 * @example 019a8f3e-7c1d-7b2a-9f00-5d3c2b1a0e9f
+                 */
+                carrier_id: string;
+                name: string;
+                /** @description The carrier's outbound gateways, in order: try the next when one fails */
+                gateways: {
+                    address: string;
+                    port: number;
+                    /** @description The number's `sip.transport` */
+                    transport: string;
+                }[];
+                auth_username: string | null;
+                auth_realm: string | null;
+                auth_password?: string | null;
+            } | {
+                /** @enum {string} */
+                type: "sip";
+                termination_uri: string | null;
+                outbound_proxy: string | null;
+                transport: string;
+                auth_username: string | null;
+                auth_password?: string | null;
+            };
+            carrier_id?: string | null;
         };
         NumberPool: {
             /**
@@ -1236,7 +1346,7 @@ export interface components {
              * @example +14157774444
              */
             phone_number: string;
-            /** @description `retell-twilio` / `retell-telnyx`: bought (stock or carrier) from that provider, else as asked by `number_provider`, default Twilio; `custom`: every imported number */
+            /** @description `retell-twilio` / `retell-telnyx`: bought (at that carrier, or stock recorded with it, or synced from the carrier account), else as asked by `number_provider`, default Twilio; `custom`: every imported number */
             phone_number_type: "retell-twilio" | "retell-telnyx" | "custom";
             /** @example +1 (415) 777-4444 */
             phone_number_pretty?: string;
@@ -2090,7 +2200,8 @@ export interface operations {
                              * @example 019a8f3e-7c1d-7b2a-9f00-5d3c2b1a0e9f
                              */
                             id: string;
-                            action: "create" | "update" | "delete";
+                            /** @description `carrier_release`: the bought number was released at its carrier; `carrier_release_failed`: the release gave up (see GET /v1/carrier-releases); `credentials_disclosed`: a routing decision handed the trunk password (named in `changed_fields`) to the key `actor_key_id` */
+                            action: "create" | "update" | "delete" | "carrier_release" | "carrier_release_failed" | "credentials_disclosed";
                             actor_key_id: string | null;
                             actor_key_name: string | null;
                             changed_fields: string[];
@@ -2163,7 +2274,7 @@ export interface operations {
                         name: string | null;
                         /** @description First characters of the key, to tell keys apart */
                         prefix: string;
-                        scopes: ("numbers:read" | "numbers:write" | "routing" | "admin")[];
+                        scopes: ("numbers:read" | "numbers:write" | "routing" | "routing:credentials" | "admin")[];
                         /**
                          * Format: date-time
                          * @example 2026-11-22T10:00:00.000Z
@@ -2585,7 +2696,7 @@ export interface operations {
                     area_code?: string;
                     /** @description true: toll-free only; false: no toll-free; absent: either */
                     toll_free?: boolean;
-                    /** @description Carrier the stock entry came from */
+                    /** @description A configured carrier (`twilio`, `telnyx`), or the carrier a stock entry came from */
                     provider?: string;
                     carrier_id?: string | null;
                     nickname?: string | null;
@@ -2699,6 +2810,229 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
+            /** @description RFC 9457 problem details */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    syncPhoneNumbers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The carrier account to read (must be configured) */
+                    provider: "twilio" | "telnyx";
+                    /**
+                     * @description Count only; import nothing
+                     * @default false
+                     */
+                    dry_run?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        provider: string;
+                        dry_run: boolean;
+                        /** @description Imported now (on a dry run: would be) */
+                        added: number;
+                        /** @description Registered in this workspace already */
+                        already_here: number;
+                        /** @description Registered in another workspace; left alone */
+                        owned_elsewhere: number;
+                        failed: number;
+                        errors: {
+                            phone_number: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description RFC 9457 problem details */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listCarrierReleases: {
+        parameters: {
+            query: {
+                state?: "held" | "pending" | "released" | "failed";
+                limit: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["CarrierRelease"][];
+                        has_more: boolean;
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description RFC 9457 problem details */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    retryCarrierRelease: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CarrierRelease"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     routeInboundCall: {
@@ -2720,6 +3054,11 @@ export interface operations {
                     from: string;
                     /** @description Same call id → same agent */
                     call_id?: string;
+                    /**
+                     * Format: ipv4
+                     * @description The address the INVITE came from. For a number on a carrier with inbound gateways, an address outside all of them is `reject` `source_not_allowed` (`decided_by: carrier_source`)
+                     */
+                    source_ip?: string;
                 };
             };
         };
@@ -2781,6 +3120,11 @@ export interface operations {
                     from: string;
                     /** @description Same call id → same agent */
                     call_id?: string;
+                    /**
+                     * Format: ipv4
+                     * @description The address the INVITE came from. For a number on a carrier with inbound gateways, an address outside all of them is `reject` `source_not_allowed` (`decided_by: carrier_source`)
+                     */
+                    source_ip?: string;
                 };
             };
         };

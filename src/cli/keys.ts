@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { operatorActor, SCOPES } from '../services/context.ts';
+import { DEFAULT_KEY_SCOPES, operatorActor, SCOPES } from '../services/context.ts';
 import { parseScopes, type ApiKey } from '../services/workspaces.ts';
 import { withExamples, type CliContext } from './context.ts';
 import { formatTable } from './table.ts';
@@ -26,7 +26,7 @@ export function registerKeyCommands(program: Command, cli: CliContext): void {
       .description('create an API key (and the workspace, if it does not exist); prints the key once')
       .requiredOption('--workspace <name>', 'workspace name')
       .option('--parent <name>', 'agency workspace that manages this one (created if missing)')
-      .addOption(new Option('--scopes <list>', `comma-separated: ${SCOPES.join(',')}`).default(SCOPES.join(',')))
+      .addOption(new Option('--scopes <list>', `comma-separated: ${SCOPES.join(',')}`).default(DEFAULT_KEY_SCOPES.join(',')))
       .option('--name <label>', 'a label for the key')
       .option('--json', 'print {workspace_id, key_id, key} as JSON'),
     'switchboard keys create --workspace acme --scopes numbers:read,numbers:write --name ci',

@@ -4,6 +4,7 @@ import cliProgress from 'cli-progress';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { operatorActor } from '../services/context.ts';
 import { NUMBER_STATUSES, type PhoneNumber } from '../services/phone-numbers/model.ts';
+import { registerNumbersSyncCommand } from './numbers-sync.ts';
 import { withExamples, type CliContext } from './context.ts';
 import { exportCsv, liveNumbers, type NumberFilters } from './export-numbers.ts';
 import { CSV_COLUMNS, importCsv, MAX_BATCH_ROWS, type ImportProgress, type ImportSummary } from './import-numbers.ts';
@@ -129,6 +130,7 @@ export function registerNumberCommands(program: Command, cli: CliContext): void 
     'switchboard numbers list --workspace acme',
   );
   registerImport(numbers, cli);
+  registerNumbersSyncCommand(numbers, cli);
 
   withExamples(
     withFilterOptions(

@@ -5,6 +5,7 @@ import * as inventory from './migrations/0002_inventory.ts';
 import * as carriersIdempotency from './migrations/0003_carriers_idempotency.ts';
 import * as routing from './migrations/0004_routing.ts';
 import * as synthflow from './migrations/0005_synthflow.ts';
+import * as carrierNumbers from './migrations/0006_carrier_numbers.ts';
 import * as originDefaultCarrier from './migrations/0007_origin_default_carrier.ts';
 
 /**
@@ -17,7 +18,7 @@ const migrations: Record<string, Migration> = {
   '0003_carriers_idempotency': carriersIdempotency,
   '0004_routing': routing,
   '0005_synthflow': synthflow,
-  // 0006 is taken by the carriers branch (carrier numbers).
+  '0006_carrier_numbers': carrierNumbers,
   '0007_origin_default_carrier': originDefaultCarrier,
 };
 

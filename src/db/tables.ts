@@ -221,6 +221,25 @@ export interface InventoryNumberRow {
   allocated_at: string | null;
 }
 
+/** A number bought at a carrier, and its release (migration 0006_carrier_numbers). */
+export interface CarrierNumberRow {
+  id: string;
+  workspace_id: string;
+  phone_number_id: string | null;
+  e164: string;
+  provider: string;
+  provider_sid: string;
+  bought_at: string;
+  state: 'held' | 'pending' | 'released' | 'failed';
+  /** `deleted` (the number was deleted here) or `registration_failed` (bought, then not registered). */
+  release_reason: string | null;
+  attempts: number;
+  next_attempt_at: string | null;
+  /** What the carrier answered to the last failed attempt (no credentials). */
+  last_error: string | null;
+  released_at: string | null;
+}
+
 export interface Tables {
   workspaces: WorkspaceRow;
   api_keys: ApiKeyRow;
@@ -234,4 +253,5 @@ export interface Tables {
   call_leases: CallLeaseRow;
   idempotency_keys: IdempotencyKeyRow;
   inventory_numbers: InventoryNumberRow;
+  carrier_numbers: CarrierNumberRow;
 }

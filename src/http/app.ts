@@ -294,6 +294,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   useDialect(app, nativeDialect);
 
+  // A carrier that failed or timed out (502/504) may well answer a little later; every dialect's
+  // error handler renders its own envelope, so the hint is added here once for all of them.
+  app.addHook('onSend', async (_request, reply) => {
+    if ((reply.statusCode === 502 || reply.statusCode === 504) && !reply.hasHeader('retry-after')) reply.header('retry-after', CARRIER_RETRY_AFTER_SECONDS);
+  });
   await app.register(healthRoutes, { services: options.services, isReady: options.isReady });
   await app.register(nativeApi, { prefix: '/v1', services: options.services });
   await app.register(routingApi, { prefix: '/v1', services: options.services });
@@ -305,6 +310,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }
+
+/** What a client is told to wait after a carrier failure (502/504). */
+const CARRIER_RETRY_AFTER_SECONDS = '5';
 
 /** Strings (values and keys) anywhere in a parsed request part that contain NUL or a lone surrogate. */
 function unstorableText(root: unknown, prefix: string): FieldIssue[] {

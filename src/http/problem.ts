@@ -19,6 +19,9 @@ export const ERROR_STATUS: Record<ErrorCode | 'INTERNAL' | 'BAD_REQUEST' | 'UNSU
   IDEMPOTENCY_KEY_REUSED: { status: 422, title: 'Idempotency Key Reused' },
   IDEMPOTENCY_KEY_IN_USE: { status: 409, title: 'Idempotency Key In Use' },
   INTERNAL: { status: 500, title: 'Internal Server Error' },
+  PROVIDER_AUTH_FAILED: { status: 502, title: 'Carrier Rejected The Credentials' },
+  PROVIDER_UNAVAILABLE: { status: 502, title: 'Carrier Unavailable' },
+  PROVIDER_TIMEOUT: { status: 504, title: 'Carrier Timeout' },
   STORE_UNAVAILABLE: { status: 503, title: 'Service Unavailable' },
 };
 

@@ -2,8 +2,11 @@ import type { Database } from '../db/database.ts';
 import type { SecretBox } from '../domain/secrets.ts';
 import { ForbiddenError } from './errors.ts';
 
-export const SCOPES = ['numbers:read', 'numbers:write', 'routing', 'admin'] as const;
+/** `routing:credentials`: outbound decisions carry the trunk's SIP password (each disclosure audited). */
+export const SCOPES = ['numbers:read', 'numbers:write', 'routing', 'routing:credentials', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
+/** What a key gets when nobody says: everything but the trunk passwords, which are granted on purpose. */
+export const DEFAULT_KEY_SCOPES: readonly Scope[] = SCOPES.filter((scope) => scope !== 'routing:credentials');
 
 /** Who is acting: always derived from the credential, never from a request body. */
 export interface Actor {

@@ -19,7 +19,10 @@ export type ErrorCode =
   | 'NO_NUMBER_AVAILABLE'
   | 'RATE_LIMITED'
   | 'IDEMPOTENCY_KEY_REUSED'
-  | 'IDEMPOTENCY_KEY_IN_USE';
+  | 'IDEMPOTENCY_KEY_IN_USE'
+  | 'PROVIDER_AUTH_FAILED'
+  | 'PROVIDER_TIMEOUT'
+  | 'PROVIDER_UNAVAILABLE';
 
 export class ServiceError extends Error {
   constructor(
@@ -76,6 +79,17 @@ export class ForbiddenError extends ServiceError {
 export class NoNumberAvailableError extends ServiceError {
   constructor(message: string) {
     super('NO_NUMBER_AVAILABLE', message);
+  }
+}
+
+/**
+ * A carrier (Twilio, Telnyx) could not do what was asked: it rejected the configured credentials,
+ * did not answer in time, or failed. The message names the carrier and the setting to check,
+ * never a credential or the carrier's raw response.
+ */
+export class ProviderError extends ServiceError {
+  constructor(code: 'PROVIDER_AUTH_FAILED' | 'PROVIDER_TIMEOUT' | 'PROVIDER_UNAVAILABLE', message: string) {
+    super(code, message);
   }
 }
 

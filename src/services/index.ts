@@ -9,6 +9,11 @@ import { InventoryService } from './inventory/service.ts';
 import { LocalInventory } from './inventory/local-inventory.ts';
 import { PhoneNumberService } from './phone-numbers/service.ts';
 import { WorkspaceService } from './workspaces.ts';
+import { CarrierReleases, type ReleaseOptions } from './inventory/releases.ts';
+import { CarrierSync } from './inventory/sync.ts';
+import type { CarrierProvider } from './inventory/provider.ts';
+import { TwilioProvider, type TwilioSettings } from './inventory/twilio-provider.ts';
+import { TelnyxProvider, type TelnyxSettings } from './inventory/telnyx-provider.ts';
 import { DEFAULT_ROUTING_OPTIONS, RoutingService, type RoutingOptions } from './routing/service.ts';
 
 /**
@@ -21,8 +26,12 @@ export interface Services {
   feed: ChangeFeed;
   workspaces: WorkspaceService;
   phoneNumbers: PhoneNumberService;
-  /** Buying numbers from the operator's stock (`switchboard inventory add`). */
+  /** Buying numbers from the operator's stock (`switchboard inventory add`) and the configured carriers. */
   inventory: InventoryService;
+  /** Numbers bought at carriers and their release (retried until done). */
+  releases: CarrierReleases;
+  /** Importing the numbers a carrier account already owns. */
+  carrierSync: CarrierSync;
   /** The operator's stock itself (CLI: add, list). */
   stock: LocalInventory;
   agentBindings: AgentBindingService;
@@ -33,16 +42,33 @@ export interface Services {
   idempotency: IdempotencyStore;
 }
 
-export function createServices(deps: ServiceDeps, routingOptions: RoutingOptions = DEFAULT_ROUTING_OPTIONS): Services {
+/** The carriers an installation buys from (each only when configured), and how releases are retried. */
+export interface CarrierOptions {
+  twilio?: TwilioSettings | undefined;
+  telnyx?: TelnyxSettings | undefined;
+  /** `NUMBER_PROVIDER_DEFAULT`. */
+  defaultProvider?: string | undefined;
+  release: ReleaseOptions;
+}
+
+export const NO_CARRIERS: CarrierOptions = { release: { retryMs: 30_000, maxAttempts: 12 } };
+
+export function createServices(deps: ServiceDeps, routingOptions: RoutingOptions = DEFAULT_ROUTING_OPTIONS, carrierOptions: CarrierOptions = NO_CARRIERS): Services {
   const feed = new ChangeFeed(deps.database.pool);
   const phoneNumbers = new PhoneNumberService(deps, feed);
   const stock = new LocalInventory(deps);
+  const carriers = new Map<string, CarrierProvider>();
+  if (carrierOptions.twilio) carriers.set('twilio', new TwilioProvider(carrierOptions.twilio));
+  if (carrierOptions.telnyx) carriers.set('telnyx', new TelnyxProvider(carrierOptions.telnyx));
+  const releases = new CarrierReleases(deps, carriers, carrierOptions.release);
   return {
     installation: new InstallationService(deps),
     feed,
     workspaces: new WorkspaceService(deps, feed),
     phoneNumbers,
-    inventory: new InventoryService(stock, phoneNumbers, feed),
+    inventory: new InventoryService({ stock, carriers, defaultProvider: carrierOptions.defaultProvider }, releases, phoneNumbers, feed),
+    releases,
+    carrierSync: new CarrierSync(deps, carriers, phoneNumbers),
     stock,
     agentBindings: new AgentBindingService(phoneNumbers),
     routing: new RoutingService(deps, feed, routingOptions),

@@ -9,10 +9,17 @@ import { SCOPES, type Scope } from '../../src/services/context.ts';
 import { createHarness } from '../helpers/harness.ts';
 import { CASES, PUBLIC_ROUTES, type RouteRequest } from './routes.ts';
 import { seedWorkspace, snapshotWorkspace } from './support.ts';
+import { TwilioStandin } from '../carriers/twilio-standin.ts';
 
+// A (stand-in) Twilio account with no numbers, so the carrier routes answer for real.
+const twilio = new TwilioStandin();
+await twilio.start();
 // Collected at load time so each route gets its own named tests.
-const h = await createHarness();
-afterAll(async () => h.close());
+const h = await createHarness({ env: { TWILIO_ACCOUNT_SID: twilio.accountSid, TWILIO_AUTH_TOKEN: twilio.authToken, TWILIO_API_BASE_URL: twilio.http.url } });
+afterAll(async () => {
+  await h.close();
+  await twilio.close();
+});
 const routes = registeredRoutes(h.app);
 const routeKeys = routes.map((route) => `${route.method} ${route.url}`);
 const protectedRoutes = routes.filter((route) => !PUBLIC_ROUTES.has(`${route.method} ${route.url}`));

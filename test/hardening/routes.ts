@@ -170,6 +170,15 @@ export const CASES: Record<string, RouteCase> = {
     missing: () => ({ url: `/v1/carriers/${MISSING_ID}` }),
   },
   'POST /v1/phone-numbers/purchase': { scope: 'numbers:write', kind: 'collection', request: () => ({ url: '/v1/phone-numbers/purchase', json: { area_code: '415' } }) },
+  // The isolation harness has a stand-in Twilio account with no numbers (test/carriers/twilio-standin.ts).
+  'POST /v1/phone-numbers/sync': { scope: 'admin', kind: 'collection', request: () => ({ url: '/v1/phone-numbers/sync', json: { provider: 'twilio', dry_run: true } }) },
+  'GET /v1/carrier-releases': { scope: 'numbers:read', kind: 'collection', request: () => ({ url: '/v1/carrier-releases' }) },
+  'POST /v1/carrier-releases/:id/retry': {
+    scope: 'numbers:write',
+    kind: 'owned',
+    request: (a) => ({ url: `/v1/carrier-releases/${a.releaseId}/retry` }),
+    missing: () => ({ url: `/v1/carrier-releases/${MISSING_ID}/retry` }),
+  },
 
   // routing decisions and call reports: another workspace's number is unknown to B
   'POST /v1/routing/inbound': { scope: 'routing', kind: 'collection', request: (a) => ({ url: '/v1/routing/inbound', json: { to: a.number.e164, from: '+14155550100', call_id: 'c1' } }) },

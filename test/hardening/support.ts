@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { newId } from '../../src/domain/ids.ts';
 import { sql } from 'kysely';
 import { isValidNumber } from '../../src/domain/phone.ts';
 import type { Harness, TestWorkspace } from '../helpers/harness.ts';
@@ -22,6 +23,8 @@ export interface Seeded {
   callId: string;
   /** An extra API key of the workspace (for the key routes). */
   extraKeyId: string;
+  /** A failed carrier release of the workspace (a number bought at a carrier, deleted, its release given up). */
+  releaseId: string;
   /** Values only this workspace's data contains. */
   markers: string[];
   /** Write-only secrets stored in the workspace. */
@@ -77,6 +80,12 @@ export async function seedWorkspace(h: Harness): Promise<Seeded> {
   if (call.status !== 200) throw new Error(`seed failed: ${call.status} ${call.body}`);
   // Stock for the purchase routes (the inventory is installation-wide).
   await h.runtime.services.stock.add([{ e164: freshNumber() }, { e164: freshNumber() }]);
+  // A release that gave up: what a number bought at a carrier leaves behind when the carrier stays down.
+  const releaseId = newId();
+  await h.runtime.database.db
+    .insertInto('carrier_numbers')
+    .values({ id: releaseId, workspace_id: workspace.id, phone_number_id: null, e164: freshNumber(), provider: 'twilio', provider_sid: `PN${tag}`, bought_at: new Date().toISOString(), state: 'failed', release_reason: 'deleted', attempts: 12, next_attempt_at: null, last_error: 'HTTP 503', released_at: null })
+    .execute();
   return {
     workspace,
     key,
@@ -87,7 +96,8 @@ export async function seedWorkspace(h: Harness): Promise<Seeded> {
     poolId: pool.json().id,
     callId,
     extraKeyId: extra.id,
-    markers: [workspace.id, tag, main.json().id, spare.json().id, e164.slice(1), spareE164.slice(1), extra.id, carrier.json().id, pool.json().id],
+    releaseId,
+    markers: [releaseId, workspace.id, tag, main.json().id, spare.json().id, e164.slice(1), spareE164.slice(1), extra.id, carrier.json().id, pool.json().id],
     secrets: [password, registrationPassword, extra.key, key],
   };
 }

@@ -38,6 +38,9 @@ describe('POST /v1/routing/outbound with from', () => {
       caller_id: from.phone_number,
       dynamic_variables: {},
       decided_by: 'binding',
+      // Where to dial: no carrier, so the number's (empty) SIP settings; the admin key may see the (absent) password.
+      carrier_id: null,
+      trunk: { type: 'sip', termination_uri: null, outbound_proxy: null, transport: 'TCP', auth_username: null, auth_password: null },
     });
     expect(await outbound(ws.admin, { to: NY_CALLEE, from: from.phone_number, agent_id: 'other' })).toMatchObject({
       action: 'connect',

@@ -15,6 +15,7 @@ const RULES: Record<RoutingDecision['decided_by'], string> = {
   binding_after_webhook_failure: 'binding after webhook failure',
   pool: 'pool',
   agent_numbers: "agent's numbers",
+  carrier_source: "carrier's source addresses",
 };
 
 function agentWords(decision: RoutingDecision): string {

@@ -7,6 +7,7 @@ import { phoneNumberRoutes } from './phone-numbers.ts';
 import { apiKeyRoutes } from './api-keys.ts';
 import { carrierRoutes } from './carriers.ts';
 import { purchaseRoutes } from './purchase.ts';
+import { carrierNumberRoutes } from './carrier-numbers.ts';
 
 /**
  * RFC 9457 problem+json in the core's own field names. Installed on the root app, so it also
@@ -21,4 +22,5 @@ export const nativeApi: FastifyPluginAsync<{ services: Services }> = async (app,
   await app.register(apiKeyRoutes, { services });
   await app.register(carrierRoutes, { services });
   await app.register(purchaseRoutes, { services });
+  await app.register(carrierNumberRoutes, { services });
 };

@@ -14,7 +14,7 @@ const PurchaseSchema = Type.Composite(
       country: Type.Optional(CountryCode),
       area_code: Type.Optional(Type.String({ pattern: '^\\d{1,5}$', description: 'e.g. `415`' })),
       toll_free: Type.Optional(Type.Boolean({ description: 'true: toll-free only; false: no toll-free; absent: either' })),
-      provider: Type.Optional(Type.String({ pattern: '^[a-z][a-z0-9-]{0,31}$', description: 'Carrier the stock entry came from' })),
+      provider: Type.Optional(Type.String({ pattern: '^[a-z][a-z0-9-]{0,31}$', description: 'A configured carrier (`twilio`, `telnyx`), or the carrier a stock entry came from' })),
     }),
     // What the bought number is set up with; origin fields come from the inventory entry.
     Type.Omit(PhoneNumberChangesSchema, ['status', 'source', 'provider_sid', 'error_message']),
@@ -35,11 +35,11 @@ export const purchaseRoutes: FastifyPluginAsync<{ services: Services }> = async 
       schema: {
         tags: ['phone-numbers'],
         operationId: 'purchasePhoneNumber',
-        summary: "Buy a number from the installation's inventory",
+        summary: 'Buy a number at a carrier (Twilio, Telnyx) or from the installation\'s inventory',
         description:
-          'Allocates a free number of the operator\'s stock (`switchboard inventory add`) matching every given criterion, atomically (two concurrent purchases never get the same number), and registers it with the given settings. No match → 422 `no-number-available`. Deleting the number returns it to the stock.',
+          'Buys a number matching every given criterion from `provider` (a configured carrier, else inventory stock recorded with it), else `NUMBER_PROVIDER_DEFAULT`, else the first with a match (Twilio, Telnyx, then the inventory), and registers it with the given settings. Two concurrent purchases never get the same number. No match → 422 `no-number-available`; carrier credentials rejected → 502 `PROVIDER_AUTH_FAILED`; carrier timeout → 504 `PROVIDER_TIMEOUT`. Deleting the number releases it at its carrier (see GET /v1/carrier-releases) or returns it to the stock.',
         body: PurchaseSchema,
-        response: { 201: Type.Ref(PhoneNumberSchema), ...problemResponses(400, 401, 403, 422) },
+        response: { 201: Type.Ref(PhoneNumberSchema), ...problemResponses(400, 401, 403, 422, 502, 504) },
       },
     },
     async (request, reply) => {

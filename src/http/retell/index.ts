@@ -84,7 +84,8 @@ const retellDialect: Dialect = {
     // Retell has no If-Match, so a failed optimistic write can only be a race: let the SDK retry it.
     // Every other 4xx is final; retell-sdk would otherwise re-send 408/409/429 on its own.
     const status = problem.code === 'PRECONDITION_FAILED' ? 409 : problem.status;
-    const retry = problem.code === 'PRECONDITION_FAILED' || status === 429 ? 'true' : status < 500 ? 'false' : undefined;
+    // Rejected carrier credentials stay rejected: a retry would only ask the carrier again.
+    const retry = problem.code === 'PRECONDITION_FAILED' || status === 429 ? 'true' : status < 500 || problem.code === 'PROVIDER_AUTH_FAILED' ? 'false' : undefined;
     if (retry) reply.header('x-should-retry', retry);
     return reply
       .code(status)
@@ -127,9 +128,9 @@ export const retellApi: FastifyPluginAsync<{ services: Services }> = async (plai
       schema: {
         tags,
         operationId: 'retellCreatePhoneNumber',
-        summary: 'Buy a number (from the operator\'s inventory) and bind agents',
+        summary: 'Buy a number (at Twilio/Telnyx, or from the operator\'s inventory) and bind agents',
         description:
-          'Allocates a free number of the installation\'s inventory (`switchboard inventory add`) matching `phone_number`, `area_code`, `country_code` (default `US` unless `phone_number` is given), `toll_free` (default: not toll-free) and `number_provider` (stock with no recorded provider matches any). No carrier purchase happens. No match → 422 with a `message`. Concurrent buys never get the same number.',
+          'Allocates a free number of the installation\'s inventory (`switchboard inventory add`) matching `phone_number`, `area_code`, `country_code` (default `US` unless `phone_number` is given), `toll_free` (default: not toll-free) and `number_provider` (a configured carrier; otherwise inventory stock with that provider or none). With TWILIO_*/TELNYX_* configured the number is bought at the carrier (`phone_number_type` `retell-twilio`/`retell-telnyx`). No match → 422 with a `message`; carrier failures → 502/504. Concurrent buys never get the same number.',
         body: CreateBody,
         response: response(201),
       },
@@ -280,7 +281,7 @@ export const retellApi: FastifyPluginAsync<{ services: Services }> = async (plai
         tags,
         operationId: 'retellDeletePhoneNumber',
         summary: 'Delete a number',
-        description: 'A number bought from the inventory goes back to it. 204 with no body.',
+        description: 'A number bought at a carrier is released there; one from the inventory goes back to it. 204 with no body.',
         params: NumberParams,
         response: { 204: Type.Null(), ...retellErrors },
       },

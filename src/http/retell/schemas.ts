@@ -14,7 +14,7 @@ export const RetellPhoneNumberSchema = Type.Object(
   {
     phone_number: Type.String({ description: 'E.164, or a pseudo number exactly as imported; the id of the number in every path', examples: ['+14157774444'] }),
     phone_number_type: Type.Union([Type.Literal('retell-twilio'), Type.Literal('retell-telnyx'), Type.Literal('custom')], {
-      description: '`retell-twilio` / `retell-telnyx`: bought (stock or carrier) from that provider, else as asked by `number_provider`, default Twilio; `custom`: every imported number',
+      description: '`retell-twilio` / `retell-telnyx`: bought (at that carrier, or stock recorded with it, or synced from the carrier account), else as asked by `number_provider`, default Twilio; `custom`: every imported number',
     }),
     phone_number_pretty: Type.Optional(Type.String({ examples: ['+1 (415) 777-4444'] })),
     area_code: Type.Optional(Type.Integer({ description: 'NANP (+1) numbers only' })),

@@ -7,6 +7,36 @@ import { requireApiKey } from '../auth.ts';
 import { problemResponses } from '../problem.ts';
 import { CallingHoursSchema, E164Input, Id, literals, NumberReference, Nullable, Timestamp } from '../schemas/common.ts';
 
+const Password = Type.Optional(
+  Nullable(Type.String({ description: 'Only for keys with the `routing:credentials` scope (each disclosure is in the number\'s audit trail); absent otherwise' })),
+);
+
+/** Outbound `connect`: where to send the call for the chosen caller ID. */
+const TrunkSchema = Type.Union(
+  [
+    Type.Object({
+      type: Type.Literal('carrier'),
+      carrier_id: Id,
+      name: Type.String(),
+      gateways: Type.Array(Type.Object({ address: Type.String(), port: Type.Integer(), transport: Type.String({ description: 'The number\'s `sip.transport`' }) }), {
+        description: 'The carrier\'s outbound gateways, in order: try the next when one fails',
+      }),
+      auth_username: Nullable(Type.String({ description: 'The carrier\'s registration username, for digest challenges' })),
+      auth_realm: Nullable(Type.String()),
+      auth_password: Password,
+    }),
+    Type.Object({
+      type: Type.Literal('sip'),
+      termination_uri: Nullable(Type.String()),
+      outbound_proxy: Nullable(Type.String()),
+      transport: Type.String(),
+      auth_username: Nullable(Type.String()),
+      auth_password: Password,
+    }),
+  ],
+  { description: 'Outbound `connect`: the number\'s carrier (`type: carrier`) or, without one, its own SIP settings (`type: sip`)' },
+);
+
 const DecisionSchema = Type.Object(
   {
     action: Type.Union([Type.Literal('connect'), Type.Literal('forward'), Type.Literal('reject')]),
@@ -27,6 +57,9 @@ const DecisionSchema = Type.Object(
     webhook_error: Type.Optional(
       Type.String({ description: 'The webhook was called but not used: `timeout`, `network`, `http_status`, `invalid_response` or `target_refused`' }),
     ),
+    trunk: Type.Optional(TrunkSchema),
+    // Outbound `connect`: the caller ID's carrier; null without one.
+    carrier_id: Type.Optional(Nullable(Id)),
   },
   { $id: 'RoutingDecision' },
 );
@@ -36,6 +69,12 @@ const InboundBody = Type.Object(
     to: NumberReference,
     from: Type.String({ minLength: 1, maxLength: 64, description: 'The caller; its country (libphonenumber) is checked against `allowed_inbound_country_list`' }),
     call_id: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Same call id → same agent' })),
+    source_ip: Type.Optional(
+      Type.String({
+        format: 'ipv4',
+        description: 'The address the INVITE came from. For a number on a carrier with inbound gateways, an address outside all of them is `reject` `source_not_allowed` (`decided_by: carrier_source`)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

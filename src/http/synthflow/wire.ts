@@ -111,6 +111,9 @@ const CATEGORY: Record<ProblemCode, string> = {
   IDEMPOTENCY_KEY_IN_USE: 'conflict',
   RATE_LIMITED: 'rate_limit_exceeded',
   INTERNAL: 'internal_error',
+  PROVIDER_AUTH_FAILED: 'provider_error',
+  PROVIDER_UNAVAILABLE: 'provider_error',
+  PROVIDER_TIMEOUT: 'provider_error',
   STORE_UNAVAILABLE: 'service_unavailable',
 };
 

@@ -4,7 +4,7 @@ import { describeNumber } from '../../domain/phone.ts';
 import { newId } from '../../domain/ids.ts';
 import { nowIso, type ServiceDeps } from '../context.ts';
 import { IssueCollector, validatePhoneNumberField } from '../phone-numbers/validate.ts';
-import type { AvailableNumber, NumberCriteria, NumberProvider } from './provider.ts';
+import type { AvailableNumber, HeldNumber, NumberCriteria, NumberProvider } from './provider.ts';
 
 /**
  * A claim whose phone-number record never appeared (the process died between the two steps)
@@ -86,7 +86,7 @@ export class LocalInventory implements NumberProvider {
     return Number(result.numUpdatedRows) === 1 ? number : null;
   }
 
-  async release(e164: string): Promise<void> {
+  async release({ e164 }: HeldNumber): Promise<void> {
     await this.db
       .updateTable('inventory_numbers')
       .set({ allocated_at: null, allocated_workspace_id: null })

@@ -4,12 +4,9 @@
  * else got it first, and the loop moves to the next candidate), register it as a phone number,
  * and `release` it if that registration fails or the number is deleted later.
  *
- * The built-in provider is the operator's own stock (`LocalInventory`, DID blocks loaded with
- * `switchboard inventory add`), which needs no network. A Twilio adapter would implement the same
- * interface next to it: `search` → AvailablePhoneNumbers/{country}/Local|TollFree (AreaCode),
- * `purchase` → POST IncomingPhoneNumbers (a number taken meanwhile fails → return null), `release`
- * → DELETE IncomingPhoneNumbers/{sid}; Telnyx: available_phone_numbers, number_orders,
- * DELETE phone_numbers/{id}.
+ * Providers: the operator's own stock (`LocalInventory`, DID blocks loaded with
+ * `switchboard inventory add`, no network), and the carriers (`TwilioProvider`, `TelnyxProvider`)
+ * through their official SDKs. A carrier also lists what its account already owns (`sync`).
  */
 export interface NumberCriteria {
   /** One specific number (E.164). */
@@ -29,6 +26,14 @@ export interface AvailableNumber {
   /** The carrier the number was bought from, or null when the operator did not say. */
   provider: string | null;
   provider_sid: string | null;
+  /** What the carrier says the number can do; absent when it did not say. */
+  capabilities?: { voice: boolean; sms: boolean } | undefined;
+}
+
+/** A number to give back: the carrier needs its own id for it, the stock needs the number. */
+export interface HeldNumber {
+  e164: string;
+  provider_sid: string | null;
 }
 
 export interface NumberProvider {
@@ -38,5 +43,26 @@ export interface NumberProvider {
   /** Takes the number for a workspace; null when it was taken meanwhile. Never takes it twice. */
   purchase(number: AvailableNumber, workspaceId: string): Promise<AvailableNumber | null>;
   /** Gives a number back (its phone-number record was deleted, or registering it failed). */
-  release(e164: string): Promise<void>;
+  release(number: HeldNumber): Promise<void>;
+}
+
+/** A number an account at a carrier owns, as `sync` imports it. */
+export interface OwnedNumber {
+  e164: string;
+  provider_sid: string;
+  capabilities: { voice: boolean; sms: boolean };
+}
+
+/**
+ * A carrier: buying costs money and releasing gives the number up for good, so its releases go
+ * through the durable queue (src/services/inventory/releases.ts) rather than a direct call.
+ */
+export interface CarrierProvider extends NumberProvider {
+  readonly name: 'twilio' | 'telnyx';
+  /** The account's numbers, one carrier page at a time (`total` when the carrier says it). */
+  owned(): AsyncIterable<{ numbers: OwnedNumber[]; total: number | null }>;
+}
+
+export function isCarrier(provider: NumberProvider): provider is CarrierProvider {
+  return typeof (provider as Partial<CarrierProvider>).owned === 'function';
 }

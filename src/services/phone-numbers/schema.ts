@@ -128,7 +128,10 @@ export const PhoneNumberImportSchema = Type.Composite(
 /** One event of a number's audit trail: the record before and after as a response shows it (no version, no secret). */
 export const NumberEventSchema = Type.Object({
   id: Id,
-  action: Type.Union([Type.Literal('create'), Type.Literal('update'), Type.Literal('delete')]),
+  // The carrier_* actions are written by the release queue (src/services/inventory/releases.ts).
+  action: Type.Union([Type.Literal('create'), Type.Literal('update'), Type.Literal('delete'), Type.Literal('carrier_release'), Type.Literal('carrier_release_failed'), Type.Literal('credentials_disclosed')], {
+    description: '`carrier_release`: the bought number was released at its carrier; `carrier_release_failed`: the release gave up (see GET /v1/carrier-releases); `credentials_disclosed`: a routing decision handed the trunk password (named in `changed_fields`) to the key `actor_key_id`',
+  }),
   actor_key_id: Nullable(Type.String()),
   actor_key_name: Nullable(Type.String({ description: 'Name of the acting API key; null for unnamed keys and the CLI' })),
   changed_fields: Type.Array(Type.String()),

@@ -10,6 +10,7 @@ import { parseWebhookAnswer } from './webhook-answer.ts';
 import { postWebhook, signatureOf } from './webhook.ts';
 import type { StateSync } from './state-sync.ts';
 import type { WorkspaceSettings } from './workspace-settings.ts';
+import type { Trunks } from './trunks.ts';
 
 /**
  * Routing decisions: the input checked, the numbers a decision needs fetched while the index
@@ -22,6 +23,7 @@ export class Decisions {
     private readonly pools: Pools,
     private readonly settings: WorkspaceSettings,
     private readonly state: StateSync,
+    private readonly trunks: Trunks,
   ) {}
 
   async inbound(actor: Actor, input: InboundInput, kind: InboundKind): Promise<Decision> {
@@ -33,6 +35,13 @@ export class Decisions {
       await this.state.refreshUntrusted(actor.workspaceId, held ? [held.id] : []);
     }
     const result = this.context.router.inbound(actor.workspaceId, input, kind, this.context.nowMs());
+    if (input.source_ip !== undefined) {
+      // A spoofed INVITE sent straight to the SBC never reaches an agent (or the number's webhook).
+      const id = 'action' in result ? (result.action === 'reject' && result.reason === 'number_not_found' ? undefined : result.phone_number_id) : result.entry.id;
+      if (id !== undefined && (await this.trunks.sourceAllowed(actor, id, input.source_ip)) === false) {
+        return { action: 'reject', reason: 'source_not_allowed', decided_by: 'carrier_source', phone_number_id: id };
+      }
+    }
     return 'action' in result ? result : this.consultWebhook(actor, input, kind, result);
   }
 
@@ -56,7 +65,10 @@ export class Decisions {
       const from = input.from === undefined ? undefined : this.context.router.index.byNumber(canonicalE164(input.from) ?? '');
       await this.state.refreshUntrusted(actor.workspaceId, from ? [from.id] : []);
     }
-    return this.context.router.outbound(actor.workspaceId, input, to!, this.context.nowMs());
+    const decision = this.context.router.outbound(actor.workspaceId, input, to!, this.context.nowMs());
+    if (decision.action !== 'connect') return decision;
+    const route = await this.trunks.outbound(actor, decision.phone_number_id);
+    return route ? { ...decision, trunk: route.trunk, carrier_id: route.carrier_id } : decision;
   }
 
   /**

@@ -4,6 +4,7 @@ import { nextAllowedTime, type CallingWindow } from './calling-hours.ts';
 import { LeaseBook } from './leases.ts';
 import { NumberIndex, type NumberEntry } from './number-index.ts';
 import { pickAgent, type AgentTable } from './weighted.ts';
+import type { Trunk } from './trunks.ts';
 
 export const REJECT_REASONS = [
   'number_not_found',
@@ -15,6 +16,7 @@ export const REJECT_REASONS = [
   'over_capacity',
   'outside_calling_hours',
   'outage_without_fallback',
+  'source_not_allowed',
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
@@ -33,6 +35,7 @@ export const DECISION_RULES = [
   'binding_after_webhook_failure',
   'pool',
   'agent_numbers',
+  'carrier_source',
 ] as const;
 export type DecisionRule = (typeof DECISION_RULES)[number];
 
@@ -59,6 +62,10 @@ export interface ConnectDecision extends DecisionBase {
   dynamic_variables: Record<string, string>;
   /** Pool / agent caller-ID selection: how local the chosen number is to the callee. */
   caller_id_match?: CallerIdMatch;
+  /** Outbound: where to send the call for the caller ID (src/services/routing/trunks.ts). */
+  trunk?: Trunk;
+  /** Outbound: the number's carrier, null without one. */
+  carrier_id?: string | null;
 }
 
 export interface ForwardDecision extends DecisionBase {
@@ -105,6 +112,8 @@ export interface InboundInput {
   to: string;
   from: string;
   call_id?: string | undefined;
+  /** The address the INVITE came from, checked against the number's carrier's inbound gateways. */
+  source_ip?: string | undefined;
 }
 
 /** An inbound decision that waits for the number's webhook before it is final. */

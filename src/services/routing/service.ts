@@ -8,6 +8,7 @@ import { Pools, type NumberPool, type PoolInput } from './pools.ts';
 import type { Decision, InboundInput, InboundKind, OutboundInput, Router } from './router.ts';
 import { StateSync } from './state-sync.ts';
 import { WorkspaceSettings, type WorkspaceRouting } from './workspace-settings.ts';
+import { Trunks } from './trunks.ts';
 
 export { DEFAULT_ROUTING_OPTIONS, type RoutingOptions } from './context.ts';
 export { MAX_POOL_MEMBERS, type NumberPool, type PoolInput } from './pools.ts';
@@ -37,7 +38,7 @@ export class RoutingService {
     this.settings = new WorkspaceSettings(this.context, this.state);
     this.pools = new Pools(this.context, this.loader, this.state);
     this.calls = new Calls(this.context, this.loader, this.state);
-    this.decisions = new Decisions(this.context, this.loader, this.pools, this.settings, this.state);
+    this.decisions = new Decisions(this.context, this.loader, this.pools, this.settings, this.state, new Trunks(deps));
     feed.onNumbers((changes) => this.state.applyNumberChanges(changes));
   }
 
