@@ -37,6 +37,7 @@ function record(i: number): PhoneNumber {
     source: 'twilio',
     provider_sid: null,
     carrier_id: null,
+    purchased: true,
     nickname: null,
     capabilities: { voice: true, sms: i % 3 === 0 },
     country: 'US',

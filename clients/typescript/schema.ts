@@ -406,7 +406,7 @@ export interface paths {
         put?: never;
         /**
          * Report a call start (takes a concurrency slot; repeat to renew the lease)
-         * @description Idempotent per call id: repeating it renews the lease (a heartbeat); a call whose lease is neither renewed nor ended stops counting when it expires (`ROUTING_CALL_LEASE_SECONDS`, or `lease_seconds`). Scope `routing`.
+         * @description Idempotent per call id: repeating it renews the lease (a heartbeat); a call whose lease is neither renewed nor ended stops counting when it expires (`ROUTING_CALL_LEASE_SECONDS`, or `lease_seconds`). A new call over the number's or the workspace's `max_concurrent_calls` is 409 `OVER_CAPACITY` (the slot is granted in the store, so the cap holds across instances); the same call id on another number is 409 `CONFLICT`. Scope `routing`.
          */
         post: operations["startCall"];
         delete?: never;
@@ -449,7 +449,10 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Set the workspace-wide concurrency cap (scope admin) */
+        /**
+         * Set the workspace-wide concurrency cap and the default carrier (scope admin; absent keeps, null clears)
+         * @description `default_carrier_id` must be a live carrier of the workspace (400 naming it otherwise).
+         */
         patch: operations["updateWorkspaceRouting"];
         trace?: never;
     };
@@ -598,7 +601,7 @@ export interface paths {
         put?: never;
         /**
          * Import a number of your own SIP trunk and bind agents
-         * @description `ignore_e164_validation` defaults to `true` as in Retell: a number no numbering plan knows is accepted, but it must still have the E.164 shape. A number that is live anywhere in the installation is 409 (`x-should-retry: false`). `sip_trunk_auth_password` is stored encrypted and never returned.
+         * @description `ignore_e164_validation` defaults to `true` as in Retell: a `phone_number` that is not a valid E.164 number as written but is digits (optionally with `+`) or an internal id of letters, digits, `-`, `_` (up to 64) is a pseudo number, stored and returned exactly as given, with no derived metadata; anything else must be E.164. With `false`, E.164 only, valid for its country. A number that is live anywhere in the installation is 409 (`x-should-retry: false`). `sip_trunk_auth_password` is stored encrypted and never returned.
          */
         post: operations["retellImportPhoneNumber"];
         delete?: never;
@@ -636,6 +639,26 @@ export interface paths {
          * @description Sorted by creation time, newest first unless `sort_order=ascending`; `limit` 1–1000, default 50. `pagination_key` is absent on the last page. An empty `pagination_key=` or `sort_order=` (what retell-sdk sends for `null`) means "not given".
          */
         get: operations["retellListPhoneNumbers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/retell/list-phone-numbers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List every number (Retell v1: a plain array, newest first)
+         * @description Retell's first list endpoint, still served: every number of the workspace in one JSON array, newest first, no paging. `/v2/list-phone-numbers` pages.
+         */
+        get: operations["retellListPhoneNumbersV1"];
         put?: never;
         post?: never;
         delete?: never;
@@ -743,7 +766,7 @@ export interface paths {
         put?: never;
         /**
          * Import a custom (SIP trunk) number (Synthflow)
-         * @description Answers 200 with `{status, response: {key, phone_number}}`; `key` is the record id used by the native API. `termination_uri` is required (every accepted provider needs one). `trunk_username` and `sip_auth_username` are one stored value: send either, or both with the same value. `trunk_username` and `trunk_pwd` are required when `uac_enabled` is true. A number already registered anywhere in the installation is 409.
+         * @description Answers 200 with `{status, response: {key, phone_number}}`; `key` is the record id used by the native API. `termination_uri` is required, except for `zoom`, whose SIP domain and outbound proxy are filled as Synthflow fills them. A `phone_number` that is not a valid number but is an internal id (digits, or letters, digits, `-`, `_`, up to 64) is kept exactly as a pseudo number; its slug is the id. `trunk_username` and `sip_auth_username` are one stored value: send either, or both with the same value. `trunk_username` and `trunk_pwd` are required when `uac_enabled` is true. A number already registered anywhere in the installation is 409.
          */
         post: operations["synthflowCreateCustomNumber"];
         delete?: never;
@@ -807,7 +830,7 @@ export interface paths {
         put?: never;
         /**
          * TopCalls: add a phone number
-         * @description Registers a number you own, optionally on one of your carriers (`voip_carrier_sid`; unknown → 404). Switchboard provisions synchronously: the number is `active` at once (TopCalls may answer `pending`). Without a carrier the `source` is `manual` (there is no platform default carrier). A number already registered anywhere → 409.
+         * @description Registers a number you own, optionally on one of your carriers (`voip_carrier_sid`; unknown → 404). Switchboard provisions synchronously: the number is `active` at once (TopCalls may answer `pending`). Without `voip_carrier_sid` the number goes on the workspace's default carrier (`PATCH /v1/workspace` `default_carrier_id`) and reads `source: "topcalls"`; with no default set it has no carrier and reads `source: "manual"`. A number already registered anywhere → 409.
          */
         post: operations["topcallsAddPhoneNumber"];
         delete?: never;
@@ -909,15 +932,17 @@ export interface components {
              */
             workspace_id: string;
             /**
-             * @description E.164 with `+`
+             * @description E.164 with `+`, or a pseudo number exactly as imported (`number_type: "pseudo"`)
              * @example +14157774444
              */
             phone_number: string;
             status: ("pending" | "active" | "failed" | "inactive") | "deleted";
             /** @enum {string} */
-            source: "twilio" | "telnyx" | "vonage" | "plivo" | "bandwidth" | "signalwire" | "custom" | "manual" | "inventory";
+            source: "twilio" | "telnyx" | "vonage" | "plivo" | "bandwidth" | "signalwire" | "ring_central" | "ringcx" | "zoom" | "five9" | "8x8" | "custom" | "manual" | "inventory";
             provider_sid: string | null;
             carrier_id: string | null;
+            /** @description Bought from the stock or a carrier (`POST /v1/phone-numbers/purchase`, Retell create) rather than imported */
+            purchased: boolean;
             nickname: string | null;
             capabilities: {
                 voice: boolean;
@@ -1183,12 +1208,12 @@ export interface components {
         };
         RetellPhoneNumber: {
             /**
-             * @description E.164; the id of the number in every path
+             * @description E.164, or a pseudo number exactly as imported; the id of the number in every path
              * @example +14157774444
              */
             phone_number: string;
             /**
-             * @description `retell-twilio` / `retell-telnyx`: bought at (or synced from) that carrier, or inventory stock recorded with it; `custom`: everything else (imported numbers)
+             * @description `retell-twilio` / `retell-telnyx`: bought (at that carrier, or stock recorded with it, or synced from the carrier account), else as asked by `number_provider`, default Twilio; `custom`: every imported number
              * @enum {string}
              */
             phone_number_type: "retell-twilio" | "retell-telnyx" | "custom";
@@ -1225,6 +1250,12 @@ export interface components {
                 /** @description A version number, `latest`, `latest_published` or a tag; stored as given */
                 agent_version?: number | string;
             }[] | null;
+            inbound_agent_id: string | null;
+            inbound_agent_version: (number | string) | null;
+            outbound_agent_id: string | null;
+            outbound_agent_version: (number | string) | null;
+            inbound_sms_agent_id: string | null;
+            outbound_sms_agent_id: string | null;
             inbound_webhook_url?: string | null;
             inbound_sms_webhook_url?: string | null;
             allowed_inbound_country_list?: string[] | null;
@@ -1238,8 +1269,10 @@ export interface components {
             /** @description Milliseconds since the epoch */
             last_modification_timestamp: number;
         };
-        /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+        /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
         RetellError: {
+            /** @enum {string} */
+            status: "error";
             message: string;
             errors?: {
                 field: string;
@@ -1271,7 +1304,7 @@ export interface components {
         };
         SynthflowPhoneNumber: {
             /**
-             * @description The E.164 digits without `+`
+             * @description The E.164 digits without `+`; a pseudo number (internal id) as imported
              * @example 14157774444
              */
             slug: string;
@@ -1294,7 +1327,8 @@ export interface components {
             uac_enabled: boolean;
             uac_register_expires: number;
             sid: string | null;
-            provider_name: string;
+            /** @enum {string} */
+            provider_name: "twilio" | "telnyx" | "vonage" | "ring_central" | "ringcx" | "custom" | "zoom" | "five9" | "8x8";
             region: string | null;
             /** @description true when no inbound agent is attached */
             is_available: boolean;
@@ -1333,7 +1367,7 @@ export interface components {
              */
             number: string;
             /**
-             * @description `byoc` for a number on one of your carriers (or a custom SIP trunk), `twilio`, `topcalls` for a number from the platform inventory, `import` for other providers, `manual` otherwise
+             * @description `topcalls` for a number on the workspace's default carrier (`default_carrier_id`) or from the platform inventory, `byoc` for a number on another of your carriers (or a custom SIP trunk), `twilio`, `import` for other providers, `manual` otherwise
              * @enum {string}
              */
             source: "topcalls" | "byoc" | "manual" | "import" | "twilio";
@@ -1693,12 +1727,14 @@ export interface operations {
             content: {
                 "application/json": {
                     /**
-                     * @description E.164 number; the leading `+` is optional on input
+                     * @description E.164 number (the leading `+` optional); with `pseudo: true`, a pseudo number kept exactly as given
                      * @example +14157774444
                      */
                     phone_number: string;
+                    /** @description Store `phone_number` as a pseudo number (an internal id on custom telephony): exactly as given, digits with an optional `+` or letters, digits, `-`, `_` (at most 64), with no derived metadata (`number_type: "pseudo"`). Without it the number must be E.164. */
+                    pseudo?: boolean;
                     status?: ("pending" | "active" | "failed" | "inactive") | null;
-                    source?: ("twilio" | "telnyx" | "vonage" | "plivo" | "bandwidth" | "signalwire" | "custom" | "manual" | "inventory") | null;
+                    source?: ("twilio" | "telnyx" | "vonage" | "plivo" | "bandwidth" | "signalwire" | "ring_central" | "ringcx" | "zoom" | "five9" | "8x8" | "custom" | "manual" | "inventory") | null;
                     provider_sid?: string | null;
                     carrier_id?: string | null;
                     nickname?: string | null;
@@ -1830,12 +1866,14 @@ export interface operations {
                 "application/json": {
                     items: {
                         /**
-                         * @description E.164 number; the leading `+` is optional on input
+                         * @description E.164 number (the leading `+` optional); with `pseudo: true`, a pseudo number kept exactly as given
                          * @example +14157774444
                          */
                         phone_number: string;
+                        /** @description Store `phone_number` as a pseudo number (an internal id on custom telephony): exactly as given, digits with an optional `+` or letters, digits, `-`, `_` (at most 64), with no derived metadata (`number_type: "pseudo"`). Without it the number must be E.164. */
+                        pseudo?: boolean;
                         status?: ("pending" | "active" | "failed" | "inactive") | null;
-                        source?: ("twilio" | "telnyx" | "vonage" | "plivo" | "bandwidth" | "signalwire" | "custom" | "manual" | "inventory") | null;
+                        source?: ("twilio" | "telnyx" | "vonage" | "plivo" | "bandwidth" | "signalwire" | "ring_central" | "ringcx" | "zoom" | "five9" | "8x8" | "custom" | "manual" | "inventory") | null;
                         provider_sid?: string | null;
                         carrier_id?: string | null;
                         nickname?: string | null;
@@ -2085,7 +2123,7 @@ export interface operations {
             content: {
                 "application/json": {
                     status?: ("pending" | "active" | "failed" | "inactive") | null;
-                    source?: ("twilio" | "telnyx" | "vonage" | "plivo" | "bandwidth" | "signalwire" | "custom" | "manual" | "inventory") | null;
+                    source?: ("twilio" | "telnyx" | "vonage" | "plivo" | "bandwidth" | "signalwire" | "ring_central" | "ringcx" | "zoom" | "five9" | "8x8" | "custom" | "manual" | "inventory") | null;
                     provider_sid?: string | null;
                     carrier_id?: string | null;
                     nickname?: string | null;
@@ -3279,13 +3317,13 @@ export interface operations {
             content: {
                 "application/json": {
                     /**
-                     * @description E.164 number; the leading `+` is optional on input
+                     * @description E.164 number (the leading `+` optional), or a pseudo number exactly as imported
                      * @example +14157774444
                      */
                     to: string;
                     /** @description The caller; its country (libphonenumber) is checked against `allowed_inbound_country_list` */
                     from: string;
-                    /** @description Same call id → same agent */
+                    /** @description Same call id → same agent; a `connect` on a number or workspace with a cap takes the call's slot (as /calls/{call_id}/start) */
                     call_id?: string;
                     /**
                      * Format: ipv4
@@ -3345,13 +3383,13 @@ export interface operations {
             content: {
                 "application/json": {
                     /**
-                     * @description E.164 number; the leading `+` is optional on input
+                     * @description E.164 number (the leading `+` optional), or a pseudo number exactly as imported
                      * @example +14157774444
                      */
                     to: string;
                     /** @description The caller; its country (libphonenumber) is checked against `allowed_inbound_country_list` */
                     from: string;
-                    /** @description Same call id → same agent */
+                    /** @description Same call id → same agent; a `connect` on a number or workspace with a cap takes the call's slot (as /calls/{call_id}/start) */
                     call_id?: string;
                     /**
                      * Format: ipv4
@@ -3416,14 +3454,14 @@ export interface operations {
                      */
                     to: string;
                     /**
-                     * @description E.164 number; the leading `+` is optional on input
+                     * @description E.164 number (the leading `+` optional), or a pseudo number exactly as imported
                      * @example +14157774444
                      */
                     from?: string;
                     pool_id?: string;
                     /** @description Overrides the weighted pick; alone, chooses among the numbers whose outbound_agents contain it */
                     agent_id?: string;
-                    /** @description Makes the weighted agent pick deterministic */
+                    /** @description Makes the weighted agent pick deterministic; a `connect` on a number or workspace with a cap takes the call's slot (as /calls/{call_id}/start) */
                     call_id?: string;
                 };
             };
@@ -3490,7 +3528,7 @@ export interface operations {
                 "application/json": {
                     phone_number_id?: string;
                     /**
-                     * @description E.164 number; the leading `+` is optional on input
+                     * @description E.164 number (the leading `+` optional), or a pseudo number exactly as imported
                      * @example +14157774444
                      */
                     phone_number?: string;
@@ -3677,6 +3715,7 @@ export interface operations {
                         signing_secret_set: boolean;
                         /** @description Calls holding a live lease */
                         active_calls: number;
+                        default_carrier_id: string | null;
                     };
                 };
             };
@@ -3711,6 +3750,7 @@ export interface operations {
             content: {
                 "application/json": {
                     max_concurrent_calls?: number | null;
+                    default_carrier_id?: string | null;
                 };
             };
         };
@@ -3734,6 +3774,7 @@ export interface operations {
                         signing_secret_set: boolean;
                         /** @description Calls holding a live lease */
                         active_calls: number;
+                        default_carrier_id: string | null;
                     };
                 };
             };
@@ -3800,6 +3841,7 @@ export interface operations {
                         signing_secret_set: boolean;
                         /** @description Calls holding a live lease */
                         active_calls: number;
+                        default_carrier_id: string | null;
                     };
                 };
             };
@@ -4344,6 +4386,12 @@ export interface operations {
                     inbound_webhook_url?: string | null;
                     allowed_inbound_country_list?: string[] | null;
                     allowed_outbound_country_list?: string[] | null;
+                    inbound_agent_id?: string | null;
+                    inbound_agent_version?: (number | string) | null;
+                    outbound_agent_id?: string | null;
+                    outbound_agent_version?: (number | string) | null;
+                    inbound_sms_agent_id?: string | null;
+                    outbound_sms_agent_id?: string | null;
                     fallback_number?: string | null;
                     transport?: string | null;
                 };
@@ -4359,7 +4407,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellPhoneNumber"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4368,7 +4416,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4377,7 +4425,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4386,7 +4434,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4395,7 +4443,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4404,7 +4452,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4429,7 +4477,7 @@ export interface operations {
             content: {
                 "application/json": {
                     /**
-                     * @description E.164 number; the leading `+` is optional on input
+                     * @description E.164 number (the leading `+` optional), or a pseudo number exactly as imported
                      * @example +14157774444
                      */
                     phone_number: string;
@@ -4438,7 +4486,7 @@ export interface operations {
                     /** @description Write-only; stored encrypted */
                     sip_trunk_auth_password?: string;
                     transport?: string | null;
-                    /** @description Default `true`, as in Retell: accept a number no country's numbering plan knows (an internal pseudo number). It must still have the E.164 shape (`+` and up to 15 digits) */
+                    /** @description Default `true`, as in Retell: a number that is not valid E.164 as written is kept as an internal pseudo number (digits, optionally with `+`, or letters, digits, `-`, `_`, up to 64), exactly as given */
                     ignore_e164_validation?: boolean;
                     nickname?: string;
                     inbound_agents?: {
@@ -4458,6 +4506,12 @@ export interface operations {
                     inbound_webhook_url?: string | null;
                     allowed_inbound_country_list?: string[] | null;
                     allowed_outbound_country_list?: string[] | null;
+                    inbound_agent_id?: string | null;
+                    inbound_agent_version?: (number | string) | null;
+                    outbound_agent_id?: string | null;
+                    outbound_agent_version?: (number | string) | null;
+                    inbound_sms_agent_id?: string | null;
+                    outbound_sms_agent_id?: string | null;
                 };
             };
         };
@@ -4471,7 +4525,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellPhoneNumber"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4480,7 +4534,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4489,7 +4543,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4498,7 +4552,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4507,7 +4561,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4516,7 +4570,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4548,7 +4602,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellPhoneNumber"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4557,7 +4611,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4566,7 +4620,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4575,7 +4629,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4584,7 +4638,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4593,7 +4647,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4632,7 +4686,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4641,7 +4695,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4650,7 +4704,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4659,7 +4713,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4668,7 +4722,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4677,7 +4731,81 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetellError"];
+                };
+            };
+        };
+    };
+    retellListPhoneNumbersV1: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetellPhoneNumber"][];
+                };
+            };
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetellError"];
+                };
+            };
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetellError"];
+                };
+            };
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetellError"];
+                };
+            };
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetellError"];
+                };
+            };
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetellError"];
+                };
+            };
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4730,6 +4858,12 @@ export interface operations {
                         /** @description A version number, `latest`, `latest_published` or a tag; stored as given */
                         agent_version?: number | string;
                     }[] | null;
+                    inbound_agent_id?: string | null;
+                    inbound_agent_version?: (number | string) | null;
+                    outbound_agent_id?: string | null;
+                    outbound_agent_version?: (number | string) | null;
+                    inbound_sms_agent_id?: string | null;
+                    outbound_sms_agent_id?: string | null;
                     inbound_webhook_url?: string | null;
                     inbound_sms_webhook_url?: string | null;
                     allowed_inbound_country_list?: string[] | null;
@@ -4753,7 +4887,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellPhoneNumber"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4762,7 +4896,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4771,7 +4905,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4780,7 +4914,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4789,7 +4923,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4798,7 +4932,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4828,7 +4962,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4837,7 +4971,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4846,7 +4980,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4855,7 +4989,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4864,7 +4998,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4873,7 +5007,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetellError"];
                 };
             };
-            /** @description Every Retell-dialect error: a top-level string `message`, plus the failing fields */
+            /** @description Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4970,7 +5104,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description The number without `+` (`14157774444`); `+14157774444` and `%2B14157774444` work too */
+                /** @description The number without `+` (`14157774444`; `+14157774444` and `%2B14157774444` work too), or a pseudo number exactly as imported */
                 phone_number_slug: string;
             };
             cookie?: never;
@@ -5032,7 +5166,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description The number without `+` (`14157774444`); `+14157774444` and `%2B14157774444` work too */
+                /** @description The number without `+` (`14157774444`; `+14157774444` and `%2B14157774444` work too), or a pseudo number exactly as imported */
                 phone_number_slug: string;
             };
             cookie?: never;
@@ -5088,7 +5222,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description The number without `+` (`14157774444`); `+14157774444` and `%2B14157774444` work too */
+                /** @description The number without `+` (`14157774444`; `+14157774444` and `%2B14157774444` work too), or a pseudo number exactly as imported */
                 phone_number_slug: string;
             };
             cookie?: never;
@@ -5102,10 +5236,10 @@ export interface operations {
                     sip_term_uri?: string | null;
                     termination_uri?: string | null;
                     /**
-                     * @description twilio, telnyx and vonage keep their name; ring_central, custom and sip are stored as a custom SIP trunk (read back as `custom`). ringcx, zoom, five9 and 8x8 are answered 403: Switchboard cannot generate their SIP settings.
+                     * @description Every provider Synthflow documents, stored and read back as sent (`sip` reads back as `custom`). `termination_uri` is required, except for the providers whose SIP domain Synthflow fills itself where Switchboard knows it (`zoom`); see README "Number origins".
                      * @enum {string}
                      */
-                    provider_name?: "twilio" | "telnyx" | "vonage" | "ring_central" | "custom" | "sip" | "ringcx" | "zoom" | "five9" | "8x8";
+                    provider_name?: "twilio" | "telnyx" | "vonage" | "ring_central" | "ringcx" | "custom" | "zoom" | "five9" | "8x8" | "sip";
                     trunk_username?: string | null;
                     trunk_pwd?: string | null;
                     uac_enabled?: boolean;
@@ -5176,15 +5310,15 @@ export interface operations {
                 "application/json": {
                     /** @description The workspace id (or name): the API key's own workspace or, for an agency key, one of its child workspaces. Any other value is 404. */
                     workspace_id: string;
-                    /** @description E.164; the `+` is optional */
+                    /** @description E.164 (the `+` optional), or your internal id: what is not a valid number but is digits or letters, digits, `-`, `_` (up to 64) is kept exactly as a pseudo number, its slug */
                     phone_number: string;
                     friendly_name?: string;
                     /**
-                     * @description twilio, telnyx and vonage keep their name; ring_central, custom and sip are stored as a custom SIP trunk (read back as `custom`). ringcx, zoom, five9 and 8x8 are answered 403: Switchboard cannot generate their SIP settings.
+                     * @description Every provider Synthflow documents, stored and read back as sent (`sip` reads back as `custom`). `termination_uri` is required, except for the providers whose SIP domain Synthflow fills itself where Switchboard knows it (`zoom`); see README "Number origins".
                      * @enum {string}
                      */
-                    provider_name?: "twilio" | "telnyx" | "vonage" | "ring_central" | "custom" | "sip" | "ringcx" | "zoom" | "five9" | "8x8";
-                    termination_uri: string;
+                    provider_name?: "twilio" | "telnyx" | "vonage" | "ring_central" | "ringcx" | "custom" | "zoom" | "five9" | "8x8" | "sip";
+                    termination_uri?: string;
                     trunk_username?: string;
                     /** @description Write-only; stored encrypted, never returned */
                     trunk_pwd?: string;
@@ -5346,7 +5480,7 @@ export interface operations {
             path: {
                 /** @description The agent (assistant) id; Switchboard stores agent ids as given */
                 model_id: string;
-                /** @description The number without `+` (`14157774444`); `+14157774444` and `%2B14157774444` work too */
+                /** @description The number without `+` (`14157774444`; `+14157774444` and `%2B14157774444` work too), or a pseudo number exactly as imported */
                 phone_number_slug: string;
             };
             cookie?: never;

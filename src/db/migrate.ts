@@ -7,6 +7,7 @@ import * as routing from './migrations/0004_routing.ts';
 import * as synthflow from './migrations/0005_synthflow.ts';
 import * as carrierNumbers from './migrations/0006_carrier_numbers.ts';
 import * as liveCallLeases from './migrations/0007_live_call_leases.ts';
+import * as originDefaultCarrier from './migrations/0008_origin_default_carrier.ts';
 
 /**
  * The ordered, forward-only migration list. New migrations are appended here with the next
@@ -20,6 +21,7 @@ const migrations: Record<string, Migration> = {
   '0005_synthflow': synthflow,
   '0006_carrier_numbers': carrierNumbers,
   '0007_live_call_leases': liveCallLeases,
+  '0008_origin_default_carrier': originDefaultCarrier,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -22,6 +22,8 @@ export interface WorkspaceRow {
   name: string;
   parent_id: string | null;
   created_at: string;
+  /** The carrier a number added without one goes on (TopCalls' default carrier); null = none. */
+  default_carrier_id: string | null;
 }
 
 export interface ApiKeyRow {
@@ -44,6 +46,8 @@ export interface PhoneNumberRow {
   source: string;
   provider_sid: string | null;
   carrier_id: string | null;
+  /** 1 when bought (stock or carrier), 0 when imported. */
+  purchased: number;
   nickname: string | null;
   voice: number;
   sms: number;
@@ -112,7 +116,7 @@ function columnsOf<Row>() {
 }
 
 export const PHONE_NUMBER_COLUMNS = columnsOf<PhoneNumberRow>()([
-  'id', 'workspace_id', 'e164', 'status', 'source', 'provider_sid', 'carrier_id', 'nickname',
+  'id', 'workspace_id', 'e164', 'status', 'source', 'provider_sid', 'carrier_id', 'purchased', 'nickname',
   'voice', 'sms', 'country', 'region', 'locality', 'area_code', 'number_type', 'time_zones',
   'pretty', 'sip_termination_uri', 'sip_outbound_proxy', 'sip_auth_username', 'sip_auth_password', 'sip_transport', 'sip_uac_enabled', 'sip_uac_register_expires',
   'inbound_agents', 'outbound_agents', 'inbound_sms_agents', 'outbound_sms_agents', 'has_inbound_agent', 'allowed_inbound_countries', 'allowed_outbound_countries', 'inbound_webhook_url',

@@ -31,6 +31,41 @@ export function canonicalE164(input: string): string | null {
   return E164_SHAPE.test(e164) ? e164 : null;
 }
 
+/**
+ * A pseudo number (Retell's `ignore_e164_validation`, Synthflow's "internal id" custom numbers):
+ * digits with an optional `+`, or an internal id of letters, digits, `-` and `_`, at most 64
+ * characters. It is stored and matched exactly as given and says nothing about itself.
+ */
+const PSEUDO_SHAPE = /^(?=.{1,64}$)(?:\+?\d+|[A-Za-z0-9_-]+)$/;
+export const PSEUDO_NUMBER_RULE = 'digits with an optional "+", or letters, digits, "-" and "_", at most 64 characters';
+
+export function isPseudoShape(value: string): boolean {
+  return PSEUDO_SHAPE.test(value);
+}
+
+/** A number in strict E.164 form (`+`, country code, digits) that libphonenumber knows to be assignable. */
+export function isStrictE164(value: string): boolean {
+  return E164_SHAPE.test(value) && isValidNumber(value);
+}
+
+/**
+ * The stored keys a client's reference to a number may name, most specific first: the reference
+ * exactly as given (a pseudo number is stored so), then its canonical E.164 form. A stored
+ * E.164 number and a reference in that form give one key.
+ */
+export function numberKeys(reference: string): string[] {
+  const keys: string[] = [];
+  if (isPseudoShape(reference)) keys.push(reference);
+  const e164 = canonicalE164(reference);
+  if (e164 !== null && e164 !== reference) keys.push(e164);
+  return keys;
+}
+
+/** A pseudo number's facts: none, beyond the identifier itself. */
+export function pseudoFacts(identifier: string): NumberFacts {
+  return { e164: identifier, country: null, region: null, locality: null, area_code: null, number_type: 'pseudo', time_zones: [], pretty: identifier };
+}
+
 // An import validates a number and then describes it, parsing the same string twice in a row;
 // parsing is the largest cost of an import after the store itself (see BENCHMARKS.md).
 // libphonenumber's PhoneNumber is not mutated by any caller, so the last result can be shared,

@@ -6,11 +6,11 @@ import { IssueCollector, validateChanges } from './phone-numbers/validate.ts';
 import { retrying } from './transactions.ts';
 
 /**
- * Attaching agents to numbers the way Synthflow's agent pools do: a number serves at most one
- * inbound agent but may be attached to any number of outbound agents. Attachment is expressed in
- * the core binding lists, so routing and the native API see exactly what a pool client set up:
- * an agent's membership in a number's `outbound_agents` makes that number part of the agent's
- * caller-ID pool.
+ * Attaching agents to numbers the way Synthflow's outbound number pools do: attaching builds the
+ * agent's outbound caller-ID pool ("Does this apply to inbound agents? No."), so attach and
+ * detach touch `outbound_agents` only; the inbound agent (at most one per number) is set
+ * elsewhere. Attachment is expressed in the core binding lists, so routing and the native API see
+ * exactly what a pool client set up.
  */
 
 /** Agent ids bound to the number through its voice lists (inbound first), without duplicates. */
@@ -32,31 +32,22 @@ function spreadEqually(entries: AgentWeight[]): AgentWeight[] {
   }));
 }
 
-/** Renormalises the remaining weights so they keep their proportions and sum to 1. */
-function renormalise(entries: AgentWeight[]): AgentWeight[] {
-  const total = entries.reduce((sum, entry) => sum + entry.weight, 0);
-  return entries.map((entry) => ({ ...entry, weight: entry.weight / total }));
+/** Whether the number is in the agent's outbound pool. */
+export function isInOutboundPool(record: Pick<PhoneNumber, 'outbound_agents'>, agentId: string): boolean {
+  return record.outbound_agents.some((entry) => entry.agent_id === agentId);
 }
 
-/** The changes attaching `agentId` makes, or null when it is attached already. */
+/** The changes attaching `agentId` to the number's outbound pool makes, or null when it is in it already. */
 export function attachChanges(record: PhoneNumber, agentId: string): PhoneNumberChanges | null {
-  if (attachedAgentIds(record).includes(agentId)) return null;
-  const changes: PhoneNumberChanges = {
-    outbound_agents: spreadEqually([...record.outbound_agents, { agent_id: agentId, weight: 1 }]),
-  };
-  if (isAvailableForInbound(record)) changes.inbound_agents = [{ agent_id: agentId, weight: 1 }];
-  return changes;
+  if (isInOutboundPool(record, agentId)) return null;
+  return { outbound_agents: spreadEqually([...record.outbound_agents, { agent_id: agentId, weight: 1 }]) };
 }
 
-/** The changes detaching `agentId` makes, or null when it is not attached. */
+/** The changes detaching `agentId` from the number's outbound pool makes, or null when it is not in it. */
 export function detachChanges(record: PhoneNumber, agentId: string): PhoneNumberChanges | null {
-  if (!attachedAgentIds(record).includes(agentId)) return null;
-  const changes: PhoneNumberChanges = {};
-  const inbound = record.inbound_agents.filter((entry) => entry.agent_id !== agentId);
-  if (inbound.length !== record.inbound_agents.length) changes.inbound_agents = inbound.length > 0 ? renormalise(inbound) : [];
+  if (!isInOutboundPool(record, agentId)) return null;
   const outbound = record.outbound_agents.filter((entry) => entry.agent_id !== agentId);
-  if (outbound.length !== record.outbound_agents.length) changes.outbound_agents = outbound.length > 0 ? spreadEqually(outbound) : [];
-  return changes;
+  return { outbound_agents: outbound.length > 0 ? spreadEqually(outbound) : [] };
 }
 
 // Each lost race means another writer made progress, so a few attempts cover any realistic burst on one number.
@@ -93,8 +84,8 @@ export class AgentBindingService {
     requireScope(actor, 'numbers:write');
     checkAgentId(agentId);
     const record = await this.numbers.getByNumber(actor, number);
-    if (!attachedAgentIds(record).includes(agentId)) {
-      throw new NotFoundError(`agent ${agentId} is not attached to ${record.phone_number}`);
+    if (!isInOutboundPool(record, agentId)) {
+      throw new NotFoundError(`agent ${agentId} is not attached to ${record.phone_number} (its outbound pool)`);
     }
     return this.applyWithRetry(actor, record, (current) => detachChanges(current, agentId));
   }

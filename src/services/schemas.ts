@@ -21,6 +21,14 @@ export const E164Input = Type.String({
   examples: ['+14157774444'],
 });
 
+/** A reference to a stored number: E.164 (the `+` optional), or a pseudo number exactly as imported. */
+export const NumberReference = Type.String({
+  minLength: 1,
+  maxLength: 64,
+  description: 'E.164 number (the leading `+` optional), or a pseudo number exactly as imported',
+  examples: ['+14157774444'],
+});
+
 export const Url = Type.String({ minLength: 1, maxLength: 2048, description: 'Absolute http(s) URL' });
 
 export const AgentWeightSchema = Type.Object(

@@ -12,6 +12,13 @@ export interface Workspace {
   name: string;
   parent_id: string | null;
   created_at: string;
+  /** The carrier a number added without one goes on (TopCalls' default carrier); null = none. */
+  default_carrier_id: string | null;
+}
+
+/** Workspace settings a client may change (`PATCH /v1/workspace`); absent keeps, null clears. */
+export interface WorkspaceChanges {
+  default_carrier_id?: string | null;
 }
 
 export interface ApiKey {
@@ -98,7 +105,7 @@ export class WorkspaceService {
     const existing = await this.db.selectFrom('workspaces').selectAll().where('name', '=', name).executeTakeFirst();
     if (existing) return existing;
     const parent = parentName ? await this.ensureWorkspace(parentName) : null;
-    const row = { id: newId(), name, parent_id: parent?.id ?? null, created_at: nowIso(this.deps) };
+    const row = { id: newId(), name, parent_id: parent?.id ?? null, created_at: nowIso(this.deps), default_carrier_id: null };
     // Created meanwhile by another process: theirs is the workspace.
     return onUniqueViolation(
       async () => {
@@ -119,6 +126,42 @@ export class WorkspaceService {
     const row = isId(id) ? await this.db.selectFrom('workspaces').selectAll().where('id', '=', id).executeTakeFirst() : undefined;
     if (!row) throw new NotFoundError(`workspace ${id} not found`);
     return row;
+  }
+
+  /** The actor's own workspace. */
+  async current(actor: Actor): Promise<Workspace> {
+    requireScope(actor, 'numbers:read');
+    return this.getWorkspace(actor.workspaceId);
+  }
+
+  /** Changes the actor's workspace settings (admin scope); a default carrier must be a live carrier of the workspace. */
+  async update(actor: Actor, changes: WorkspaceChanges): Promise<Workspace> {
+    requireScope(actor, 'admin');
+    const carrierId = changes.default_carrier_id;
+    if (carrierId !== undefined && carrierId !== null && !(await this.liveCarrier(actor.workspaceId, carrierId))) {
+      throw ValidationError.field('default_carrier_id', `no live carrier with id ${carrierId} in this workspace`);
+    }
+    if (carrierId !== undefined) await this.db.updateTable('workspaces').set({ default_carrier_id: carrierId }).where('id', '=', actor.workspaceId).execute();
+    return this.getWorkspace(actor.workspaceId);
+  }
+
+  /** The default carrier of the workspace while it is a live carrier there; a deleted one counts as none. */
+  async defaultCarrier(workspaceId: string): Promise<string | null> {
+    const row = await this.db.selectFrom('workspaces').select('default_carrier_id').where('id', '=', workspaceId).executeTakeFirst();
+    const carrierId = row?.default_carrier_id ?? null;
+    return carrierId !== null && (await this.liveCarrier(workspaceId, carrierId)) ? carrierId : null;
+  }
+
+  private async liveCarrier(workspaceId: string, carrierId: string): Promise<boolean> {
+    if (!isId(carrierId)) return false;
+    const row = await this.db
+      .selectFrom('carriers')
+      .select('id')
+      .where('id', '=', carrierId)
+      .where('workspace_id', '=', workspaceId)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst();
+    return row !== undefined;
   }
 
   /** True when `workspaceId` is the actor's workspace or one of its child workspaces (agency model). */

@@ -255,6 +255,7 @@ export const CASES: Record<string, RouteCase> = {
     missing: () => ({ url: `/retell/get-phone-number/${MISSING_E164}` }),
   },
   'GET /retell/v2/list-phone-numbers': { scope: 'numbers:read', kind: 'collection', request: () => ({ url: '/retell/v2/list-phone-numbers' }) },
+  'GET /retell/list-phone-numbers': { scope: 'numbers:read', kind: 'collection', request: () => ({ url: '/retell/list-phone-numbers' }) },
   'PATCH /retell/update-phone-number/:phone_number': {
     scope: 'numbers:write',
     kind: 'owned',

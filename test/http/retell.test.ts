@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import Retell, { AuthenticationError, BadRequestError, ConflictError, NotFoundError, UnprocessableEntityError } from 'retell-sdk';
 import { createHarness, type Harness } from '../helpers/harness.ts';
+import { rejection } from '../helpers/rejection.ts';
 
 let h: Harness;
 let baseURL: string;
@@ -27,14 +28,6 @@ function sfNumber(): string {
   return `+1415${String(7_000_000 + process.pid * 0 + serial * 13).padStart(7, '0')}`;
 }
 
-async function rejection(promise: Promise<unknown>): Promise<any> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('Retell dialect through retell-sdk', () => {
   test('import, get (literal + and %2B), update, delete: the whole lifecycle with every field', async () => {
@@ -236,7 +229,10 @@ describe('Retell dialect through retell-sdk', () => {
     );
     expect(strict).toBeInstanceOf(BadRequestError);
     expect(strict.error.message).toMatch(/^phone_number: /);
-    const shape = await rejection(retell.phoneNumber.import({ phone_number: 'extension-12', termination_uri: 'pbx.internal' }));
+    // An internal id is a pseudo number now (issue 12); what is neither that nor E.164 is still refused.
+    const internal = await retell.phoneNumber.import({ phone_number: 'extension-12', termination_uri: 'pbx.internal' });
+    expect(internal.phone_number).toBe('extension-12');
+    const shape = await rejection(retell.phoneNumber.import({ phone_number: 'extension 12', termination_uri: 'pbx.internal' }));
     expect(shape).toBeInstanceOf(BadRequestError);
     expect(shape.error.message).toMatch(/^phone_number: must be an E\.164/);
   });
@@ -264,6 +260,7 @@ describe('Retell dialect through retell-sdk', () => {
       json: { phone_number: number, termination_uri: 't', inbound_agents: [{ agent_id: 'a', weight: 1, agent_version: 1.5 }] },
     });
     expect(nested.json()).toEqual({
+      status: 'error',
       message: 'inbound_agents[0].agent_version: must be integer or string',
       errors: [{ field: 'inbound_agents[0].agent_version', message: 'must be integer or string' }],
     });
@@ -296,7 +293,8 @@ describe('Retell buy (create-phone-number) from the inventory', () => {
     const tollFree = await retell.phoneNumber.create({ toll_free: true });
     expect(tollFree).toMatchObject({ phone_number: '+18335550101', phone_number_type: 'retell-twilio' });
     const canada = await retell.phoneNumber.create({ country_code: 'CA' });
-    expect(canada).toMatchObject({ phone_number: '+16045550101', phone_number_type: 'custom', area_code: 604 });
+    // Stock of no recorded carrier, no number_provider asked: Retell's default provider (issue 12).
+    expect(canada).toMatchObject({ phone_number: '+16045550101', phone_number_type: 'retell-twilio', area_code: 604 });
 
     const none = await rejection(retell.phoneNumber.create({ area_code: 206, number_provider: 'telnyx' }));
     expect(none).toBeInstanceOf(UnprocessableEntityError);
@@ -325,7 +323,7 @@ describe('Retell buy (create-phone-number) from the inventory', () => {
     expect(none).toBeInstanceOf(UnprocessableEntityError);
     expect(none.error.message).toBe('no number available in the inventory matching country US, not toll-free');
     const uk = await retell.phoneNumber.create({ country_code: 'GB' as never });
-    expect(uk).toMatchObject({ phone_number: '+442079460177', phone_number_type: 'custom' });
+    expect(uk).toMatchObject({ phone_number: '+442079460177', phone_number_type: 'retell-twilio' });
     expect('area_code' in uk).toBe(false);
   });
 });

@@ -110,25 +110,32 @@ describe('POST /synthflow/v2/custom-numbers', () => {
     expect(got.friendly_name).toMatch(/^\+1 \(415\) 555-\d{4}$/);
   });
 
-  test('maps sip and ring_central onto a custom trunk and answers 403 for providers whose settings Synthflow generates', async () => {
+  // Issue 12, item 8: every documented provider_name is accepted and read back as sent (`sip`, an
+  // old alias, reads `custom`); the SIP domain is required unless Switchboard fills it (zoom).
+  test('accepts every provider Synthflow documents; termination_uri is required unless its domain is filled (zoom), never 403', async () => {
     const { ws, key } = await setup();
     const sip = await importNumber(ws, key, { provider_name: 'sip' });
-    const ring = await importNumber(ws, key, { provider_name: 'ring_central' });
-    for (const { slug } of [sip, ring]) {
-      expect((await h.request('GET', `/synthflow/v2/numbers/${slug}?workspace=${ws.id}`, { key })).json().provider_name).toBe('custom');
+    expect((await h.request('GET', `/synthflow/v2/numbers/${sip.slug}?workspace=${ws.id}`, { key })).json().provider_name).toBe('custom');
+    for (const provider of ['twilio', 'telnyx', 'vonage', 'ring_central', 'ringcx', 'custom', 'zoom', 'five9', '8x8']) {
+      const { slug } = await importNumber(ws, key, { provider_name: provider });
+      expect((await h.request('GET', `/synthflow/v2/numbers/${slug}?workspace=${ws.id}`, { key })).json().provider_name, provider).toBe(provider);
     }
     const phone = nextNumber();
-    const five9 = await h.request('POST', '/synthflow/v2/custom-numbers', {
-      key,
-      json: { workspace_id: ws.id, phone_number: phone, provider_name: 'five9', termination_uri: 'x.example.com' },
-    });
-    expect(expectDetail(five9, 403, 'permission_denied').description).toContain('provider_name');
+    const five9 = await h.request('POST', '/synthflow/v2/custom-numbers', { key, json: { workspace_id: ws.id, phone_number: phone, provider_name: 'five9' } });
+    expect(expectDetail(five9, 400, 'validation_error', 'termination_uri').description).toContain('five9');
     const unknown = await h.request('POST', '/synthflow/v2/custom-numbers', {
       key,
       json: { workspace_id: ws.id, phone_number: phone, provider_name: 'acme', termination_uri: 'x.example.com' },
     });
     expectDetail(unknown, 400, 'validation_error', 'provider_name');
     expect((await h.request('GET', `/synthflow/v2/numbers/${phone.slice(1)}?workspace=${ws.id}`, { key })).status).toBe(404);
+    const zoom = await h.request('POST', '/synthflow/v2/custom-numbers', { key, json: { workspace_id: ws.id, phone_number: phone, provider_name: 'zoom' } });
+    expect(zoom.status, zoom.body).toBe(200);
+    expect((await h.request('GET', `/synthflow/v2/numbers/${phone.slice(1)}?workspace=${ws.id}`, { key })).json()).toMatchObject({
+      provider_name: 'zoom',
+      sip_term_uri: '156.45.35.193',
+      sip_outbound_proxy: '156.45.35.193:5061;transport=tls',
+    });
   });
 
   test.each([
@@ -143,7 +150,8 @@ describe('POST /synthflow/v2/custom-numbers', () => {
     ['uac_enabled without trunk credentials', { uac_enabled: true }, 'trunk_username', {}],
     ['uac_enabled without a password', { uac_enabled: true, trunk_username: 'acme' }, 'trunk_pwd', {}],
     ['a boolean sent as a string', { uac_enabled: 'true' }, 'uac_enabled', {}],
-    ['a number that is not E.164', { phone_number: 'call-me' }, 'phone_number', {}],
+    // `call-me` is an internal id now (issue 12, item 7); what is neither that nor E.164 is still refused.
+    ['a number that is neither E.164 nor an internal id', { phone_number: 'call me' }, 'phone_number', {}],
     ['a friendly_name with control characters', { friendly_name: 'a\u0007b' }, 'friendly_name', {}],
   ])('rejects %s with 400 naming the field, storing nothing', async (_name, extra, field, removed) => {
     const { ws, key } = await setup();
@@ -221,8 +229,11 @@ describe('GET /synthflow/v2/numbers', () => {
     expect(second.response.pagination).toEqual({ total_records: 23, limit: 20, offset: 20 });
     expect(second.response.phone_numbers.map((n: { number: string }) => n.number)).toEqual(imported.slice(20).map((n) => n.phone));
 
-    const attach = await h.request('PUT', '/synthflow/v2/assistants/agent-1/phone_numbers', { key, json: { phone_numbers: [imported[0]!.phone, imported[1]!.phone] } });
-    expect(attach.status).toBe(200);
+    // An inbound agent makes a number unavailable (attach builds outbound pools only: issue 12).
+    for (const number of imported.slice(0, 2)) {
+      const bound = await h.request('PATCH', `/v1/phone-numbers/${number.key}`, { key, json: { inbound_agents: [{ agent_id: 'agent-1', weight: 1 }] } });
+      expect(bound.status).toBe(200);
+    }
     const taken = (await h.request('GET', `/synthflow/v2/numbers?workspace=${ws.id}&is_available=false`, { key })).json();
     expect(taken.response.pagination.total_records).toBe(2);
     expect(taken.response.phone_numbers).toEqual([
@@ -388,7 +399,8 @@ describe('DELETE /synthflow/v2/numbers/{slug}', () => {
 });
 
 describe('agent attachment', () => {
-  test('the first agent becomes inbound and outbound agent; later agents share the outbound calls equally', async () => {
+  // Issue 12, item 6: attach builds the agent's outbound caller-ID pool only; the number stays available for inbound.
+  test('attached agents share the outbound calls equally; the inbound agent and is_available are untouched', async () => {
     const { ws, key } = await setup();
     const a = await importNumber(ws, key);
     const b = await importNumber(ws, key);
@@ -400,9 +412,9 @@ describe('agent attachment', () => {
     expect(second.status).toBe(200);
 
     const got = (await h.request('GET', `/synthflow/v2/numbers/${a.slug}?workspace=${ws.id}`, { key })).json();
-    expect(got).toMatchObject({ assistants: ['agent-a', 'agent-b'], is_available: false });
+    expect(got).toMatchObject({ assistants: ['agent-a', 'agent-b'], is_available: true });
     const native = (await h.request('GET', `/v1/phone-numbers/${a.key}`, { key })).json();
-    expect(native.inbound_agents).toEqual([{ agent_id: 'agent-a', weight: 1 }]);
+    expect(native.inbound_agents).toEqual([]);
     expect(native.outbound_agents).toEqual([
       { agent_id: 'agent-a', weight: 0.5 },
       { agent_id: 'agent-b', weight: 0.5 },
@@ -432,7 +444,7 @@ describe('agent attachment', () => {
     });
     await h.request('PUT', '/synthflow/v2/assistants/z/phone_numbers', { key, json: { phone_numbers: [phone] } });
     const native = (await h.request('GET', `/v1/phone-numbers/${created.json().id}`, { key })).json();
-    expect(native.inbound_agents).toEqual([{ agent_id: 'z', weight: 1 }]);
+    expect(native.inbound_agents).toEqual([]);
     expect(native.outbound_agents.map((e: { agent_id: string }) => e.agent_id)).toEqual(['x', 'y', 'z']);
     expect(native.outbound_agents[0].agent_version).toBe(2);
     for (const entry of native.outbound_agents) expect(entry.weight).toBeCloseTo(1 / 3, 9);
@@ -461,9 +473,11 @@ describe('agent attachment', () => {
     expectDetail(await h.request('PUT', '/synthflow/v2/assistants/agent-a/phone_numbers', { key, json }), 400, 'validation_error', field);
   });
 
-  test('detach removes the agent from both lists, re-spreads the rest and frees the number for inbound', async () => {
+  test('detach removes the agent from the outbound pool and re-spreads the rest; the inbound agent stays', async () => {
+    const inbound = [{ agent_id: 'agent-a', weight: 1 }];
     const { ws, key } = await setup();
     const a = await importNumber(ws, key);
+    await h.request('PATCH', `/v1/phone-numbers/${a.key}`, { key, json: { inbound_agents: inbound } });
     for (const agent of ['agent-a', 'agent-b', 'agent-c']) {
       await h.request('PUT', `/synthflow/v2/assistants/${agent}/phone_numbers`, { key, json: { phone_numbers: [a.phone] } });
     }
@@ -471,13 +485,13 @@ describe('agent attachment', () => {
     expect(res.status).toBe(200);
     expect(res.json()).toEqual({ status: 'ok' });
     const native = (await h.request('GET', `/v1/phone-numbers/${a.key}`, { key })).json();
-    expect(native.inbound_agents).toEqual([]);
+    expect(native.inbound_agents).toEqual(inbound);
     expect(native.outbound_agents).toEqual([
       { agent_id: 'agent-b', weight: 0.5 },
       { agent_id: 'agent-c', weight: 0.5 },
     ]);
     const got = (await h.request('GET', `/synthflow/v2/numbers/${a.slug}?workspace=${ws.id}`, { key })).json();
-    expect(got).toMatchObject({ assistants: ['agent-b', 'agent-c'], is_available: true });
+    expect(got).toMatchObject({ assistants: ['agent-a', 'agent-b', 'agent-c'], is_available: false });
 
     expectDetail(await h.request('DELETE', `/synthflow/v2/assistants/agent-a/phone_numbers/${a.slug}`, { key }), 404, 'not_found');
     expectDetail(await h.request('DELETE', '/synthflow/v2/assistants/agent-b/phone_numbers/14155559997', { key }), 404, 'not_found');
@@ -496,29 +510,22 @@ describe('agent attachment', () => {
     expect(results.map((res) => res.status)).toEqual(agents.map(() => 200));
     const native = (await h.request('GET', `/v1/phone-numbers/${a.key}`, { key })).json();
     expect(native.outbound_agents.map((e: { agent_id: string }) => e.agent_id).sort()).toEqual(agents);
-    expect(native.inbound_agents).toHaveLength(1);
+    expect(native.inbound_agents).toEqual([]);
     for (const entry of native.outbound_agents) expect(entry.weight).toBeCloseTo(0.2, 9);
   });
 
-  test('detaching one of several inbound agents set natively keeps the others\' proportions', async () => {
+  test('detaching an agent that is only an inbound agent is 404 and changes nothing (detach is outbound only)', async () => {
     const { key } = await setup();
     const phone = nextNumber();
-    const created = await h.request('POST', '/v1/phone-numbers', {
-      key,
-      json: {
-        phone_number: phone,
-        inbound_agents: [
-          { agent_id: 'p', weight: 0.5 },
-          { agent_id: 'q', weight: 0.3 },
-          { agent_id: 'r', weight: 0.2 },
-        ],
-      },
-    });
-    expect((await h.request('DELETE', `/synthflow/v2/assistants/p/phone_numbers/${phone.slice(1)}`, { key })).status).toBe(200);
+    const inbound = [
+      { agent_id: 'p', weight: 0.5 },
+      { agent_id: 'q', weight: 0.5 },
+    ];
+    const created = await h.request('POST', '/v1/phone-numbers', { key, json: { phone_number: phone, inbound_agents: inbound } });
+    expectDetail(await h.request('DELETE', `/synthflow/v2/assistants/p/phone_numbers/${phone.slice(1)}`, { key }), 404, 'not_found');
     const native = (await h.request('GET', `/v1/phone-numbers/${created.json().id}`, { key })).json();
-    expect(native.inbound_agents.map((e: { agent_id: string }) => e.agent_id)).toEqual(['q', 'r']);
-    expect(native.inbound_agents[0].weight).toBeCloseTo(0.6, 9);
-    expect(native.inbound_agents[1].weight).toBeCloseTo(0.4, 9);
+    expect(native.inbound_agents).toEqual(inbound);
+    expect(native.version).toBe(created.json().version);
   });
 
   test('attach and detach need the numbers:write scope', async () => {
@@ -563,7 +570,7 @@ describe('agency workspaces', () => {
     expect((await h.request('PATCH', `/synthflow/v2/numbers/${phone.slice(1)}?workspace=${child.id}`, { key: agencyKey, json: { friendly_name: 'Agency set' } })).status).toBe(200);
     expect((await h.request('PUT', `/synthflow/v2/assistants/agent-k/phone_numbers?workspace=${child.id}`, { key: agencyKey, json: { phone_numbers: [phone] } })).status).toBe(200);
     const after = (await h.request('GET', `/v1/phone-numbers/${id}`, { key: childKey })).json();
-    expect(after).toMatchObject({ nickname: 'Agency set', inbound_agents: [{ agent_id: 'agent-k', weight: 1 }] });
+    expect(after).toMatchObject({ nickname: 'Agency set', outbound_agents: [{ agent_id: 'agent-k', weight: 1 }], inbound_agents: [] });
 
     // The child cannot reach up to the agency, and the agency cannot reach a workspace it does not manage.
     expectDetail(await h.request('GET', `/synthflow/v2/numbers?workspace=${agency.id}`, { key: childKey }), 404, 'not_found');

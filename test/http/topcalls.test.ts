@@ -82,6 +82,44 @@ describe('POST /topcalls/v1/phone-numbers', () => {
     expect(res.json()).toMatchObject({ source: 'byoc', voip_carrier_sid: carrier.id, carrier_name: 'Telco One', label: null });
   });
 
+  // Issue 12, item 9: the account's default carrier (native `PATCH /v1/workspace`).
+  test('without voip_carrier_sid: on the workspace default carrier with source topcalls; without a default, no carrier and manual', async () => {
+    const acct = await account();
+    const carrier = (await addCarrier(acct.key, { carrier_name: 'House Trunk' })).json();
+    const none = await h.request('POST', `${BASE}/phone-numbers`, { key: acct.key, json: { number: '+14155550261' } });
+    expect(none.json()).toMatchObject({ source: 'manual', voip_carrier_sid: null, carrier_name: null });
+    const set = await h.request('PATCH', '/v1/workspace', { key: acct.key, json: { default_carrier_id: carrier.id } });
+    expect(set.status, set.body).toBe(200);
+    expect(set.json()).toMatchObject({ workspace_id: acct.id, default_carrier_id: carrier.id });
+    expect((await h.request('GET', '/v1/workspace', { key: acct.key })).json().default_carrier_id).toBe(carrier.id);
+    const onDefault = await h.request('POST', `${BASE}/phone-numbers`, { key: acct.key, json: { number: '+14155550262' } });
+    expect(onDefault.status).toBe(201);
+    expect(onDefault.json()).toMatchObject({ source: 'topcalls', voip_carrier_sid: carrier.id, carrier_name: 'House Trunk' });
+    expect((await h.request('GET', `/v1/phone-numbers/${onDefault.json().id}`, { key: acct.key })).json().carrier_id).toBe(carrier.id);
+    // An explicit carrier still wins; another carrier reads byoc.
+    const other = (await addCarrier(acct.key, { carrier_name: 'Other' })).json();
+    const explicit = await h.request('POST', `${BASE}/phone-numbers`, { key: acct.key, json: { number: '+14155550263', voip_carrier_sid: other.voip_carrier_sid } });
+    expect(explicit.json()).toMatchObject({ source: 'byoc', voip_carrier_sid: other.id });
+    // Cleared: today's behaviour again.
+    expect((await h.request('PATCH', '/v1/workspace', { key: acct.key, json: { default_carrier_id: null } })).json().default_carrier_id).toBeNull();
+    const cleared = await h.request('POST', `${BASE}/phone-numbers`, { key: acct.key, json: { number: '+14155550264' } });
+    expect(cleared.json()).toMatchObject({ source: 'manual', voip_carrier_sid: null });
+  });
+
+  test('the default carrier must be a live carrier of the workspace; the setting needs admin', async () => {
+    const acct = await account();
+    const stranger = await account();
+    const theirs = (await addCarrier(stranger.key)).json();
+    for (const id of [theirs.id, '019a8f3e-7c1d-7b2a-9f00-5d3c2b1a0e9f', 'nope']) {
+      const res = await h.request('PATCH', '/v1/workspace', { key: acct.key, json: { default_carrier_id: id } });
+      expect(res.status).toBe(400);
+      expect(res.json().errors[0].field).toBe('default_carrier_id');
+    }
+    expect((await h.request('GET', '/v1/workspace', { key: acct.key })).json().default_carrier_id).toBeNull();
+    const reader = await account(['numbers:read', 'numbers:write']);
+    expect((await h.request('PATCH', '/v1/workspace', { key: reader.key, json: { default_carrier_id: null } })).status).toBe(403);
+  });
+
   test('every rejection names the field in errors[].path and stores nothing', async () => {
     const acct = await account();
     const stranger = await account();

@@ -10,10 +10,10 @@ function record(inbound: PhoneNumber['inbound_agents'], outbound: PhoneNumber['o
 }
 
 describe('binding rules', () => {
-  test('attach: joins the outbound list with an equal split and takes inbound only when it is free', () => {
+  // Issue 12: attach builds the outbound pool only ("Does this apply to inbound agents? No.").
+  test('attach: joins the outbound list with an equal split and never touches inbound', () => {
     expect(attachChanges(record([], []), 'a')).toEqual({
       outbound_agents: [{ agent_id: 'a', weight: 1 }],
-      inbound_agents: [{ agent_id: 'a', weight: 1 }],
     });
     expect(attachChanges(record([{ agent_id: 'a', weight: 1 }], [{ agent_id: 'a', weight: 1, agent_version: 'v2' }]), 'b')).toEqual({
       outbound_agents: [
@@ -23,8 +23,8 @@ describe('binding rules', () => {
     });
   });
 
-  test('attach: an agent bound in either list already is a no-op', () => {
-    expect(attachChanges(record([{ agent_id: 'a', weight: 1 }], []), 'a')).toBeNull();
+  test('attach: an agent in the outbound pool already is a no-op; the inbound agent joins the pool', () => {
+    expect(attachChanges(record([{ agent_id: 'a', weight: 1 }], []), 'a')).toEqual({ outbound_agents: [{ agent_id: 'a', weight: 1 }] });
     expect(attachChanges(record([], [{ agent_id: 'a', weight: 1 }]), 'a')).toBeNull();
   });
 
@@ -36,7 +36,7 @@ describe('binding rules', () => {
     expect(current.outbound_agents.reduce((sum, entry) => sum + entry.weight, 0)).toBeCloseTo(1, 12);
   });
 
-  test('detach: leaves both lists, renormalising inbound and re-spreading outbound; unattached is null', () => {
+  test('detach: leaves the outbound pool, re-spreading it; the inbound list stays; not in the pool is null', () => {
     const current = record(
       [
         { agent_id: 'a', weight: 0.5 },
@@ -50,10 +50,6 @@ describe('binding rules', () => {
       ],
     );
     expect(detachChanges(current, 'a')).toEqual({
-      inbound_agents: [
-        { agent_id: 'b', weight: 0.5 },
-        { agent_id: 'c', weight: 0.5 },
-      ],
       outbound_agents: [
         { agent_id: 'd', weight: 0.5 },
         { agent_id: 'e', weight: 0.5 },
@@ -61,7 +57,7 @@ describe('binding rules', () => {
     });
     expect(detachChanges(current, 'd')).toEqual({ outbound_agents: [{ agent_id: 'a', weight: 0.5 }, { agent_id: 'e', weight: 0.5 }] });
     expect(detachChanges(current, 'zzz')).toBeNull();
-    expect(detachChanges(record([{ agent_id: 'a', weight: 1 }], []), 'a')).toEqual({ inbound_agents: [] });
+    expect(detachChanges(record([{ agent_id: 'a', weight: 1 }], []), 'a')).toBeNull();
   });
 
   test('assistants and availability read the inbound and outbound voice lists', () => {
@@ -90,7 +86,8 @@ describe('AgentBindingService', () => {
     try {
       await agentBindings.attach(actor, 'agent-x', ['14155550181', '+14155550182']);
       expect(seen.map((change) => change.after?.id)).toEqual([one.id, two.id]);
-      expect(seen[0]!.after!.inbound_agents).toEqual([{ agent_id: 'agent-x', weight: 1 }]);
+      expect(seen[0]!.after!.outbound_agents).toEqual([{ agent_id: 'agent-x', weight: 1 }]);
+      expect(seen[0]!.after!.inbound_agents).toEqual([]);
       await agentBindings.detach(actor, 'agent-x', '14155550181');
       expect(seen).toHaveLength(3);
       expect(seen[2]!.after!.outbound_agents).toEqual([]);
@@ -99,7 +96,7 @@ describe('AgentBindingService', () => {
     }
     const events = await phoneNumbers.events(actor, one.id);
     expect(events.map((event) => event.action)).toEqual(['create', 'update', 'update']);
-    expect(events[1]!.changed_fields.sort()).toEqual(['inbound_agents', 'outbound_agents']);
+    expect(events[1]!.changed_fields.sort()).toEqual(['outbound_agents']);
   });
 
   test('a full outbound list is rejected before any number changes', async () => {

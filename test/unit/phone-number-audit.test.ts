@@ -15,7 +15,7 @@ test('givenFields names nested SIP settings by their path and skips absent field
 });
 
 test('changedFields lists what differs, a password change by its write-only name, never the timestamps', () => {
-  const current = newRow('ws', '+14157774444', {}, NOW, seal);
+  const current = newRow('ws', { number: '+14157774444', pseudo: false }, {}, NOW, seal);
   const before = rowToPhoneNumber(current);
   const after = rowToPhoneNumber({ ...mergeRow(current, { nickname: 'n', sip: { auth_password: 'x' }, inbound_agents: [{ agent_id: 'a', weight: 1 }] }, '2026-12-02T00:00:00.000Z', seal), version: 2 });
   expect(changedFields(before, after)).toEqual(['nickname', 'sip.auth_password', 'inbound_agents']);
@@ -23,7 +23,7 @@ test('changedFields lists what differs, a password change by its write-only name
 });
 
 test('an event row keeps the record without its version and without the sealed password', () => {
-  const record = rowToPhoneNumber(newRow('ws', '+14157774444', { sip: { auth_password: 'hunter2' } }, NOW, seal));
+  const record = rowToPhoneNumber(newRow('ws', { number: '+14157774444', pseudo: false }, { sip: { auth_password: 'hunter2' } }, NOW, seal));
   const row = eventRow({ workspaceId: 'ws', keyId: 'key', scopes: new Set() }, { action: 'create', phoneNumberId: record.id, changed: ['sip.auth_password'], before: null, after: record, at: NOW });
   expect(row).toMatchObject({ workspace_id: 'ws', phone_number_id: record.id, action: 'create', actor_key_id: 'key', before: null, at: NOW });
   const after = JSON.parse(row.after!);

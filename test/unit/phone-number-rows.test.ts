@@ -14,7 +14,7 @@ const isResponseRecord = addFormats.default(new Ajv({ strict: false })).compile(
 
 describe('newRow', () => {
   test('takes the facts of the number and the defaults of every other field', () => {
-    const record = rowToPhoneNumber(newRow('ws', '+14157774444', {}, NOW, seal));
+    const record = rowToPhoneNumber(newRow('ws', { number: '+14157774444', pseudo: false }, {}, NOW, seal));
     expect(record).toMatchObject({
       workspace_id: 'ws',
       phone_number: '+14157774444',
@@ -38,7 +38,7 @@ describe('newRow', () => {
   test('applies the given fields, sealing the SIP password', () => {
     const row = newRow(
       'ws',
-      '+14157774444',
+      { number: '+14157774444', pseudo: false },
       {
         nickname: 'front desk',
         capabilities: { sms: true },
@@ -66,7 +66,7 @@ describe('newRow', () => {
 describe('mergeRow', () => {
   const current = newRow(
     'ws',
-    '+14157774444',
+    { number: '+14157774444', pseudo: false },
     { nickname: 'old', sip: { termination_uri: 'sip.example.com', auth_password: 'x' }, inbound_agents: [{ agent_id: 'a', weight: 1 }], max_concurrent_calls: 3 },
     NOW,
     seal,
@@ -99,7 +99,7 @@ describe('mergeRow', () => {
 test('agentRowsOf lists each agent of any list once', () => {
   const row = newRow(
     'ws',
-    '+14157774444',
+    { number: '+14157774444', pseudo: false },
     { inbound_agents: [{ agent_id: 'a', weight: 1 }], outbound_agents: [{ agent_id: 'a', weight: 0.5 }, { agent_id: 'b', weight: 0.5 }], inbound_sms_agents: [{ agent_id: 'c', weight: 1 }] },
     NOW,
     seal,

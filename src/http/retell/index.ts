@@ -1,15 +1,16 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { Static } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
+import { isPseudoShape, isStrictE164 } from '../../domain/phone.ts';
 import type { Services } from '../../services/index.ts';
-import { NotFoundError } from '../../services/errors.ts';
+import { NotFoundError, ValidationError } from '../../services/errors.ts';
 import type { PhoneNumber, PhoneNumberChanges, SipInput, SipTransport } from '../../services/phone-numbers/model.ts';
+import { singleAgentChanges } from './single-agent.ts';
 import { requireApiKey } from '../auth.ts';
 import { errorResponses, useDialect, type Dialect, type FieldNames } from '../dialect.ts';
 import { CreateBody, ImportBody, ListQuery, NumberParams, RetellErrorSchema, RetellPhoneNumberSchema, UpdateBody } from './schemas.ts';
+import { toRetell } from './wire.ts';
 
-type RetellPhoneNumber = Static<typeof RetellPhoneNumberSchema>;
 
 /** The core fields Retell names otherwise, on every route and per operation (the SIP credentials differ). */
 const FIELD_NAMES: FieldNames = {
@@ -23,40 +24,6 @@ const FIELD_NAMES: FieldNames = {
 const IMPORT_FIELD_NAMES: FieldNames = { 'sip.auth_username': 'sip_trunk_auth_username', 'sip.auth_password': 'sip_trunk_auth_password' };
 const UPDATE_FIELD_NAMES: FieldNames = { 'sip.auth_username': 'auth_username', 'sip.auth_password': 'auth_password' };
 
-/**
- * `retell-twilio`/`retell-telnyx` for numbers whose source is that carrier (numbers bought from
- * the inventory record the stock entry's provider as their source); `custom` for everything else.
- */
-export function phoneNumberType(source: PhoneNumber['source']): RetellPhoneNumber['phone_number_type'] {
-  return source === 'twilio' ? 'retell-twilio' : source === 'telnyx' ? 'retell-telnyx' : 'custom';
-}
-
-export function toRetell(record: PhoneNumber): RetellPhoneNumber {
-  const nanpAreaCode = record.phone_number.startsWith('+1') && record.area_code && /^\d{3}$/.test(record.area_code);
-  return {
-    phone_number: record.phone_number,
-    phone_number_type: phoneNumberType(record.source),
-    phone_number_pretty: record.phone_number_pretty,
-    ...(nanpAreaCode ? { area_code: Number(record.area_code) } : {}),
-    nickname: record.nickname,
-    inbound_agents: record.inbound_agents,
-    outbound_agents: record.outbound_agents,
-    inbound_sms_agents: record.inbound_sms_agents,
-    outbound_sms_agents: record.outbound_sms_agents,
-    inbound_webhook_url: record.inbound_webhook_url,
-    inbound_sms_webhook_url: record.inbound_sms_webhook_url,
-    allowed_inbound_country_list: record.allowed_inbound_country_list,
-    allowed_outbound_country_list: record.allowed_outbound_country_list,
-    fallback_number: record.fallback_number,
-    sip_outbound_trunk_config: {
-      termination_uri: record.sip.termination_uri,
-      auth_username: record.sip.auth_username,
-      transport: record.sip.transport,
-    },
-    last_modification_timestamp: Date.parse(record.updated_at),
-  };
-}
-
 /** SIP settings from Retell's flat fields; undefined when none was sent, so the stored ones stay. */
 function sipInput(fields: { termination_uri?: string; auth_username?: string; auth_password?: string; transport?: string | null }): SipInput | undefined {
   const sip: SipInput = {};
@@ -68,8 +35,12 @@ function sipInput(fields: { termination_uri?: string; auth_username?: string; au
   return Object.keys(sip).length > 0 ? sip : undefined;
 }
 
-/** The fields Retell and the core model name alike, copied when present. */
-function sharedChanges(body: Partial<Record<keyof PhoneNumberChanges, unknown>>): PhoneNumberChanges {
+/**
+ * The fields Retell and the core model name alike, copied when present, and the deprecated
+ * single-agent fields as the weighted lists they stand for (`current`: the record an update
+ * changes, for a version sent without its agent).
+ */
+function sharedChanges(body: Parameters<typeof singleAgentChanges>[0] & Partial<Record<keyof PhoneNumberChanges, unknown>>, current: PhoneNumber | null = null): PhoneNumberChanges {
   const names = [
     'nickname',
     'inbound_agents',
@@ -84,7 +55,18 @@ function sharedChanges(body: Partial<Record<keyof PhoneNumberChanges, unknown>>)
   ] as const;
   const changes: Record<string, unknown> = {};
   for (const name of names) if (body[name] !== undefined) changes[name] = body[name];
-  return changes as PhoneNumberChanges;
+  const single = singleAgentChanges(body, current);
+  if (single.issues.length > 0) throw new ValidationError(single.issues);
+  return { ...(changes as PhoneNumberChanges), ...single.changes };
+}
+
+/**
+ * With `ignore_e164_validation` (Retell's default), a number that is not a valid E.164 number as
+ * written (`+`, country code, digits) but has a pseudo number's shape is an internal pseudo
+ * number: stored and returned exactly as given. A valid E.164 number stays E.164.
+ */
+function isRetellPseudo(phoneNumber: string): boolean {
+  return isPseudoShape(phoneNumber) && !isStrictE164(phoneNumber);
 }
 
 /** The number of a `/…/{phone_number}` path; retell-sdk sends `''` as a trailing slash, which must not reach a lookup. */
@@ -93,7 +75,7 @@ function pathNumber(params: { phone_number: string }): string {
   return params.phone_number;
 }
 
-/** Retell's error envelope: a top-level `message` (plus the failing fields) and `x-should-retry` for retell-sdk. */
+/** Retell's error envelope: `status: "error"` beside a top-level `message` (plus the failing fields) and `x-should-retry` for retell-sdk. */
 const retellDialect: Dialect = {
   errorSchema: RetellErrorSchema,
   fieldNames: FIELD_NAMES,
@@ -108,9 +90,12 @@ const retellDialect: Dialect = {
     return reply
       .code(status)
       .type('application/json; charset=utf-8')
-      .send({ message: problem.detail, ...(problem.errors.length > 0 ? { errors: problem.errors } : {}) });
+      .send({ status: 'error', message: problem.detail, ...(problem.errors.length > 0 ? { errors: problem.errors } : {}) });
   },
 };
+
+/** The v1 list reads the workspace's numbers in pages of this size. */
+const V1_LIST_PAGE = 1000;
 
 const retellErrors = errorResponses(retellDialect, 400, 401, 403, 404, 409, 422);
 
@@ -177,7 +162,7 @@ export const retellApi: FastifyPluginAsync<{ services: Services }> = async (plai
         operationId: 'retellImportPhoneNumber',
         summary: 'Import a number of your own SIP trunk and bind agents',
         description:
-          '`ignore_e164_validation` defaults to `true` as in Retell: a number no numbering plan knows is accepted, but it must still have the E.164 shape. A number that is live anywhere in the installation is 409 (`x-should-retry: false`). `sip_trunk_auth_password` is stored encrypted and never returned.',
+          '`ignore_e164_validation` defaults to `true` as in Retell: a `phone_number` that is not a valid E.164 number as written but is digits (optionally with `+`) or an internal id of letters, digits, `-`, `_` (up to 64) is a pseudo number, stored and returned exactly as given, with no derived metadata; anything else must be E.164. With `false`, E.164 only, valid for its country. A number that is live anywhere in the installation is 409 (`x-should-retry: false`). `sip_trunk_auth_password` is stored encrypted and never returned.',
         body: ImportBody,
         response: response(201),
       },
@@ -190,10 +175,11 @@ export const retellApi: FastifyPluginAsync<{ services: Services }> = async (plai
         ...(body.sip_trunk_auth_password !== undefined ? { auth_password: body.sip_trunk_auth_password } : {}),
         ...(body.transport !== undefined ? { transport: body.transport } : {}),
       });
+      const ignoreE164 = body.ignore_e164_validation ?? true;
       const record = await numbers.importNumber(
         request.actor,
-        { ...sharedChanges(body), phone_number: body.phone_number, source: 'custom', ...(sip ? { sip } : {}) },
-        { allowUnknownNumbers: body.ignore_e164_validation ?? true },
+        { ...sharedChanges(body), phone_number: body.phone_number, pseudo: ignoreE164 && isRetellPseudo(body.phone_number), source: 'custom', ...(sip ? { sip } : {}) },
+        { allowUnknownNumbers: ignoreE164 },
       );
       return reply.code(201).send(toRetell(record));
     },
@@ -242,6 +228,29 @@ export const retellApi: FastifyPluginAsync<{ services: Services }> = async (plai
     },
   );
 
+  app.get(
+    '/list-phone-numbers',
+    {
+      schema: {
+        tags,
+        operationId: 'retellListPhoneNumbersV1',
+        summary: 'List every number (Retell v1: a plain array, newest first)',
+        description: 'Retell\'s first list endpoint, still served: every number of the workspace in one JSON array, newest first, no paging. `/v2/list-phone-numbers` pages.',
+        response: { 200: Type.Array(Type.Ref(RetellPhoneNumberSchema)), ...retellErrors },
+      },
+    },
+    async (request) => {
+      const all: PhoneNumber[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await numbers.list(request.actor, { limit: V1_LIST_PAGE, cursor, order: 'desc' });
+        all.push(...page.data);
+        cursor = page.next_cursor ?? undefined;
+      } while (cursor);
+      return all.map(toRetell);
+    },
+  );
+
   app.patch(
     '/update-phone-number/:phone_number',
     {
@@ -260,7 +269,7 @@ export const retellApi: FastifyPluginAsync<{ services: Services }> = async (plai
       const body = request.body;
       const current = await numbers.getByNumber(request.actor, pathNumber(request.params));
       const sip = sipInput(body);
-      const updated = await numbers.update(request.actor, current.id, { ...sharedChanges(body), ...(sip ? { sip } : {}) });
+      const updated = await numbers.update(request.actor, current.id, { ...sharedChanges(body, current), ...(sip ? { sip } : {}) });
       return toRetell(updated);
     },
   );

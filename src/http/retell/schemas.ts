@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
-import { AgentList, CountryCode, E164Input, ListLimit, Nullable, Url } from '../schemas/common.ts';
+import { singleAgentRequestFields, singleAgentResponseFields } from './single-agent.ts';
+import { AgentList, CountryCode, E164Input, ListLimit, NumberReference, Nullable, Url } from '../schemas/common.ts';
 
 /**
  * Retell's wire types (retell-sdk 5.66.1). Only types and shapes are declared here; the rules
@@ -11,9 +12,9 @@ const Transport = Type.String({ maxLength: 8, description: '`TLS`, `TCP` or `UDP
 
 export const RetellPhoneNumberSchema = Type.Object(
   {
-    phone_number: Type.String({ description: 'E.164; the id of the number in every path', examples: ['+14157774444'] }),
+    phone_number: Type.String({ description: 'E.164, or a pseudo number exactly as imported; the id of the number in every path', examples: ['+14157774444'] }),
     phone_number_type: Type.Union([Type.Literal('retell-twilio'), Type.Literal('retell-telnyx'), Type.Literal('custom')], {
-      description: '`retell-twilio` / `retell-telnyx`: bought at (or synced from) that carrier, or inventory stock recorded with it; `custom`: everything else (imported numbers)',
+      description: '`retell-twilio` / `retell-telnyx`: bought (at that carrier, or stock recorded with it, or synced from the carrier account), else as asked by `number_provider`, default Twilio; `custom`: every imported number',
     }),
     phone_number_pretty: Type.Optional(Type.String({ examples: ['+1 (415) 777-4444'] })),
     area_code: Type.Optional(Type.Integer({ description: 'NANP (+1) numbers only' })),
@@ -22,6 +23,7 @@ export const RetellPhoneNumberSchema = Type.Object(
     outbound_agents: Type.Optional(Agents),
     inbound_sms_agents: Type.Optional(Agents),
     outbound_sms_agents: Type.Optional(Agents),
+    ...singleAgentResponseFields,
     inbound_webhook_url: Type.Optional(Nullable(Type.String())),
     inbound_sms_webhook_url: Type.Optional(Nullable(Type.String())),
     allowed_inbound_country_list: Type.Optional(Countries),
@@ -43,10 +45,11 @@ export const RetellPhoneNumberSchema = Type.Object(
 
 export const RetellErrorSchema = Type.Object(
   {
+    status: Type.Literal('error'),
     message: Type.String(),
     errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))),
   },
-  { $id: 'RetellError', description: 'Every Retell-dialect error: a top-level string `message`, plus the failing fields' },
+  { $id: 'RetellError', description: 'Every Retell-dialect error, as Retell sends it: `status: "error"` and a top-level string `message`, plus the failing fields' },
 );
 
 /** What create (buy) and import both accept besides the number itself. */
@@ -57,6 +60,7 @@ const bindingFields = {
     inbound_webhook_url: Type.Optional(Nullable(Url)),
     allowed_inbound_country_list: Type.Optional(Countries),
     allowed_outbound_country_list: Type.Optional(Countries),
+    ...singleAgentRequestFields,
 };
 
 export const CreateBody = Type.Object(
@@ -77,7 +81,7 @@ export const CreateBody = Type.Object(
 
 export const ImportBody = Type.Object(
   {
-    phone_number: E164Input,
+    phone_number: NumberReference,
     termination_uri: Type.String({ minLength: 1, maxLength: 255 }),
     sip_trunk_auth_username: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
     sip_trunk_auth_password: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'Write-only; stored encrypted' })),
@@ -85,7 +89,7 @@ export const ImportBody = Type.Object(
     ignore_e164_validation: Type.Optional(
       Type.Boolean({
         description:
-          'Default `true`, as in Retell: accept a number no country\'s numbering plan knows (an internal pseudo number). It must still have the E.164 shape (`+` and up to 15 digits)',
+          'Default `true`, as in Retell: a number that is not valid E.164 as written is kept as an internal pseudo number (digits, optionally with `+`, or letters, digits, `-`, `_`, up to 64), exactly as given',
       }),
     ),
     ...bindingFields,
@@ -100,6 +104,7 @@ export const UpdateBody = Type.Object(
     outbound_agents: Type.Optional(Agents),
     inbound_sms_agents: Type.Optional(Agents),
     outbound_sms_agents: Type.Optional(Agents),
+    ...singleAgentRequestFields,
     inbound_webhook_url: Type.Optional(Nullable(Url)),
     inbound_sms_webhook_url: Type.Optional(Nullable(Url)),
     allowed_inbound_country_list: Type.Optional(Countries),

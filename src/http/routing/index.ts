@@ -5,7 +5,7 @@ import type { Services } from '../../services/index.ts';
 import { DECISION_RULES, POOL_STRATEGIES, REJECT_REASONS } from '../../services/routing/router.ts';
 import { requireApiKey } from '../auth.ts';
 import { problemResponses } from '../problem.ts';
-import { CallingHoursSchema, E164Input, Id, literals, Nullable, Timestamp } from '../schemas/common.ts';
+import { CallingHoursSchema, E164Input, Id, literals, NumberReference, Nullable, Timestamp } from '../schemas/common.ts';
 
 const Password = Type.Optional(
   Nullable(Type.String({ description: 'Only for keys with the `routing:credentials` scope (each disclosure is in the number\'s audit trail); absent otherwise' })),
@@ -66,7 +66,7 @@ const DecisionSchema = Type.Object(
 
 const InboundBody = Type.Object(
   {
-    to: E164Input,
+    to: NumberReference,
     from: Type.String({ minLength: 1, maxLength: 64, description: 'The caller; its country (libphonenumber) is checked against `allowed_inbound_country_list`' }),
     call_id: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Same call id → same agent; a `connect` on a number or workspace with a cap takes the call\'s slot (as /calls/{call_id}/start)' })),
     source_ip: Type.Optional(
@@ -82,7 +82,7 @@ const InboundBody = Type.Object(
 const OutboundBody = Type.Object(
   {
     to: E164Input,
-    from: Type.Optional(E164Input),
+    from: Type.Optional(NumberReference),
     pool_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     agent_id: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Overrides the weighted pick; alone, chooses among the numbers whose outbound_agents contain it' })),
     call_id: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Makes the weighted agent pick deterministic; a `connect` on a number or workspace with a cap takes the call\'s slot (as /calls/{call_id}/start)' })),
@@ -96,6 +96,12 @@ const WorkspaceRoutingSchema = Type.Object({
   max_concurrent_calls: Nullable(Type.Integer({ description: 'Workspace-wide concurrency cap; null = unlimited' })),
   signing_secret_set: Type.Boolean({ description: 'Whether a webhook signing secret exists (the secret is only shown by rotate)' }),
   active_calls: Type.Integer({ description: 'Calls holding a live lease' }),
+  default_carrier_id: Nullable(
+    Type.String({
+      description:
+        'The carrier a number added without one goes on: TopCalls `POST /topcalls/v1/phone-numbers` without `voip_carrier_sid` puts the number on it, and it reads `source: "topcalls"`. Null: none (such numbers have no carrier and read `source: "manual"`); a default carrier deleted since counts as none.',
+    }),
+  ),
 });
 
 const PoolSchema = Type.Object(
@@ -132,6 +138,11 @@ export const routingApi: FastifyPluginAsync<{ services: Services }> = async (pla
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
   const routing = services.routing;
   requireApiKey(app, services);
+  /** Every workspace-settings answer carries the default carrier beside the routing settings. */
+  const withDefaultCarrier = async <T extends { workspace_id: string }>(settings: T) => ({
+    ...settings,
+    default_carrier_id: await services.workspaces.defaultCarrier(settings.workspace_id),
+  });
   app.addSchema(DecisionSchema);
   app.addSchema(PoolSchema);
 
@@ -204,7 +215,7 @@ export const routingApi: FastifyPluginAsync<{ services: Services }> = async (pla
         body: Type.Object(
           {
             phone_number_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
-            phone_number: Type.Optional(E164Input),
+            phone_number: Type.Optional(NumberReference),
             direction: Type.Optional(Type.Union([Type.Literal('inbound'), Type.Literal('outbound')], { default: 'inbound' })),
             lease_seconds: Type.Optional(Type.Integer({ minimum: 10, maximum: 86_400 })),
           },
@@ -241,7 +252,7 @@ export const routingApi: FastifyPluginAsync<{ services: Services }> = async (pla
         response: { 200: WorkspaceRoutingSchema, ...problemResponses(401, 403) },
       },
     },
-    async (request) => routing.workspaceRouting(request.actor),
+    async (request) => withDefaultCarrier(routing.workspaceRouting(request.actor)),
   );
 
   app.patch(
@@ -250,15 +261,24 @@ export const routingApi: FastifyPluginAsync<{ services: Services }> = async (pla
       schema: {
         tags: ['workspace'],
         operationId: 'updateWorkspaceRouting',
-        summary: 'Set the workspace-wide concurrency cap (scope admin)',
+        summary: 'Set the workspace-wide concurrency cap and the default carrier (scope admin; absent keeps, null clears)',
+        description: '`default_carrier_id` must be a live carrier of the workspace (400 naming it otherwise).',
         body: Type.Object(
-          { max_concurrent_calls: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 1_000_000 }))) },
+          {
+            max_concurrent_calls: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 1_000_000 }))),
+            default_carrier_id: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 64 }))),
+          },
           { additionalProperties: false },
         ),
         response: { 200: WorkspaceRoutingSchema, ...problemResponses(400, 401, 403) },
       },
     },
-    async (request) => routing.setWorkspaceLimits(request.actor, request.body),
+    async (request) => {
+      const { default_carrier_id: defaultCarrierId, ...limits } = request.body;
+      // The carrier is checked (and set) first: a bad one changes nothing.
+      if (defaultCarrierId !== undefined) await services.workspaces.update(request.actor, { default_carrier_id: defaultCarrierId });
+      return withDefaultCarrier(await routing.setWorkspaceLimits(request.actor, limits));
+    },
   );
 
   app.put(
@@ -273,7 +293,7 @@ export const routingApi: FastifyPluginAsync<{ services: Services }> = async (pla
         response: { 200: WorkspaceRoutingSchema, ...problemResponses(400, 401, 403) },
       },
     },
-    async (request) => routing.setOutage(request.actor, request.body.enabled),
+    async (request) => withDefaultCarrier(await routing.setOutage(request.actor, request.body.enabled)),
   );
 
   app.post(

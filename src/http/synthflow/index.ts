@@ -102,7 +102,7 @@ export const synthflowApi: FastifyPluginAsync<{ services: Services }> = async (p
         summary: 'Import a custom (SIP trunk) number (Synthflow)',
         description:
           'Answers 200 with `{status, response: {key, phone_number}}`; `key` is the record id used by the native API. ' +
-          '`termination_uri` is required (every accepted provider needs one). `trunk_username` and `sip_auth_username` are one stored value: ' +
+          '`termination_uri` is required, except for `zoom`, whose SIP domain and outbound proxy are filled as Synthflow fills them. A `phone_number` that is not a valid number but is an internal id (digits, or letters, digits, `-`, `_`, up to 64) is kept exactly as a pseudo number; its slug is the id. `trunk_username` and `sip_auth_username` are one stored value: ' +
           'send either, or both with the same value. `trunk_username` and `trunk_pwd` are required when `uac_enabled` is true. ' +
           'A number already registered anywhere in the installation is 409.',
         body: CreateBody,

@@ -16,7 +16,7 @@ export const OptionalWorkspaceQuery = Type.Object(
 );
 
 export const SlugParams = Type.Object({
-  phone_number_slug: Type.String({ minLength: 1, maxLength: 32, description: 'The number without `+` (`14157774444`); `+14157774444` and `%2B14157774444` work too' }),
+  phone_number_slug: Type.String({ minLength: 1, maxLength: 64, description: 'The number without `+` (`14157774444`; `+14157774444` and `%2B14157774444` work too), or a pseudo number exactly as imported' }),
 });
 
 export const ModelIdParam = Type.String({ minLength: 1, maxLength: 128, description: 'The agent (assistant) id; Switchboard stores agent ids as given' });
@@ -27,10 +27,14 @@ const RegisterExpires = Type.Integer({ minimum: 60, maximum: 3600, description: 
 export const CreateBody = Type.Object(
   {
     workspace_id: WorkspaceParam,
-    phone_number: Type.String({ minLength: 1, maxLength: 32, description: 'E.164; the `+` is optional' }),
+    phone_number: Type.String({
+      minLength: 1,
+      maxLength: 64,
+      description: 'E.164 (the `+` optional), or your internal id: what is not a valid number but is digits or letters, digits, `-`, `_` (up to 64) is kept exactly as a pseudo number, its slug',
+    }),
     friendly_name: Type.Optional(Type.String({ maxLength: 255 })),
     provider_name: Type.Optional(ProviderNameSchema),
-    termination_uri: SipText,
+    termination_uri: Type.Optional(SipText),
     trunk_username: Type.Optional(SipText),
     trunk_pwd: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'Write-only; stored encrypted, never returned' })),
     sip_outbound_proxy: Type.Optional(SipText),
@@ -59,8 +63,8 @@ export const UpdateBody = Type.Object(
 
 export const AttachBody = Type.Object(
   {
-    phone_numbers: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 32 }), { minItems: 1, maxItems: 500, description: 'E.164 numbers' })),
-    phone_number_slugs: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 32 }), { minItems: 1, maxItems: 500, description: 'Slugs (numbers without `+`)' })),
+    phone_numbers: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 500, description: 'E.164 numbers' })),
+    phone_number_slugs: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 500, description: 'Slugs (numbers without `+`)' })),
   },
   { additionalProperties: false, description: 'Exactly one of `phone_numbers` and `phone_number_slugs`' },
 );

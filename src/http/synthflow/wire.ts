@@ -1,43 +1,22 @@
 import { Type } from '@sinclair/typebox';
 import { attachedAgentIds, isAvailableForInbound } from '../../services/agent-bindings.ts';
-import type { NumberSource, PhoneNumber } from '../../services/phone-numbers/model.ts';
+import type { PhoneNumber } from '../../services/phone-numbers/model.ts';
+import { SYNTHFLOW_PROVIDER_SOURCES, synthflowProviderName } from '../origins.ts';
 import { literals, Nullable, Timestamp } from '../schemas/common.ts';
 import type { Dialect } from '../dialect.ts';
 import type { ProblemCode } from '../problem.ts';
 
-/** Synthflow's provider names and what each becomes in the core record. */
-export const PROVIDER_TO_SOURCE = {
-  twilio: 'twilio',
-  telnyx: 'telnyx',
-  vonage: 'vonage',
-  ring_central: 'custom',
-  custom: 'custom',
-  sip: 'custom',
-} as const satisfies Record<string, NumberSource>;
-
-/**
- * Providers whose SIP settings Synthflow generates itself (Five9, RingCX, Zoom, 8x8). Switchboard
- * has nothing to generate them from, so their import is "not enabled" (Synthflow answers 403).
- */
-export const GENERATED_PROVIDERS = ['ringcx', 'zoom', 'five9', '8x8'] as const;
-
-export const PROVIDER_NAMES = [...(Object.keys(PROVIDER_TO_SOURCE) as Array<keyof typeof PROVIDER_TO_SOURCE>), ...GENERATED_PROVIDERS] as const;
-export type ProviderName = (typeof PROVIDER_NAMES)[number];
+export const PROVIDER_NAMES = Object.keys(SYNTHFLOW_PROVIDER_SOURCES) as Array<keyof typeof SYNTHFLOW_PROVIDER_SOURCES>;
 
 export const ProviderNameSchema = Object.assign(literals(PROVIDER_NAMES), {
   description:
-    'twilio, telnyx and vonage keep their name; ring_central, custom and sip are stored as a custom SIP trunk (read back as `custom`). ' +
-    'ringcx, zoom, five9 and 8x8 are answered 403: Switchboard cannot generate their SIP settings.',
+    'Every provider Synthflow documents, stored and read back as sent (`sip` reads back as `custom`). `termination_uri` is required, ' +
+    'except for the providers whose SIP domain Synthflow fills itself where Switchboard knows it (`zoom`); see README "Number origins".',
 });
-
-/** The core `source` as Synthflow's `provider_name`: `manual` reads as `custom`, the others keep their name. */
-export function providerNameOf(source: NumberSource): string {
-  return source === 'manual' ? 'custom' : source;
-}
 
 export const SynthflowNumberSchema = Type.Object(
   {
-    slug: Type.String({ description: 'The E.164 digits without `+`', examples: ['14157774444'] }),
+    slug: Type.String({ description: 'The E.164 digits without `+`; a pseudo number (internal id) as imported', examples: ['14157774444'] }),
     address_requirement: Type.String({ description: 'Always `none`: Switchboard keeps no regulatory address', examples: ['none'] }),
     phone_number: Type.String({ examples: ['+14157774444'] }),
     friendly_name: Type.String({ description: 'The nickname; when none is set, the number in national display form (as Twilio does)' }),
@@ -51,7 +30,7 @@ export const SynthflowNumberSchema = Type.Object(
     uac_enabled: Type.Boolean(),
     uac_register_expires: Type.Integer(),
     sid: Nullable(Type.String({ description: 'The provider\'s number sid (core `provider_sid`); null when none is known' })),
-    provider_name: Type.String(),
+    provider_name: literals(PROVIDER_NAMES.filter((name) => name !== 'sip')),
     region: Nullable(Type.String()),
     is_available: Type.Boolean({ description: 'true when no inbound agent is attached' }),
     agency_workspace_id: Nullable(Type.String()),
@@ -63,9 +42,14 @@ export const SynthflowNumberSchema = Type.Object(
   { $id: 'SynthflowPhoneNumber' },
 );
 
+/** Synthflow's slug: an E.164 number's digits without `+`; a pseudo number (an internal id) as it is. */
+export function slugOf(record: Pick<PhoneNumber, 'phone_number' | 'number_type'>): string {
+  return record.number_type === 'pseudo' ? record.phone_number : record.phone_number.slice(1);
+}
+
 export function toSynthflowNumber(record: PhoneNumber, agencyWorkspaceId: string | null) {
   return {
-    slug: record.phone_number.slice(1),
+    slug: slugOf(record),
     address_requirement: 'none',
     phone_number: record.phone_number,
     friendly_name: record.nickname ?? record.phone_number_pretty,
@@ -79,7 +63,7 @@ export function toSynthflowNumber(record: PhoneNumber, agencyWorkspaceId: string
     uac_enabled: record.sip.uac_enabled,
     uac_register_expires: record.sip.uac_register_expires,
     sid: record.provider_sid,
-    provider_name: providerNameOf(record.source),
+    provider_name: synthflowProviderName(record.source),
     region: record.region,
     is_available: isAvailableForInbound(record),
     agency_workspace_id: agencyWorkspaceId,

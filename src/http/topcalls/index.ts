@@ -40,12 +40,14 @@ export const topcallsApi: FastifyPluginAsync<{ services: Services }> = async (pl
 
   /** The TopCalls view of core records: carrier names and creators in one query each. */
   async function present(actor: Actor, records: PhoneNumber[], options: { deleted?: boolean } = {}) {
-    const [names, creators] = await Promise.all([
+    const [names, creators, defaultCarrierId] = await Promise.all([
       services.carriers.namesOf(actor, records.map((record) => record.carrier_id)),
       services.numberCreators.of(actor, records.map((record) => record.id)),
+      services.workspaces.defaultCarrier(actor.workspaceId),
     ]);
     return records.map((record) =>
       toTopcallsNumber(record, {
+        defaultCarrierId,
         carrierName: record.carrier_id ? (names.get(record.carrier_id) ?? null) : null,
         createdBy: creators.get(record.id) ?? null,
         ...options,
@@ -64,17 +66,19 @@ export const topcallsApi: FastifyPluginAsync<{ services: Services }> = async (pl
         operationId: 'topcallsAddPhoneNumber',
         summary: 'TopCalls: add a phone number',
         description:
-          'Registers a number you own, optionally on one of your carriers (`voip_carrier_sid`; unknown → 404). Switchboard provisions synchronously: the number is `active` at once (TopCalls may answer `pending`). Without a carrier the `source` is `manual` (there is no platform default carrier). A number already registered anywhere → 409.',
+          'Registers a number you own, optionally on one of your carriers (`voip_carrier_sid`; unknown → 404). Switchboard provisions synchronously: the number is `active` at once (TopCalls may answer `pending`). Without `voip_carrier_sid` the number goes on the workspace\'s default carrier (`PATCH /v1/workspace` `default_carrier_id`) and reads `source: "topcalls"`; with no default set it has no carrier and reads `source: "manual"`. A number already registered anywhere → 409.',
         body: TopcallsNumberCreateSchema,
         response: { 201: Type.Ref(TopcallsNumberSchema), ...errorResponses(topcallsDialect, 400, 401, 403, 404, 409, 422) },
       },
     },
     async (request, reply) => {
-      const { number, voip_carrier_sid: carrierId, label } = request.body;
-      if (carrierId) {
-        const names = await services.carriers.namesOf(request.actor, [carrierId]);
-        if (!names.has(carrierId)) {
-          throw new ServiceError('NOT_FOUND', `carrier ${carrierId} not found`, [{ field: 'voip_carrier_sid', message: 'no carrier with this id in your account' }]);
+      const { number, voip_carrier_sid: givenCarrierId, label } = request.body;
+      // TopCalls puts a number added without a carrier on the account's default carrier.
+      const carrierId = givenCarrierId ?? (await services.workspaces.defaultCarrier(request.actor.workspaceId));
+      if (givenCarrierId) {
+        const names = await services.carriers.namesOf(request.actor, [givenCarrierId]);
+        if (!names.has(givenCarrierId)) {
+          throw new ServiceError('NOT_FOUND', `carrier ${givenCarrierId} not found`, [{ field: 'voip_carrier_sid', message: 'no carrier with this id in your account' }]);
         }
       }
       const record = await services.phoneNumbers.importNumber(request.actor, {

@@ -23,7 +23,7 @@ export const TopcallsNumberSchema = Type.Object(
     account_id: Type.String({ description: 'The workspace of the API key' }),
     number: Type.String({ description: 'E.164 with `+`', examples: ['+18005551234'] }),
     source: Type.Union(TOPCALLS_SOURCES.map((source) => Type.Literal(source)), {
-      description: '`byoc` for a number on one of your carriers (or a custom SIP trunk), `twilio`, `topcalls` for a number from the platform inventory, `import` for other providers, `manual` otherwise',
+      description: '`topcalls` for a number on the workspace\'s default carrier (`default_carrier_id`) or from the platform inventory, `byoc` for a number on another of your carriers (or a custom SIP trunk), `twilio`, `import` for other providers, `manual` otherwise',
     }),
     status: Type.Union(TOPCALLS_STATUSES.map((status) => Type.Literal(status)), {
       description: '`deleted` appears only in the response of DELETE; a deleted number is not found afterwards',
@@ -43,7 +43,7 @@ export const TopcallsNumberSchema = Type.Object(
 export const TopcallsNumberCreateSchema = Type.Object(
   {
     number: Type.String({ pattern: '^\\+[1-9]\\d{1,14}$', description: 'E.164 with `+`; must be a dialable number (libphonenumber)', examples: ['+18005551234'] }),
-    voip_carrier_sid: Type.Optional(Nullable(Type.String({ format: 'uuid', description: 'One of your carriers; without it the number has no carrier (source `manual`)' }))),
+    voip_carrier_sid: Type.Optional(Nullable(Type.String({ format: 'uuid', description: 'One of your carriers; without it, the workspace\'s default carrier (source `topcalls`), else no carrier (source `manual`)' }))),
     label: Type.Optional(Nullable(Type.String({ maxLength: 100 }))),
   },
   { additionalProperties: false },
@@ -125,7 +125,9 @@ export const CARRIER_FIELDS: FieldNames = {
   gateways: 'sip_gateway',
 };
 
-function topcallsSource(record: PhoneNumber): (typeof TOPCALLS_SOURCES)[number] {
+/** `topcalls` on the workspace's default carrier (TopCalls' default carrier), `byoc` on another one. */
+function topcallsSource(record: PhoneNumber, defaultCarrierId: string | null): (typeof TOPCALLS_SOURCES)[number] {
+  if (record.carrier_id !== null && record.carrier_id === defaultCarrierId) return 'topcalls';
   if (record.carrier_id !== null || record.source === 'custom') return 'byoc';
   if (record.source === 'twilio' || record.source === 'manual') return record.source;
   if (record.source === 'inventory') return 'topcalls';
@@ -134,13 +136,13 @@ function topcallsSource(record: PhoneNumber): (typeof TOPCALLS_SOURCES)[number] 
 
 export function toTopcallsNumber(
   record: PhoneNumber,
-  extra: { carrierName: string | null; createdBy: string | null; deleted?: boolean },
+  extra: { carrierName: string | null; createdBy: string | null; defaultCarrierId: string | null; deleted?: boolean },
 ) {
   return {
     id: record.id,
     account_id: record.workspace_id,
     number: record.phone_number,
-    source: topcallsSource(record),
+    source: topcallsSource(record, extra.defaultCarrierId),
     status: extra.deleted ? ('deleted' as const) : record.status,
     phone_number_sid: record.provider_sid,
     voip_carrier_sid: record.carrier_id,

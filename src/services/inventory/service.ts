@@ -98,13 +98,18 @@ export class InventoryService {
         if (!claimed) continue;
         const ledgerId = carrier && claimed.provider_sid ? await this.recordPurchase(provider, actor, claimed) : null;
         try {
-          const record = await this.phoneNumbers.importNumber(actor, {
-            ...changes,
-            ...(changes.capabilities === undefined && claimed.capabilities ? { capabilities: claimed.capabilities } : {}),
-            phone_number: claimed.e164,
-            source: sourceForProvider(claimed.provider),
-            provider_sid: claimed.provider_sid,
-          });
+          // Stock that records no carrier is recorded as bought from the one the buyer asked for.
+          const record = await this.phoneNumbers.importNumber(
+            actor,
+            {
+              ...changes,
+              ...(changes.capabilities === undefined && claimed.capabilities ? { capabilities: claimed.capabilities } : {}),
+              phone_number: claimed.e164,
+              source: sourceForProvider(claimed.provider ?? criteria.provider ?? null),
+              provider_sid: claimed.provider_sid,
+            },
+            { purchased: true },
+          );
           if (ledgerId) await this.releases.attach(ledgerId, record.id);
           return record;
         } catch (error) {

@@ -91,6 +91,8 @@ export class CarrierSync {
     const results = await this.phoneNumbers.importMany(
       actor,
       fresh.map((number) => ({ phone_number: number.e164, source, provider_sid: number.provider_sid, capabilities: number.capabilities })),
+      // Owned at the carrier account: bought there, not imported from a SIP trunk (Retell reads retell-<carrier>).
+      { purchased: true },
     );
     results.forEach((result, index) => {
       if (result.status === 'created') summary.added++;

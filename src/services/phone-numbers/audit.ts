@@ -78,7 +78,8 @@ function audited(record: PhoneNumber): AuditedRecord {
 export function givenFields(input: PhoneNumberImport): string[] {
   const fields: string[] = [];
   for (const [key, value] of Object.entries(input)) {
-    if (value === undefined) continue;
+    // `pseudo` says how to read `phone_number`; it is not a field of the record.
+    if (value === undefined || key === 'pseudo') continue;
     if (key === 'sip' && value !== null && typeof value === 'object') {
       for (const [sipKey, sipValue] of Object.entries(value)) if (sipValue !== undefined) fields.push(`sip.${sipKey}`);
     } else {

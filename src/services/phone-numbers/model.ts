@@ -16,7 +16,14 @@ export type AgentListName = (typeof AGENT_LISTS)[number];
 export const NUMBER_STATUSES = ['pending', 'active', 'failed', 'inactive'] as const;
 export type NumberStatus = (typeof NUMBER_STATUSES)[number] | 'deleted';
 
-export const NUMBER_SOURCES = ['twilio', 'telnyx', 'vonage', 'plivo', 'bandwidth', 'signalwire', 'custom', 'manual', 'inventory'] as const;
+/**
+ * Where a number comes from: a carrier, a SIP platform Synthflow names (`ring_central`, `ringcx`,
+ * `zoom`, `five9`, `8x8`), a `custom` SIP trunk, a `manual` entry, or the operator's stock of no
+ * named carrier (`inventory`). Whether it was bought or imported is the record's `purchased`.
+ */
+export const NUMBER_SOURCES = [
+  'twilio', 'telnyx', 'vonage', 'plivo', 'bandwidth', 'signalwire', 'ring_central', 'ringcx', 'zoom', 'five9', '8x8', 'custom', 'manual', 'inventory',
+] as const;
 export type NumberSource = (typeof NUMBER_SOURCES)[number];
 
 /**

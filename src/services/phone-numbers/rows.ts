@@ -1,6 +1,6 @@
 import { jsonColumn, type PhoneNumberAgentRow, type PhoneNumberRow } from '../../db/tables.ts';
 import { newId } from '../../domain/ids.ts';
-import { describeNumber } from '../../domain/phone.ts';
+import { describeNumber, pseudoFacts } from '../../domain/phone.ts';
 import {
   AGENT_LISTS,
   SIP_DEFAULTS,
@@ -40,6 +40,7 @@ export function rowToPhoneNumber(row: PhoneNumberRow): PhoneNumber {
     source: row.source as NumberSource,
     provider_sid: row.provider_sid,
     carrier_id: row.carrier_id,
+    purchased: row.purchased === 1,
     nickname: row.nickname,
     capabilities: { voice: row.voice === 1, sms: row.sms === 1 },
     country: row.country,
@@ -76,9 +77,18 @@ export function rowToPhoneNumber(row: PhoneNumberRow): PhoneNumber {
   };
 }
 
+/** The number a new row is stored under: E.164, or a pseudo number kept as given (no facts derived). */
+export interface NumberKey {
+  number: string;
+  pseudo: boolean;
+  /** Bought (stock or carrier) rather than imported; false when absent. */
+  purchased?: boolean;
+}
+
 /** The row of a new number: its facts from libphonenumber, every other field its default, then `changes`. */
-export function newRow(workspaceId: string, e164: string, changes: PhoneNumberChanges, now: string, seal: Seal): PhoneNumberRow {
-  const facts = describeNumber(e164);
+export function newRow(workspaceId: string, key: NumberKey, changes: PhoneNumberChanges, now: string, seal: Seal): PhoneNumberRow {
+  const facts = key.pseudo ? pseudoFacts(key.number) : describeNumber(key.number);
+  const e164 = key.number;
   const none = numberColumns.agents.encode([]);
   const base: PhoneNumberRow = {
     id: newId(),
@@ -88,6 +98,7 @@ export function newRow(workspaceId: string, e164: string, changes: PhoneNumberCh
     source: 'manual',
     provider_sid: null,
     carrier_id: null,
+    purchased: key.purchased ? 1 : 0,
     nickname: null,
     voice: 1,
     sms: 0,

@@ -14,11 +14,12 @@ export const PhoneNumberSchema = Type.Object(
   {
     id: Id,
     workspace_id: Id,
-    phone_number: Type.String({ description: 'E.164 with `+`', examples: ['+14157774444'] }),
+    phone_number: Type.String({ description: 'E.164 with `+`, or a pseudo number exactly as imported (`number_type: "pseudo"`)', examples: ['+14157774444'] }),
     status: Type.Union([literals(NUMBER_STATUSES), Type.Literal('deleted')]),
     source: literals(NUMBER_SOURCES),
     provider_sid: Nullable(Type.String()),
     carrier_id: Nullable(Type.String()),
+    purchased: Type.Boolean({ description: 'Bought from the stock or a carrier (`POST /v1/phone-numbers/purchase`, Retell create) rather than imported' }),
     nickname: Nullable(Type.String()),
     capabilities: Type.Object({ voice: Type.Boolean(), sms: Type.Boolean() }),
     country: Nullable(Type.String({ description: 'ISO 3166-1 alpha-2, derived from the number' })),
@@ -104,7 +105,23 @@ export const PhoneNumberChangesSchema = Type.Object(
 );
 
 export const PhoneNumberImportSchema = Type.Composite(
-  [Type.Object({ phone_number: E164Input }), PhoneNumberChangesSchema],
+  [
+    Type.Object({
+      phone_number: Type.String({
+        minLength: 1,
+        maxLength: 64,
+        description: 'E.164 number (the leading `+` optional); with `pseudo: true`, a pseudo number kept exactly as given',
+        examples: ['+14157774444'],
+      }),
+      pseudo: Type.Optional(
+        Type.Boolean({
+          description:
+            'Store `phone_number` as a pseudo number (an internal id on custom telephony): exactly as given, digits with an optional `+` or letters, digits, `-`, `_` (at most 64), with no derived metadata (`number_type: "pseudo"`). Without it the number must be E.164.',
+        }),
+      ),
+    }),
+    PhoneNumberChangesSchema,
+  ],
   { additionalProperties: false },
 );
 

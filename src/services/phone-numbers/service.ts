@@ -3,7 +3,7 @@ import { rowInserter } from '../../db/bulk-insert.ts';
 import { isUniqueViolation } from '../../db/database.ts';
 import { preparedQuery } from '../../db/prepared.ts';
 import { PHONE_NUMBER_AGENT_COLUMNS, PHONE_NUMBER_COLUMNS, PHONE_NUMBER_EVENT_COLUMNS, type PhoneNumberRow, type Tables } from '../../db/tables.ts';
-import { canonicalE164 } from '../../domain/phone.ts';
+import { numberKeys } from '../../domain/phone.ts';
 import { isId } from '../../domain/ids.ts';
 import type { ChangeFeed } from '../change-feed.ts';
 import { nowIso, requireScope, type Actor, type ServiceDeps } from '../context.ts';
@@ -17,7 +17,7 @@ import { AGENT_LISTS, type PhoneNumber, type PhoneNumberChanges, type PhoneNumbe
 import { RecentRecords } from './recent-records.ts';
 import { agentRowsOf, mergeRow, newRow, rowToPhoneNumber } from './rows.ts';
 import { issuesByNumber, ruleIssues, storedFacts, takenNumbers } from './rules.ts';
-import { IssueCollector, validateChanges, validatePhoneNumberField } from './validate.ts';
+import { IssueCollector, validateChanges, validatePhoneNumberField, validatePseudoNumberField } from './validate.ts';
 
 /** How many single-number reads are kept decoded (a few MB): enough for the numbers a platform reads over and over. */
 const RECENT_RECORDS = 10_000;
@@ -32,6 +32,8 @@ const PUBLISH_SLICE = 500;
 export interface ImportOptions {
   /** Accept numbers libphonenumber does not know (Retell's `ignore_e164_validation`); the E.164 shape is still required. */
   allowUnknownNumbers?: boolean;
+  /** The numbers were bought (stock or carrier), not imported: only the inventory service says so. */
+  purchased?: boolean;
 }
 
 export type BulkItemResult =
@@ -71,14 +73,20 @@ export class PhoneNumberService {
     this.liveById = preparedQuery(deps.database.db, ['id', 'workspaceId'], (db, v) =>
       db.selectFrom('phone_numbers').selectAll().where('id', '=', v.id).where('workspace_id', '=', v.workspaceId).where('deleted_at', 'is', null),
     );
-    this.liveByNumber = preparedQuery(deps.database.db, ['e164', 'workspaceId'], (db, v) =>
-      db.selectFrom('phone_numbers').selectAll().where('e164', '=', v.e164).where('workspace_id', '=', v.workspaceId).where('deleted_at', 'is', null),
+    // A reference names up to two stored keys (see `numberKeys`): the exact one, then its E.164 form.
+    this.liveByNumber = preparedQuery(deps.database.db, ['exact', 'e164', 'workspaceId'], (db, v) =>
+      db.selectFrom('phone_numbers').selectAll().where('e164', 'in', [v.exact, v.e164]).where('workspace_id', '=', v.workspaceId).where('deleted_at', 'is', null),
     );
     this.liveVersionById = preparedQuery(deps.database.db, ['id', 'workspaceId'], (db, v) =>
       db.selectFrom('phone_numbers').select(['id', 'version']).where('id', '=', v.id).where('workspace_id', '=', v.workspaceId).where('deleted_at', 'is', null),
     );
-    this.liveVersionByNumber = preparedQuery(deps.database.db, ['e164', 'workspaceId'], (db, v) =>
-      db.selectFrom('phone_numbers').select(['id', 'version']).where('e164', '=', v.e164).where('workspace_id', '=', v.workspaceId).where('deleted_at', 'is', null),
+    this.liveVersionByNumber = preparedQuery(deps.database.db, ['exact', 'e164', 'workspaceId'], (db, v) =>
+      db
+        .selectFrom('phone_numbers')
+        .select(['id', 'version', 'e164'])
+        .where('e164', 'in', [v.exact, v.e164])
+        .where('workspace_id', '=', v.workspaceId)
+        .where('deleted_at', 'is', null),
     );
     const engine = deps.database.engine;
     this.insertNumbers = rowInserter(engine, 'phone_numbers', PHONE_NUMBER_COLUMNS);
@@ -121,10 +129,11 @@ export class PhoneNumberService {
       await budget.breathe();
       const input = inputs[index]!;
       const issues = new IssueCollector();
-      const e164 = validatePhoneNumberField(issues, 'phone_number', input.phone_number, {
-        requireValid: !options.allowUnknownNumbers,
-      });
-      const changes = validateChanges(issues, input);
+      const e164 = input.pseudo
+        ? validatePseudoNumberField(issues, 'phone_number', input.phone_number)
+        : validatePhoneNumberField(issues, 'phone_number', input.phone_number, { requireValid: !options.allowUnknownNumbers });
+      const { phone_number: _number, pseudo, ...fields } = input;
+      const changes = validateChanges(issues, fields);
       if (e164 && changes.fallback_number === e164) issues.add('fallback_number', 'must not be the number itself');
       if (e164 && seenInBatch.has(e164)) {
         results[index] = failure(index, 'CONFLICT', `${e164} appears earlier in this request (item ${seenInBatch.get(e164)})`, [
@@ -137,7 +146,7 @@ export class PhoneNumberService {
         continue;
       }
       seenInBatch.set(e164, index);
-      candidates.push({ index, row: newRow(actor.workspaceId, e164, changes, now, this.seal), given: givenFields(input) });
+      candidates.push({ index, row: newRow(actor.workspaceId, { number: e164, pseudo: pseudo === true, purchased: options.purchased === true }, changes, now, this.seal), given: givenFields(input) });
     }
 
     const importPolicy = { attempts: IMPORT_ATTEMPTS, retryOn: isUniqueViolation, exhausted: () => new ConflictError('the number is already registered') };
@@ -182,12 +191,12 @@ export class PhoneNumberService {
     return record;
   }
 
-  /** Looks a number up by E.164, accepting it with or without `+`. */
+  /** Looks a number up by a pseudo number exactly as stored, else by E.164 (with or without `+`). */
   async getByNumber(actor: Actor, number: string): Promise<PhoneNumber> {
     requireScope(actor, 'numbers:read');
-    const e164 = canonicalE164(number);
-    const record = e164 ? await this.readLive(actor, { e164 }) : undefined;
-    if (!record) throw new NotFoundError(`phone number ${e164 ?? number} not found`);
+    const keys = numberKeys(number);
+    const record = keys.length > 0 ? await this.readLive(actor, { keys }) : undefined;
+    if (!record) throw new NotFoundError(`phone number ${number} not found`);
     return record;
   }
 
@@ -200,16 +209,33 @@ export class PhoneNumberService {
    * One live record of the actor's workspace. When a record of the number is held, the store is
    * asked only for the live id and version, and the held record is used if it is that version.
    */
-  private async readLive(actor: Actor, key: { id: string } | { e164: string }): Promise<PhoneNumber | undefined> {
+  private async readLive(actor: Actor, key: { id: string } | { keys: string[] }): Promise<PhoneNumber | undefined> {
     const workspaceId = actor.workspaceId;
-    const heldId = 'id' in key ? key.id : this.recent.idOf(key.e164);
+    if ('id' in key) {
+      return this.readLiveVia(key.id, () => this.liveVersionById(this.db, { id: key.id, workspaceId }), () => this.liveById(this.db, { id: key.id, workspaceId }));
+    }
+    const exact = key.keys[0]!;
+    const values = { exact, e164: key.keys[1] ?? exact, workspaceId };
+    const heldId = key.keys.map((k) => this.recent.idOf(k)).find((id) => id !== undefined);
+    return this.readLiveVia(
+      heldId,
+      async () => [preferred(await this.liveVersionByNumber(this.db, values), exact)].filter((row) => row !== undefined),
+      async () => [preferred(await this.liveByNumber(this.db, values), exact)].filter((row) => row !== undefined),
+    );
+  }
+
+  private async readLiveVia(
+    heldId: string | undefined,
+    liveVersion: () => Promise<Array<{ id: string; version: number }>>,
+    liveRow: () => Promise<PhoneNumberRow[]>,
+  ): Promise<PhoneNumber | undefined> {
     if (heldId !== undefined && this.recent.holds(heldId)) {
-      const [live] = 'id' in key ? await this.liveVersionById(this.db, { id: key.id, workspaceId }) : await this.liveVersionByNumber(this.db, { e164: key.e164, workspaceId });
+      const [live] = await liveVersion();
       if (!live) return undefined;
       const held = this.recent.at(live.id, live.version);
       if (held) return held;
     }
-    const [row] = 'id' in key ? await this.liveById(this.db, { id: key.id, workspaceId }) : await this.liveByNumber(this.db, { e164: key.e164, workspaceId });
+    const [row] = await liveRow();
     return row ? this.recent.remember(rowToPhoneNumber(row)) : undefined;
   }
 
@@ -332,9 +358,9 @@ export class PhoneNumberService {
   }
 
   private async liveRowByNumber(db: Db, actor: Actor, number: string): Promise<PhoneNumberRow> {
-    const e164 = canonicalE164(number);
-    const row = e164 ? (await this.liveByNumber(db, { e164, workspaceId: actor.workspaceId }))[0] : undefined;
-    if (!row) throw new NotFoundError(`phone number ${e164 ?? number} not found`);
+    const [exact, e164 = exact] = numberKeys(number);
+    const row = exact === undefined ? undefined : preferred(await this.liveByNumber(db, { exact, e164: e164!, workspaceId: actor.workspaceId }), exact);
+    if (!row) throw new NotFoundError(`phone number ${number} not found`);
     return row;
   }
 
@@ -371,6 +397,11 @@ function concurrentWritePolicy(attempts: number) {
     retryOn: isConcurrentChange,
     exhausted: () => new PreconditionFailedError('the number was changed concurrently; retry with the latest version'),
   };
+}
+
+/** Of the live rows a reference found (at most two), the one stored under the exact reference, else the other. */
+function preferred<T extends { e164: string }>(rows: T[], exact: string): T | undefined {
+  return rows.find((row) => row.e164 === exact) ?? rows[0];
 }
 
 function failure(index: number, code: ErrorCode, message: string, errors: FieldIssue[]): BulkItemResult {

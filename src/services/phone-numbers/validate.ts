@@ -1,4 +1,5 @@
-import { canonicalE164, isCountryCode, isValidNumber } from '../../domain/phone.ts';
+import { isId } from '../../domain/ids.ts';
+import { canonicalE164, isCountryCode, isPseudoShape, isValidNumber, PSEUDO_NUMBER_RULE } from '../../domain/phone.ts';
 import type { FieldIssue } from '../errors.ts';
 import { ValidationError } from '../errors.ts';
 import {
@@ -47,6 +48,19 @@ export function validatePhoneNumberField(
     return null;
   }
   return e164;
+}
+
+/** A pseudo number, kept exactly as given; one shaped like a record id would be ambiguous in `/v1/phone-numbers/{id-or-number}`. */
+export function validatePseudoNumberField(issues: IssueCollector, field: string, value: string): string | null {
+  if (!isPseudoShape(value)) {
+    issues.add(field, `a pseudo number must be ${PSEUDO_NUMBER_RULE}`);
+    return null;
+  }
+  if (isId(value)) {
+    issues.add(field, 'a pseudo number must not have the shape of a record id (UUID)');
+    return null;
+  }
+  return value;
 }
 
 export function validateAgentList(issues: IssueCollector, field: string, list: AgentWeight[]): void {

@@ -1,5 +1,4 @@
 import type { CallLeaseRow } from '../../db/tables.ts';
-import { canonicalE164 } from '../../domain/phone.ts';
 import { requireScope, type Actor } from '../context.ts';
 import { ConflictError, NotFoundError, OverCapacityError } from '../errors.ts';
 import { IssueCollector } from '../phone-numbers/validate.ts';
@@ -47,7 +46,7 @@ export class Calls {
     const { index } = this.context.router;
     if (input.phone_number_id !== undefined) await this.loader.admitByIds([input.phone_number_id]);
     else await this.loader.admitByNumber(input.phone_number!);
-    const entry = input.phone_number_id !== undefined ? index.get(input.phone_number_id) : index.byNumber(canonicalE164(input.phone_number!) ?? '');
+    const entry = input.phone_number_id !== undefined ? index.get(input.phone_number_id) : index.find(input.phone_number!);
     if (!entry || entry.profile.workspaceId !== actor.workspaceId) {
       throw new NotFoundError(`phone number ${input.phone_number_id ?? input.phone_number} not found`);
     }

@@ -1,7 +1,7 @@
 import type { SelectQueryBuilder } from 'kysely';
 import type { Database } from '../../db/database.ts';
 import type { Tables } from '../../db/tables.ts';
-import { canonicalE164 } from '../../domain/phone.ts';
+import { numberKeys } from '../../domain/phone.ts';
 import { isId } from '../../domain/ids.ts';
 import type { RoutingContext } from './context.ts';
 import { ROUTING_COLUMNS, routingRowOfValues, type RoutingRow } from './number-index.ts';
@@ -115,13 +115,14 @@ export class IndexLoader {
   async admitByNumber(number: string): Promise<void> {
     const loading = this.current;
     if (loading === null) return;
-    const e164 = canonicalE164(number);
-    if (e164 === null) return;
-    const held = this.context.router.index.byNumber(e164);
+    const keys = numberKeys(number);
+    if (keys.length === 0) return;
+    // Held under the exact key (the one a lookup prefers): nothing to admit, unless the held rows are untrusted.
+    const held = this.context.router.index.byNumber(keys[0]!);
     if (held && !loading.untrusted) return;
-    const rows = await this.liveRoutingRows((query) => query.where('e164', '=', e164));
+    const rows = await this.liveRoutingRows((query) => query.where('e164', 'in', keys));
     // Untrusted: a held number the store no longer has was deleted elsewhere.
-    if (held && rows.length === 0 && this.current === loading) this.forget(held.id);
+    if (held && !rows.some((row) => row.id === held.id) && this.current === loading) this.forget(held.id);
     this.admit(loading, rows);
   }
 

@@ -1,4 +1,5 @@
 import type { PhoneNumberRow } from '../../db/tables.ts';
+import { canonicalE164 } from '../../domain/phone.ts';
 import type { AgentWeight, CallingHours, PhoneNumber } from '../phone-numbers/model.ts';
 import { callingWindow, type CallingWindow } from './calling-hours.ts';
 import { agentTable, type AgentTable } from './weighted.ts';
@@ -184,6 +185,17 @@ export class NumberIndex {
 
   byNumber(e164: string): NumberEntry | undefined {
     return this.byE164.get(e164);
+  }
+
+  /**
+   * The number a client's reference names: stored exactly so (every pseudo number, and E.164 as
+   * written canonically), else its canonical E.164 form (see `numberKeys`).
+   */
+  find(reference: string): NumberEntry | undefined {
+    const exact = this.byE164.get(reference);
+    if (exact) return exact;
+    const e164 = canonicalE164(reference);
+    return e164 === null || e164 === reference ? undefined : this.byE164.get(e164);
   }
 
   get(id: string): NumberEntry | undefined {

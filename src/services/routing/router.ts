@@ -152,8 +152,7 @@ export class Router {
 
   /** Inbound call or SMS: a final decision, or the pending one when a webhook must be asked first. */
   inbound(workspaceId: string, input: InboundInput, kind: InboundKind, nowMs: number): Decision | PendingInbound {
-    const to = canonicalE164(input.to);
-    const entry = to === null ? undefined : this.index.byNumber(to);
+    const entry = this.index.find(input.to);
     // Another workspace's number is exactly as unknown as a missing one.
     if (!entry || entry.profile.workspaceId !== workspaceId) return { action: 'reject', reason: 'number_not_found', decided_by: 'number_lookup' };
     const { profile } = entry;
@@ -187,8 +186,7 @@ export class Router {
   outbound(workspaceId: string, input: OutboundInput, to: string, nowMs: number): Decision {
     const destination = this.callerCountry(to);
     if (input.from !== undefined) {
-      const from = canonicalE164(input.from);
-      const entry = from === null ? undefined : this.index.byNumber(from);
+      const entry = this.index.find(input.from);
       if (!entry || entry.profile.workspaceId !== workspaceId) return { action: 'reject', reason: 'number_not_found', decided_by: 'number_lookup' };
       const windows = entry.profile.callingHours ? [entry.profile.callingHours] : [];
       const verdict = this.eligibility(entry, destination, windows, to, nowMs);
