@@ -23,6 +23,9 @@ const NOT_IDEMPOTENT: Record<string, string> = {
   // Idempotent by design: the call id is the key.
   'POST /v1/calls/:call_id/start': 'idempotent per call id (repeating renews the lease)',
   'POST /v1/calls/:call_id/end': 'idempotent per call id',
+  // Idempotent by design: a repeat finds everything already registered (or released) and changes nothing.
+  'POST /v1/phone-numbers/sync': 'idempotent by itself (a repeated sync adds nothing)',
+  'POST /v1/carrier-releases/:id/retry': 'idempotent per release (a number is released at most once)',
 };
 
 /** A different, valid request to the same route (for the "same key, other body" rule). */
