@@ -104,7 +104,7 @@ export function rowToImport(record: Record<string, string>): PhoneNumberImport {
 
 /** The values of a union of literals (nested unions and `null` included), or null for any other schema. */
 function literalValues(schema: TSchema): unknown[] | null {
-  if ('const' in schema) return [schema.const];
+  if ('const' in schema) return [schema.const as unknown];
   if (schema.type === 'null') return [];
   if (!Array.isArray(schema.anyOf)) return null;
   const values: unknown[] = [];

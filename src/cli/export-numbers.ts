@@ -25,7 +25,7 @@ export function recordToRow(record: PhoneNumber): string[] {
     if (AGENT_COLUMNS.has(column)) return (value as unknown[]).length === 0 ? '' : JSON.stringify(value);
     if (Array.isArray(value)) return value.join(';');
     if (typeof value === 'object') return JSON.stringify(value);
-    return String(value);
+    return typeof value === 'string' ? value : JSON.stringify(value);
   });
 }
 

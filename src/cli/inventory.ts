@@ -49,9 +49,12 @@ export function expandRange(spec: string, first: string, last: string): string[]
 }
 
 function csvEntries(file: string, text: string, provider: string | null): StockEntry[] {
-  const rows = parseCsv(text, { columns: (header: string[]) => header.map((name) => name.trim().toLowerCase()), skip_empty_lines: true, trim: true, bom: true }) as Array<
-    Record<string, string | undefined>
-  >;
+  const rows = parseCsv<Record<string, string | undefined>>(text, {
+    columns: (header: string[]) => header.map((name) => name.trim().toLowerCase()),
+    skip_empty_lines: true,
+    trim: true,
+    bom: true,
+  });
   if (rows.length > 0 && !('phone_number' in rows[0]!)) throw ValidationError.field(file, 'the CSV needs a phone_number column');
   return rows.map((row) => ({
     e164: canonicalE164(row.phone_number ?? '') ?? row.phone_number ?? '',

@@ -23,7 +23,7 @@ const MAX_SQLITE_ROWS = 64;
  * (multi-row `VALUES` measured faster there than `unnest` arrays or `json_populate_recordset`).
  * Values go to the driver exactly as Kysely would send them (no conversion here).
  */
-export function rowInserter<T extends keyof Tables & string>(
+export function rowInserter<T extends Extract<keyof Tables, string>>(
   engine: Engine,
   table: T,
   columns: ReadonlyArray<keyof Tables[T] & string>,

@@ -149,7 +149,7 @@ function validatorOnFirstUse(compile: () => Validator): Validator {
 function serializerFactory() {
   const fastJsonStringify = SerializerSelector();
   return (externalSchemas: Record<string, unknown>, options: unknown) => {
-    const compilerFor = fastJsonStringify(externalSchemas as never, options as never);
+    const compilerFor = fastJsonStringify(externalSchemas, options as never);
     return (route: Parameters<typeof compilerFor>[0]) => {
       let serialize: ((data: unknown) => string) | undefined;
       return (data: unknown) => (serialize ??= compilerFor(route))(data);
@@ -243,7 +243,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       done(new ValidationError([{ field: 'body', message: 'must not contain NUL (\\u0000) characters' }]), undefined);
       return;
     }
-    parseJson(request, text, done);
+    void parseJson(request, text, done);
   });
   // Callback-style (not async) hooks on the path of every request: an async hook costs a promise
   // and a microtask turn per request, which showed in the per-request profile (BENCHMARKS.md).

@@ -25,7 +25,7 @@ function literalOf(branch: unknown): { value: unknown; type: unknown } | undefin
  * (anywhere in it, `properties`, `items` and shared definitions included). Anything else is kept.
  */
 export function withEnums<T>(schema: T): T {
-  if (Array.isArray(schema)) return schema.map((item) => withEnums(item)) as T;
+  if (Array.isArray(schema)) return (schema as unknown[]).map((item) => withEnums(item)) as T;
   if (!isObject(schema)) return schema;
   const copy: JsonObject = {};
   for (const [key, value] of Object.entries(schema)) copy[key] = withEnums(value);

@@ -73,7 +73,7 @@ async function sharedCounters(app: FastifyInstance, url: string): Promise<Redis>
   await redis.connect().catch(warn);
   return new Proxy(redis, {
     get(target, property, receiver) {
-      const value = Reflect.get(target, property, receiver);
+      const value: unknown = Reflect.get(target, property, receiver);
       if (property !== 'rateLimit' || typeof value !== 'function') return value;
       return (...args: unknown[]) => {
         const callback = args.pop() as (error: Error | null, result?: unknown) => void;

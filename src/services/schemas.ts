@@ -48,7 +48,7 @@ export const AgentList = Type.Array(AgentWeightSchema, { maxItems: 100 });
 
 /** A string enum as a union of literals, keeping the literal types for the handlers. */
 export function literals<const T extends readonly string[]>(values: T): TUnion<Array<TLiteral<T[number]>>> {
-  return Type.Union(values.map((value) => Type.Literal(value))) as unknown as TUnion<Array<TLiteral<T[number]>>>;
+  return Type.Union(values.map((value) => Type.Literal(value)));
 }
 
 /** An outbound calling window in the callee's local time (see `CallingHours` in the core model). */

@@ -69,7 +69,7 @@ const bulkResponseNames = propertyNames(BulkResponse, PhoneNumberSchema);
  */
 async function bulkResponseJson(body: Static<typeof BulkResponse>): Promise<string> {
   const budget = new LoopBudget();
-  const items: string[] = new Array(body.data.length);
+  const items = new Array<string>(body.data.length);
   for (let index = 0; index < body.data.length; index++) {
     await budget.breathe();
     items[index] = JSON.stringify(body.data[index], keepDeclared);

@@ -97,7 +97,7 @@ export class TelnyxProvider implements CarrierProvider {
         numbers: page.data
           .filter((item) => item.id && item.phone_number)
           // The list has no feature flags: every number takes calls; SMS needs a messaging profile.
-          .map((item) => ({ e164: item.phone_number!, provider_sid: item.id!, capabilities: { voice: true, sms: Boolean(item.messaging_profile_id) } })),
+          .map((item) => ({ e164: item.phone_number, provider_sid: item.id, capabilities: { voice: true, sms: Boolean(item.messaging_profile_id) } })),
         total: typeof meta?.total_results === 'number' ? meta.total_results : null,
       };
       if (!page.hasNextPage()) return;
@@ -141,8 +141,9 @@ class RefusedByCarrier extends Error {}
 function failureOf(error: unknown, Telnyx: typeof import('telnyx').default): CarrierFailure {
   if (error instanceof Telnyx.APIConnectionTimeoutError) return { timedOut: true };
   if (error instanceof Telnyx.APIError && error.status !== undefined) {
-    const first = (error.error as { errors?: Array<{ code?: unknown }> } | undefined)?.errors?.[0];
-    return { status: error.status, code: first?.code === undefined ? undefined : String(first.code) };
+    const body: unknown = error.error;
+    const first: { code?: string | number } | undefined = (body as { errors?: Array<{ code?: string | number }> } | undefined)?.errors?.[0];
+    return { status: error.status as number, code: first?.code === undefined ? undefined : String(first.code) };
   }
   return {};
 }

@@ -35,7 +35,7 @@ export async function listNumbers(db: Kysely<Tables>, workspaceId: string, query
     // numbers), and with the equality beside the row value it read the workspace from its
     // first entry. Same rows either way: only this workspace's, after the cursor.
     select = select
-      .where(({ eb, refTuple, tuple }) => eb(refTuple('workspace_id', 'id'), order === 'asc' ? '>' : '<', tuple(workspaceId, after)))
+      .where((eb) => eb(eb.refTuple('workspace_id', 'id'), order === 'asc' ? '>' : '<', eb.tuple(workspaceId, after)))
       .where('workspace_id', order === 'asc' ? '<=' : '>=', workspaceId);
   }
   select = select.orderBy('workspace_id', order).orderBy('id', order).limit(query.limit + 1);

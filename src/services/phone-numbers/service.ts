@@ -121,7 +121,7 @@ export class PhoneNumberService {
     const now = nowIso(this.deps);
     const budget = new LoopBudget();
     const between = () => budget.breathe();
-    const results: BulkItemResult[] = new Array(inputs.length);
+    const results = new Array<BulkItemResult>(inputs.length);
     const candidates: Candidate[] = [];
     const seenInBatch = new Map<string, number>();
 

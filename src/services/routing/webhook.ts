@@ -70,12 +70,12 @@ function guardedLookup(allowPrivate: boolean): net.LookupFunction {
   return (hostname, options, callback) => {
     dns.lookup(hostname, { ...options, all: true }, (error, addresses) => {
       if (error) return callback(error, '', 4);
-      const list = addresses as dns.LookupAddress[];
+      const list = addresses;
       const refused = !allowPrivate && list.some((entry) => isPrivateAddress(entry.address));
       if (refused || list.length === 0) {
         return callback(new RefusedTarget(`${hostname} resolves to a private or loopback address`), '', 4);
       }
-      if ((options as dns.LookupOptions).all) return (callback as unknown as (e: null, a: dns.LookupAddress[]) => void)(null, list);
+      if ((options).all) return (callback as unknown as (e: null, a: dns.LookupAddress[]) => void)(null, list);
       callback(null, list[0]!.address, list[0]!.family);
     });
   };
