@@ -40,8 +40,10 @@ function migratorFor(database: Database): Migrator {
 /**
  * Kysely's introspection (which the migrator uses to find its tables) checks every schema of the
  * database with `has_schema_privilege`; a schema that another installation, or a test, drops
- * while that query runs makes it fail with 3F000 although nothing is wrong with ours. Such a
- * failure happens before any migration runs, so the call is simply made again.
+ * while that query runs makes it fail with 3F000 although nothing is wrong with ours; a table of
+ * another schema altered meanwhile makes its column listing fail with 42703 or 42P01 (seen in CI).
+ * Such a failure happens before any migration runs (and a failed migration is rolled back in its
+ * own transaction), so the call is simply made again.
  */
 async function despiteDroppedSchemas<T>(work: () => Promise<T>, failed: (result: T) => unknown = () => undefined): Promise<T> {
   for (let attempt = 1; ; attempt++) {
@@ -57,7 +59,8 @@ async function despiteDroppedSchemas<T>(work: () => Promise<T>, failed: (result:
 }
 
 function isDroppedSchemaError(error: unknown): boolean {
-  return (error as { code?: unknown } | null | undefined)?.code === '3F000';
+  const code = (error as { code?: unknown } | null | undefined)?.code;
+  return code === '3F000' || code === '42703' || code === '42P01';
 }
 
 /** Applies pending migrations, each in its own transaction; throws on the first failure. */
