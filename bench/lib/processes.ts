@@ -60,7 +60,7 @@ async function waitReady(child: ChildProcess, url: string, timeoutMs: number, ex
     const reason = exited();
     if (reason) throw new Error(reason);
     // A server can report a fatal start error and linger without listening.
-    if (++polls % 50 === 0 && logFile && /^switchboard: /m.test(fs.readFileSync(logFile, 'utf8'))) {
+    if (++polls % 50 === 0 && logFile && /^switchboard: (?!serving |using )/m.test(fs.readFileSync(logFile, 'utf8'))) {
       child.kill('SIGKILL');
       throw new Error(`${url} failed to start: ${tail(logFile)}`);
     }

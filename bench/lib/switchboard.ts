@@ -43,7 +43,7 @@ export async function switchboardCli(handle: StoreHandle, args: string[]): Promi
 }
 
 export async function createKey(handle: StoreHandle, workspace: string): Promise<{ workspace_id: string; key_id: string; key: string }> {
-  const { stdout } = await switchboardCli(handle, ['keys', 'create', '--workspace', workspace, '--json']);
+  const { stdout } = await switchboardCli(handle, ['--create', 'keys', 'create', '--workspace', workspace, '--json']);
   return JSON.parse(stdout.trim().split('\n').at(-1)!) as { workspace_id: string; key_id: string; key: string };
 }
 
