@@ -27,8 +27,6 @@ export async function openRuntime(config: Config, options: OpenOptions & { clock
   try {
     await migrateToLatest(database);
     const secrets = new SecretBox(resolveSecretKey(config.SWITCHBOARD_SECRET_KEY, database.dataDir));
-    // Load the geocoding tables now rather than on the first request that needs them.
-    describeNumber('+14155550100');
     const deps: ServiceDeps = { database, secrets, ...(options.clock ? { clock: options.clock } : {}) };
     const services = createServices(deps, {
       webhookTimeoutMs: config.ROUTING_WEBHOOK_TIMEOUT_MS,
@@ -63,6 +61,9 @@ export async function buildServer(
   // the background, decisions stay exact meanwhile), stopped by close() above. The CLI's other
   // commands open a runtime without a server and never load the index.
   await runtime.services.routing.start();
+  // Load the geocoding tables now rather than on the first request that needs them (the server
+  // only: a CLI command that never describes a number should not pay for them).
+  describeNumber('+14155550100');
   // Loaded here, not at the top: CLI commands open a runtime without the HTTP stack.
   const { buildApp } = await import('./http/app.ts');
   return buildApp({

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { loadConfig, type Config } from '../config.ts';
-import { describeStore, parseDatabaseUrl } from '../db/database.ts';
-import { openRuntime, storeIsInstalled, type Runtime } from '../runtime.ts';
+import type { Config } from '../config.ts';
+import { describeStore, parseDatabaseUrl } from '../db/url.ts';
+import type { Runtime } from '../runtime.ts';
 import type { Services } from '../services/index.ts';
 
 /** A stream the CLI writes to; `isTTY` decides whether a progress bar is drawn. */
@@ -24,14 +24,20 @@ export class CliError extends Error {}
 /** One run of the CLI: its streams, its exit code and the way to reach the store. */
 export class CliContext {
   exitCode = 0;
+  private loaded: Config | undefined;
 
   constructor(
     readonly io: CliIo,
     private readonly program: Command,
   ) {}
 
-  config(): Config {
-    return loadConfig(this.io.env, this.io.cwd);
+  /**
+   * The configuration, parsed once per run. Loaded on first use, like the store and the
+   * services below: `--help`, `--version` and usage errors load neither (they stay fast).
+   */
+  async config(): Promise<Config> {
+    const { loadConfig } = await import('../config.ts');
+    return (this.loaded ??= loadConfig(this.io.env, this.io.cwd));
   }
 
   out(text: string): void {
@@ -49,7 +55,8 @@ export class CliContext {
    * command stops instead of creating a database the server will never read, unless `--create`.
    */
   async withRuntime<T>(work: (runtime: Runtime, config: Config) => Promise<T>, { creates = false } = {}): Promise<T> {
-    const config = this.config();
+    const config = await this.config();
+    const { openRuntime, storeIsInstalled } = await import('../runtime.ts');
     const create = creates || this.program.opts<{ create?: boolean }>().create === true;
     if (!create && !(await storeIsInstalled(config))) {
       throw new CliError(

@@ -6,33 +6,10 @@
 import type { TSchema } from '@sinclair/typebox';
 import { Value, type ValueError } from '@sinclair/typebox/value';
 import type { PhoneNumberImport } from '../services/phone-numbers/model.ts';
-import { AGENT_LISTS } from '../services/phone-numbers/model.ts';
 import { PhoneNumberImportSchema } from '../services/phone-numbers/schema.ts';
+import { AGENT_COLUMNS, BOOLEAN_COLUMNS, CSV_COLUMNS, INTEGER_COLUMNS, LIST_COLUMNS } from './import-columns.ts';
 
-const BOOLEAN_COLUMNS = new Set(['capabilities.voice', 'capabilities.sms', 'sip.uac_enabled']);
-const INTEGER_COLUMNS = new Set(['sip.uac_register_expires', 'max_concurrent_calls']);
-const LIST_COLUMNS = new Set(['allowed_inbound_country_list', 'allowed_outbound_country_list']);
-export const AGENT_COLUMNS = new Set<string>(AGENT_LISTS);
-const SCALAR_COLUMNS = [
-  'phone_number',
-  'status',
-  'source',
-  'provider_sid',
-  'carrier_id',
-  'nickname',
-  'inbound_webhook_url',
-  'inbound_sms_webhook_url',
-  'fallback_number',
-  'error_message',
-  'sip.termination_uri',
-  'sip.outbound_proxy',
-  'sip.auth_username',
-  'sip.auth_password',
-  'sip.transport',
-];
-
-/** Every column the CSV may have: the native import fields, nested ones as `sip.transport`, `capabilities.sms`. */
-export const CSV_COLUMNS = [...SCALAR_COLUMNS, ...BOOLEAN_COLUMNS, ...INTEGER_COLUMNS, ...LIST_COLUMNS, ...AGENT_COLUMNS, 'calling_hours'];
+export { AGENT_COLUMNS, CSV_COLUMNS } from './import-columns.ts';
 
 /** The CSV's header row as column names; an unknown column or a missing phone_number stops the import. */
 export function csvColumns(header: string[]): string[] {

@@ -8,8 +8,9 @@ import { CellError, csvColumns, rowToImport } from './csv-rows.ts';
 
 export { AGENT_COLUMNS, CSV_COLUMNS, rowToImport } from './csv-rows.ts';
 
-/** The most rows one `importMany` call (one transaction) receives. */
-export const MAX_BATCH_ROWS = 10_000;
+import { MAX_BATCH_ROWS } from './import-columns.ts';
+
+export { MAX_BATCH_ROWS };
 
 export interface RowFailure {
   /** Line of the CSV file the row starts on. */

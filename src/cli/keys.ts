@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { DEFAULT_KEY_SCOPES, operatorActor, SCOPES } from '../services/context.ts';
-import { parseScopes, type ApiKey } from '../services/workspaces.ts';
+import type { ApiKey } from '../services/workspaces.ts';
 import { withExamples, type CliContext } from './context.ts';
 import { formatTable } from './table.ts';
 
@@ -32,6 +32,7 @@ export function registerKeyCommands(program: Command, cli: CliContext): void {
     'switchboard keys create --workspace acme --scopes numbers:read,numbers:write --name ci',
   ).action((options: { workspace: string; parent?: string; scopes: string; name?: string; json?: boolean }) =>
     cli.withServices(async (services) => {
+      const { parseScopes } = await import('../services/workspaces.ts');
       const scopes = parseScopes(options.scopes);
       const workspace = await services.workspaces.ensureWorkspace(options.workspace, options.parent);
       const created = await services.workspaces.createKey(workspace.id, scopes, options.name ?? null);

@@ -1,7 +1,5 @@
 import fs from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { describeStore, parseDatabaseUrl } from '../db/database.ts';
-import { buildServer, openRuntime, shutdownWithin } from '../runtime.ts';
 import { CliContext, withExamples, type CliIo } from './context.ts';
 import { registerInventoryCommands } from './inventory.ts';
 import { registerKeyCommands } from './keys.ts';
@@ -20,40 +18,6 @@ function nearestPackageJson(dir: URL): URL {
     const candidate = new URL('package.json', at);
     if (fs.existsSync(candidate) || at.pathname === '/') return candidate;
   }
-}
-
-async function serve(cli: CliContext): Promise<void> {
-  const config = cli.config();
-  const runtime = await openRuntime(config);
-  cli.announceStore(config, 'serving');
-  const app = await buildServer(config, runtime);
-  let closing = false;
-  const shutdown = async (signal: string) => {
-    if (closing) return;
-    closing = true;
-    app.log.info({ signal }, 'shutting down: finishing in-flight requests');
-    try {
-      const started = Date.now();
-      const outcome = await shutdownWithin(app, runtime, config.SHUTDOWN_TIMEOUT_MS);
-      app.log.info({ outcome, ms: Date.now() - started }, 'shut down');
-      process.exit(0);
-    } catch (error) {
-      app.log.error({ err: error }, 'shutdown failed');
-      process.exit(1);
-    }
-  };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-  // One start line that says what a newcomer needs: where to send requests, the store, the docs.
-  const publicUrl = (config.PUBLIC_URL ?? `http://localhost:${config.PORT}`).replace(/\/+$/, '');
-  const hasConsole = app.hasRoute({ method: 'GET', url: '/console' }) || app.hasRoute({ method: 'GET', url: '/console/' });
-  await app.listen({
-    port: config.PORT,
-    host: config.HOST,
-    listenTextResolver: (address) =>
-      `Switchboard listening at ${address} (store ${describeStore(parseDatabaseUrl(config.DATABASE_URL))}); API docs ${publicUrl}/docs` +
-      (hasConsole ? `, console ${publicUrl}/console` : ''),
-  });
 }
 
 function commandPath(command: Command): string {
@@ -82,7 +46,7 @@ function buildProgram(io: CliIo): { program: Command; cli: CliContext } {
   withExamples(program, 'switchboard keys create --workspace acme', 'switchboard numbers import numbers.csv --workspace acme', 'switchboard serve');
 
   withExamples(program.command('serve').description('start the HTTP server (creates the database and applies migrations first)'), 'PORT=8080 switchboard serve').action(
-    () => serve(cli),
+    async () => (await import('./serve.ts')).serve(cli),
   );
   withExamples(
     program.command('migrate').description('create the database if needed, apply pending migrations and exit'),

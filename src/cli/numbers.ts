@@ -6,8 +6,9 @@ import { operatorActor } from '../services/context.ts';
 import { NUMBER_STATUSES, type PhoneNumber } from '../services/phone-numbers/model.ts';
 import { registerNumbersSyncCommand } from './numbers-sync.ts';
 import { withExamples, type CliContext } from './context.ts';
-import { exportCsv, liveNumbers, type NumberFilters } from './export-numbers.ts';
-import { CSV_COLUMNS, importCsv, MAX_BATCH_ROWS, type ImportProgress, type ImportSummary } from './import-numbers.ts';
+import type { NumberFilters } from './export-numbers.ts';
+import { CSV_COLUMNS, MAX_BATCH_ROWS } from './import-columns.ts';
+import type { ImportProgress, ImportSummary } from './import-numbers.ts';
 import { formatTable } from './table.ts';
 
 /** The most numbers `numbers list` prints; `numbers export` is for all of them. */
@@ -107,6 +108,7 @@ function registerImport(numbers: Command, cli: CliContext): void {
         : null;
       bar?.start(2 * size, 0, { created: 0, failed: 0 });
       try {
+        const { importCsv } = await import('./import-numbers.ts');
         const summary = await importCsv(services.phoneNumbers, operatorActor(workspace.id), fs.createReadStream(source), {
           batchSize: options.batchSize,
           onProgress: (progress) => bar?.update(progressBarValue(progress), { created: progress.created, failed: progress.failed }),
@@ -146,6 +148,7 @@ export function registerNumberCommands(program: Command, cli: CliContext): void 
   ).action((options: FilterOptions & { workspace: string; limit: number; json?: boolean }) =>
     cli.withServices(async (services) => {
       const workspace = await services.workspaces.getWorkspaceByName(options.workspace);
+      const { liveNumbers } = await import('./export-numbers.ts');
       const records: PhoneNumber[] = [];
       let more = false;
       for await (const record of liveNumbers(services.phoneNumbers, operatorActor(workspace.id), filtersOf(options), Math.min(options.limit + 1, 1000))) {
@@ -177,6 +180,7 @@ export function registerNumberCommands(program: Command, cli: CliContext): void 
     cli.withServices(async (services) => {
       const workspace = await services.workspaces.getWorkspaceByName(options.workspace);
       const target = path.resolve(cli.io.cwd, file);
+      const { exportCsv } = await import('./export-numbers.ts');
       const count = await exportCsv(services.phoneNumbers, operatorActor(workspace.id), target, filtersOf(options));
       cli.out(`exported ${count} number${count === 1 ? '' : 's'} to ${target}`);
     }),

@@ -2,8 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, type CompiledQuery, type PostgresPool, type SqliteDatabase as SqliteDialectDatabase } from 'kysely';
-import pg from 'pg';
-import { ResilientPool } from './resilient-pool.ts';
+import type pg from 'pg';
 import type { Tables } from './tables.ts';
 import { parseDatabaseUrl } from './url.ts';
 
@@ -40,9 +39,6 @@ export interface OpenOptions {
   schema?: string;
   poolSize?: number;
 }
-
-// COUNT(*) and other int8 results arrive as strings by default; our counts fit a double.
-pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
 /** The engine a DATABASE_URL names; throws (listing the accepted forms) on any other URL. */
 export function engineOf(url: string): Engine {
@@ -121,6 +117,10 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
   if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
     throw new Error(`invalid PostgreSQL schema name ${schema}`);
   }
+  // Loaded here, not at the top: a SQLite installation never needs the PostgreSQL driver.
+  const [{ default: pg }, { ResilientPool }] = await Promise.all([import('pg'), import('./resilient-pool.ts')]);
+  // COUNT(*) and other int8 results arrive as strings by default; our counts fit a double.
+  pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
   if (schema) {
     const admin = new pg.Client({ connectionString: url });
     await admin.connect();

@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type pg from 'pg';
 
 /**
  * The store cannot be reached (PostgreSQL restarting, failing over, refusing connections, or the

@@ -34,9 +34,30 @@ describe('compiled build', () => {
     const help = await cli(['--help']);
     expect(help.stdout).toContain('keys');
 
+    // `--help`, `--version` and usage errors load only the command definitions: every module the
+    // entry reaches through static imports is free of the HTTP stack, the store and the services.
+    const reached = staticPackages(entry);
+    for (const heavy of ['fastify', 'kysely', 'pg', 'better-sqlite3', '@sinclair/typebox', 'libphonenumber-js', 'pino', 'twilio', 'telnyx']) {
+      expect([...reached].filter((name) => name === heavy || name.startsWith(`${heavy}/`)), heavy).toEqual([]);
+    }
+    expect(reached).toContain('commander');
+
     const env = { ...process.env, DATABASE_URL: `sqlite:${path.join(dataDir, 'sb.db')}` };
     const created = await cli(['keys', 'create', '--workspace', 'acme', '--json', '--create'], env);
     expect(JSON.parse(created.stdout)).toMatchObject({ key: expect.stringMatching(/^sk_/) });
   });
 
 });
+
+/** The packages a built module and the chunks it statically imports (transitively) import. */
+function staticPackages(entry: string, seen = new Set<string>(), packages = new Set<string>()): Set<string> {
+  if (seen.has(entry)) return packages;
+  seen.add(entry);
+  // esbuild writes static imports as `import … from "x"` or `import "x"` statements at line starts.
+  for (const [, specifier] of fs.readFileSync(entry, 'utf8').matchAll(/^import\s(?:[^;]*?\sfrom\s)?"([^"]+)";?$/gms)) {
+    if (specifier!.startsWith('.')) staticPackages(path.resolve(path.dirname(entry), specifier!), seen, packages);
+    else if (!specifier!.startsWith('node:')) packages.add(specifier!);
+  }
+  return packages;
+}
+

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { expandRange, formatSummary, MAX_RANGE_SIZE, parseStockSpecs } from '../../src/cli/inventory.ts';
+import { formatSummary } from '../../src/cli/inventory.ts';
+import { expandRange, MAX_RANGE_SIZE, parseStockSpecs } from '../../src/cli/inventory-specs.ts';
 import { runInProcess } from './run.ts';
 
 describe('inventory add arguments', () => {

@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 
 /** What changed, by id; other instances reload exactly these from the store. */
 export interface ChangeNotice {
@@ -111,7 +111,9 @@ export class PgSync {
 
   private async connect(): Promise<void> {
     const channel = await this.channel();
-    const client = new pg.Client({ ...this.pool.options, keepAlive: true });
+    // pg is loaded only where PostgreSQL is in use (a SQLite server or CLI run never needs it).
+    const { default: pgDriver } = await import('pg');
+    const client = new pgDriver.Client({ ...this.pool.options, keepAlive: true });
     client.on('notification', (message) => {
       if (message.channel !== channel || !message.payload) return;
       let parsed: ChangeNotice & { origin?: string; sent_at?: number };
