@@ -31,7 +31,7 @@ if (!gc) throw new Error('run with node --expose-gc');
 const durationMs = Number(args.minutes) * 60_000;
 const liveTarget = Number(args.live);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-soak-'));
-const config = loadConfig({ DATABASE_URL: `sqlite:${path.join(dir, 'soak.db')}`, SWITCHBOARD_SECRET_KEY: Buffer.alloc(32, 7).toString('base64'), LOG_LEVEL: 'silent' });
+const config = loadConfig({ DATABASE_URL: `sqlite:${path.join(dir, 'soak.db')}`, SWITCHBOARD_SECRET_KEY: Buffer.alloc(32, 7).toString('base64'), LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '1000000000' });
 const runtime = await openRuntime(config);
 const app = await buildServer(config, runtime);
 await app.ready();
