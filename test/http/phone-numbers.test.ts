@@ -393,6 +393,32 @@ describe('GET /v1/phone-numbers/{id}/events', () => {
     const stored = await h.runtime.database.db.selectFrom('phone_number_events').selectAll().where('phone_number_id', '=', created.id).execute();
     expect(JSON.stringify(stored)).not.toContain('secret-pw');
   });
+
+  test('an update stores only what it changed; the trail still shows each whole record before and after', async () => {
+    const workspace = await h.workspace();
+    const key = await workspace.key(['numbers:read', 'numbers:write']);
+    const view = ({ version: _version, ...rest }: Record<string, unknown>) => rest;
+    const created = await importNumber(key, { nickname: 'a', inbound_agents: [{ agent_id: 'agent_1', weight: 1 }] });
+    const renamed = (await h.request('PATCH', `/v1/phone-numbers/${created.id}`, { key, json: { nickname: 'b' } })).json();
+    const moved = (await h.request('PATCH', `/v1/phone-numbers/${created.id}`, { key, json: { sip: { transport: 'UDP' }, inbound_agents: [] } })).json();
+    const trail = async () => (await h.request('GET', `/v1/phone-numbers/${created.id}/events`, { key })).json().data;
+
+    const events = await trail();
+    expect(events.map((e: { before: unknown; after: unknown }) => [e.before, e.after])).toEqual([
+      [null, view(created)],
+      [view(created), view(renamed)],
+      [view(renamed), view(moved)],
+    ]);
+    const db = h.runtime.database.db;
+    const rows = await db.selectFrom('phone_number_events').selectAll().where('phone_number_id', '=', created.id).orderBy('id').execute();
+    expect(JSON.parse(rows[1]!.before!)).toEqual({ nickname: 'a', updated_at: created.updated_at });
+    expect(JSON.parse(rows[1]!.after!)).toEqual({ nickname: 'b', updated_at: renamed.updated_at });
+    expect(JSON.parse(rows[2]!.after!)).toEqual({ inbound_agents: [], sip: { transport: 'UDP' }, updated_at: moved.updated_at });
+
+    // An update event written whole (as earlier versions did) reads exactly the same.
+    await db.updateTable('phone_number_events').set({ before: JSON.stringify(view(created)), after: JSON.stringify(view(renamed)) }).where('id', '=', rows[1]!.id).execute();
+    expect(await trail()).toEqual(events);
+  });
 });
 
 describe('secrets', () => {

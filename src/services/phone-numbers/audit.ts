@@ -9,14 +9,22 @@ import type { NumberEventSchema } from './schema.ts';
 /**
  * The audit trail of phone numbers: one event per create, update and delete, with the fields
  * changed and the record before and after, written in the transaction of the change itself.
+ *
+ * A create (and a delete) stores the whole record; an update stores only what it changed (its
+ * changed fields and `updated_at`, before and after), not the wide record twice. The trail is
+ * read whole and oldest first, so `eventsOf` rebuilds every event's full before and after by
+ * laying each update over the record the events before it left. Events written whole (by
+ * earlier versions) lay over the same way: a whole record simply replaces every field.
  */
 
 /** The record as the audit trail keeps it: no version counter, and no secret (only `has_password`). */
 export type AuditedRecord = Omit<PhoneNumber, 'version'>;
+/** What an update event stores of each side: the fields it changed (SIP settings one by one) and `updated_at`. */
+export type AuditedChange = Partial<Omit<AuditedRecord, 'sip'>> & { sip?: Partial<AuditedRecord['sip']> };
 
 export type NumberEvent = Static<typeof NumberEventSchema>;
 
-const eventColumns = { fields: jsonColumn<string[]>(), record: jsonColumn<AuditedRecord>() };
+const eventColumns = { fields: jsonColumn<string[]>(), record: jsonColumn<AuditedRecord | AuditedChange>() };
 
 export interface Change {
   action: NumberEvent['action'];
@@ -27,8 +35,13 @@ export interface Change {
   at: string;
 }
 
-/** The event row of one change by `actor`. */
+/**
+ * The event row of one change by `actor`: every writer of the trail (single writes, bulk
+ * imports) builds its rows here. An update keeps only its changed fields of each side.
+ */
 export function eventRow(actor: Actor, change: Change): PhoneNumberEventRow {
+  const side = (record: PhoneNumber | null) =>
+    record === null ? null : eventColumns.record.encode(change.action === 'update' ? changedPart(record, change.changed) : audited(record));
   return {
     id: newId(),
     workspace_id: actor.workspaceId,
@@ -36,14 +49,32 @@ export function eventRow(actor: Actor, change: Change): PhoneNumberEventRow {
     action: change.action,
     actor_key_id: actor.keyId,
     changed_fields: eventColumns.fields.encode(change.changed),
-    before: change.before ? eventColumns.record.encode(audited(change.before)) : null,
-    after: change.after ? eventColumns.record.encode(audited(change.after)) : null,
+    before: side(change.before),
+    after: side(change.after),
     at: change.at,
   };
 }
 
-export async function recordEvent(trx: Db, actor: Actor, change: Change): Promise<void> {
-  await trx.insertInto('phone_number_events').values(eventRow(actor, change)).execute();
+/** The fields of `record` that `changed` names (`sip.auth_password` as `sip.has_password`), and its `updated_at`. */
+function changedPart(record: PhoneNumber, changed: readonly string[]): AuditedChange {
+  const part: Record<string, unknown> = { updated_at: record.updated_at };
+  let sip: Record<string, unknown> | undefined;
+  for (const field of changed) {
+    if (field.startsWith('sip.')) {
+      const name = field === 'sip.auth_password' ? 'has_password' : field.slice(4);
+      (sip ??= {})[name] = record.sip[name as keyof PhoneNumber['sip']];
+    } else {
+      part[field] = record[field as keyof PhoneNumber];
+    }
+  }
+  if (sip) part.sip = sip;
+  return part;
+}
+
+/** `base` with the fields `part` stores replaced (SIP settings one by one); without a base, `part` as stored. */
+function laidOver(base: AuditedRecord | null, part: AuditedRecord | AuditedChange): AuditedRecord {
+  if (base === null) return part as AuditedRecord;
+  return { ...base, ...part, sip: { ...base.sip, ...part.sip } };
 }
 
 /** The trail of one number of the workspace, oldest first. */
@@ -57,16 +88,28 @@ export async function eventsOf(db: Db, workspaceId: string, phoneNumberId: strin
     .where('e.phone_number_id', '=', phoneNumberId)
     .orderBy('e.id', 'asc')
     .execute();
-  return rows.map((row) => ({
-    id: row.id,
-    action: row.action as NumberEvent['action'],
-    actor_key_id: row.actor_key_id,
-    actor_key_name: row.actor_key_name ?? null,
-    changed_fields: eventColumns.fields.decode(row.changed_fields),
-    before: row.before ? eventColumns.record.decode(row.before) : null,
-    after: row.after ? eventColumns.record.decode(row.after) : null,
-    at: row.at,
-  }));
+  // The record as the events so far left it: the base each stored update is laid over.
+  let current: AuditedRecord | null = null;
+  return rows.map((row) => {
+    const stored = { before: row.before ? eventColumns.record.decode(row.before) : null, after: row.after ? eventColumns.record.decode(row.after) : null };
+    let before = stored.before as AuditedRecord | null;
+    let after = stored.after as AuditedRecord | null;
+    if (row.action === 'update') {
+      before = stored.before && laidOver(current, stored.before);
+      after = stored.after && laidOver(current, stored.after);
+    }
+    if (row.action === 'create' || row.action === 'update' || row.action === 'delete') current = after;
+    return {
+      id: row.id,
+      action: row.action as NumberEvent['action'],
+      actor_key_id: row.actor_key_id,
+      actor_key_name: row.actor_key_name ?? null,
+      changed_fields: eventColumns.fields.decode(row.changed_fields),
+      before,
+      after,
+      at: row.at,
+    };
+  });
 }
 
 function audited(record: PhoneNumber): AuditedRecord {
@@ -100,11 +143,18 @@ export function changedFields(before: PhoneNumber, after: PhoneNumber): string[]
           if (before.sip.has_password !== after.sip.has_password) changed.push('sip.auth_password');
           continue;
         }
-        if (JSON.stringify(before.sip[sipKey]) !== JSON.stringify(after.sip[sipKey])) changed.push(`sip.${sipKey}`);
+        if (differs(before.sip[sipKey], after.sip[sipKey])) changed.push(`sip.${sipKey}`);
       }
-    } else if (JSON.stringify(before[key]) !== JSON.stringify(after[key])) {
+    } else if (differs(before[key], after[key])) {
       changed.push(key);
     }
   }
   return changed;
+}
+
+/** Scalars compared as they are; lists and objects (agents, calling hours) by their JSON. */
+function differs(a: unknown, b: unknown): boolean {
+  if (a === b) return false;
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return true;
+  return JSON.stringify(a) !== JSON.stringify(b);
 }

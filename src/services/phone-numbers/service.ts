@@ -2,7 +2,8 @@ import type { Kysely } from 'kysely';
 import { rowInserter } from '../../db/bulk-insert.ts';
 import { isUniqueViolation } from '../../db/database.ts';
 import { preparedQuery } from '../../db/prepared.ts';
-import { PHONE_NUMBER_AGENT_COLUMNS, PHONE_NUMBER_COLUMNS, PHONE_NUMBER_EVENT_COLUMNS, type PhoneNumberRow, type Tables } from '../../db/tables.ts';
+import { insertsTogether, rowUpdater } from '../../db/single-writes.ts';
+import { PHONE_NUMBER_AGENT_COLUMNS, PHONE_NUMBER_COLUMNS, PHONE_NUMBER_EVENT_COLUMNS, type PhoneNumberEventRow, type PhoneNumberRow, type Tables } from '../../db/tables.ts';
 import { numberKeys } from '../../domain/phone.ts';
 import { isId } from '../../domain/ids.ts';
 import type { ChangeFeed } from '../change-feed.ts';
@@ -11,7 +12,7 @@ import { ConflictError, NotFoundError, PreconditionFailedError, ValidationError,
 import type { Page } from '../pages.ts';
 import { LoopBudget } from '../loop-budget.ts';
 import { ConcurrentChange, inTransaction, isConcurrentChange, retrying, type Db } from '../transactions.ts';
-import { changedFields, eventRow, eventsOf, givenFields, recordEvent, type NumberEvent } from './audit.ts';
+import { changedFields, eventRow, eventsOf, givenFields, type NumberEvent } from './audit.ts';
 import { countNumbers, listNumbers, type CountQuery, type ListQuery } from './listing.ts';
 import { AGENT_LISTS, type PhoneNumber, type PhoneNumberChanges, type PhoneNumberImport } from './model.ts';
 import { RecentRecords } from './recent-records.ts';
@@ -65,6 +66,9 @@ export class PhoneNumberService {
   private readonly insertNumbers;
   private readonly insertAgents;
   private readonly insertEvents;
+  // Single-number writes set only the columns they change, with their audit event (see src/db/single-writes.ts).
+  private readonly updateNumber;
+  private readonly insertOne;
 
   constructor(
     private readonly deps: ServiceDeps,
@@ -92,6 +96,12 @@ export class PhoneNumberService {
     this.insertNumbers = rowInserter(engine, 'phone_numbers', PHONE_NUMBER_COLUMNS);
     this.insertAgents = rowInserter(engine, 'phone_number_agents', PHONE_NUMBER_AGENT_COLUMNS);
     this.insertEvents = rowInserter(engine, 'phone_number_events', PHONE_NUMBER_EVENT_COLUMNS);
+    this.insertOne = insertsTogether(engine, [
+      { table: 'phone_numbers', columns: PHONE_NUMBER_COLUMNS },
+      { table: 'phone_number_agents', columns: PHONE_NUMBER_AGENT_COLUMNS },
+      { table: 'phone_number_events', columns: PHONE_NUMBER_EVENT_COLUMNS },
+    ]);
+    this.updateNumber = rowUpdater(engine, 'phone_numbers', ['id', 'version'], 'phone_number_events', PHONE_NUMBER_EVENT_COLUMNS);
   }
 
   private get db(): Kysely<Tables> {
@@ -150,23 +160,34 @@ export class PhoneNumberService {
     }
 
     const importPolicy = { attempts: IMPORT_ATTEMPTS, retryOn: isUniqueViolation, exhausted: () => new ConflictError('the number is already registered') };
-    const created = await retrying(importPolicy, () =>
-      inTransaction(this.db, async (trx) => {
-        const accepted = await this.checkAgainstStore(trx, actor, candidates, results);
-        await between();
-        await this.insertNumbers(trx, accepted.map((c) => c.row), between);
-        await between();
-        await this.insertAgents(trx, accepted.flatMap((c) => agentRowsOf(c.row)), between);
+    // Nothing valid to write (a rejected single import): no transaction at all.
+    const created = candidates.length === 0 ? [] : await retrying(importPolicy, (attempt) => {
+      // One number: the unique index answers "already registered" as well as a read would, so
+      // the first attempt just inserts; a unique violation rolls it back, and the attempt after
+      // it reads (and reports the number taken like any other import). Its inserts are one
+      // statement on PostgreSQL (insertsTogether), which needs no transaction around it.
+      const optimistic = attempt === 1 && candidates.length === 1;
+      const write = <T>(work: (db: Db) => Promise<T>) => (optimistic && this.insertOne.atomic ? work(this.db) : inTransaction(this.db, work));
+      return write(async (trx) => {
+        const accepted = optimistic ? await this.checkRules(trx, actor, candidates, results) : await this.checkAgainstStore(trx, actor, candidates, results);
         const events = [];
         for (const c of accepted) {
           await budget.breathe();
           c.record = rowToPhoneNumber(c.row);
           events.push(eventRow(actor, { action: 'create', phoneNumberId: c.row.id, changed: c.given, before: null, after: c.record, at: now }));
         }
+        if (optimistic) {
+          await this.insertOne.run(trx, [accepted.map((c) => c.row), accepted.flatMap((c) => agentRowsOf(c.row)), events]);
+          return accepted;
+        }
+        await between();
+        await this.insertNumbers(trx, accepted.map((c) => c.row), between);
+        await between();
+        await this.insertAgents(trx, accepted.flatMap((c) => agentRowsOf(c.row)), between);
         await this.insertEvents(trx, events, between);
         return accepted;
-      }),
-    );
+      });
+    });
 
     // Into the routing index (and on to other instances) in slices too, all before the import returns.
     for (let start = 0; start < created.length; start += PUBLISH_SLICE) {
@@ -267,7 +288,11 @@ export class PhoneNumberService {
     // Without If-Match the caller asked for "apply my change", not "apply it to the version I
     // saw": a concurrent writer makes us re-read and re-apply, never fail or overwrite.
     const policy = concurrentWritePolicy(options.ifVersion === undefined ? CONCURRENT_UPDATE_ATTEMPTS : 1);
-    const { before, after } = await retrying(policy, () => inTransaction(this.db, async (trx) => {
+    const agentsChange = AGENT_LISTS.some((name) => normalised[name] !== undefined);
+    // Where the update and its event are one statement (PostgreSQL) and the agent rows stay as
+    // they are, that statement is the whole write: no transaction (BEGIN, COMMIT) around it.
+    const write = <T>(work: (db: Db) => Promise<T>) => (this.updateNumber.atomic && !agentsChange ? work(this.db) : inTransaction(this.db, work));
+    const { before, after } = await retrying(policy, () => write(async (trx) => {
       const current = await this.liveRow(trx, actor, idOrNumber);
       if (options.ifVersion !== undefined && current.version !== options.ifVersion) {
         throw new PreconditionFailedError(`the number changed since version ${options.ifVersion} (now ${current.version})`);
@@ -287,13 +312,12 @@ export class PhoneNumberService {
       const broken = ruleIssues([next], await storedFacts(trx, actor.workspaceId, [next]));
       if (broken.length > 0) throw new ValidationError(broken.map(({ issue }) => issue));
       // Conditional on the version we read, so two racing updates cannot both apply.
-      await updateAtVersion(trx, current, next);
-      if (AGENT_LISTS.some((name) => normalised[name] !== undefined)) {
+      const event = eventRow(actor, { action: 'update', phoneNumberId: current.id, changed, before: beforeRecord, after: afterRecord, at: now });
+      await this.updateAtVersion(trx, current, next, event);
+      if (agentsChange) {
         await trx.deleteFrom('phone_number_agents').where('phone_number_id', '=', current.id).execute();
-        const agentRows = agentRowsOf(next);
-        if (agentRows.length > 0) await trx.insertInto('phone_number_agents').values(agentRows).execute();
+        await this.insertAgents(trx, agentRowsOf(next));
       }
-      await recordEvent(trx, actor, { action: 'update', phoneNumberId: current.id, changed, before: beforeRecord, after: afterRecord, at: now });
       return { before: beforeRecord, after: afterRecord };
     }));
     if (before) this.feed.publishNumbers([{ before, after }]);
@@ -308,11 +332,10 @@ export class PhoneNumberService {
       const current = await this.liveRow(trx, actor, idOrNumber);
       const gone = { status: 'deleted', deleted_at: now, updated_at: now, version: current.version + 1 };
       // Conditional on the version read, so the audit trail's "before" is the state deleted.
-      await updateAtVersion(trx, current, gone);
-      await trx.deleteFrom('phone_number_agents').where('phone_number_id', '=', current.id).execute();
       const record = rowToPhoneNumber(current);
       const after = rowToPhoneNumber({ ...current, ...gone });
-      await recordEvent(trx, actor, { action: 'delete', phoneNumberId: current.id, changed: ['status'], before: record, after, at: now });
+      await this.updateAtVersion(trx, current, gone, eventRow(actor, { action: 'delete', phoneNumberId: current.id, changed: ['status'], before: record, after, at: now }));
+      await trx.deleteFrom('phone_number_agents').where('phone_number_id', '=', current.id).execute();
       return record;
     }));
     this.feed.publishNumbers([{ before, after: null }]);
@@ -364,6 +387,19 @@ export class PhoneNumberService {
     return row;
   }
 
+  /**
+   * Writes the columns of `values` that differ from `current`, and `event`, only while the row is
+   * still at the version read; otherwise a concurrent writer won (ConcurrentChange).
+   */
+  private async updateAtVersion(db: Db, current: PhoneNumberRow, values: Partial<PhoneNumberRow>, event: PhoneNumberEventRow): Promise<void> {
+    const changed: Partial<Record<keyof PhoneNumberRow, unknown>> = {};
+    for (const column of Object.keys(values) as Array<keyof PhoneNumberRow>) {
+      if (values[column] !== current[column]) changed[column] = values[column];
+    }
+    const updated = await this.updateNumber.run(db, changed as Partial<PhoneNumberRow>, { id: current.id, version: current.version }, event);
+    if (updated !== 1) throw new ConcurrentChange();
+  }
+
   /** Drops candidates that clash with live records or break cross-record rules; returns the rest. */
   private async checkAgainstStore(trx: Db, actor: Actor, candidates: Candidate[], results: BulkItemResult[]): Promise<Candidate[]> {
     const taken = await takenNumbers(trx, candidates.map((c) => c.row.e164));
@@ -375,6 +411,11 @@ export class PhoneNumberService {
       ]);
       return false;
     });
+    return this.checkRules(trx, actor, fresh, results);
+  }
+
+  /** Drops candidates that break cross-record rules (carrier, fallbacks); returns the rest. */
+  private async checkRules(trx: Db, actor: Actor, fresh: Candidate[], results: BulkItemResult[]): Promise<Candidate[]> {
     const rows = fresh.map((c) => c.row);
     const issuesByRow = issuesByNumber(ruleIssues(rows, await storedFacts(trx, actor.workspaceId, rows)));
     if (issuesByRow.size === 0) return fresh;
@@ -406,15 +447,4 @@ function preferred<T extends { e164: string }>(rows: T[], exact: string): T | un
 
 function failure(index: number, code: ErrorCode, message: string, errors: FieldIssue[]): BulkItemResult {
   return { index, status: 'failed', code, message, errors };
-}
-
-/** Writes `values` only while the row is still at the version read; otherwise a concurrent writer won. */
-async function updateAtVersion(trx: Db, current: PhoneNumberRow, values: Partial<PhoneNumberRow>): Promise<void> {
-  const result = await trx
-    .updateTable('phone_numbers')
-    .set(values)
-    .where('id', '=', current.id)
-    .where('version', '=', current.version)
-    .executeTakeFirst();
-  if (Number(result.numUpdatedRows) !== 1) throw new ConcurrentChange();
 }
