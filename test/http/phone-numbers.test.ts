@@ -252,7 +252,9 @@ describe('GET /v1/phone-numbers (list)', () => {
     const ids = async (q: string) =>
       (await h.request('GET', `/v1/phone-numbers?q=${encodeURIComponent(q)}`, { key })).json().data.map((n: { id: string }) => n.id).sort();
     expect(await ids('%')).toEqual([percent.id]);
-    expect(await ids('100')).toEqual([percent.id, hundred.id].sort());
+    // The numbers are random: one of them may itself contain the digits 100.
+    const withHundred = [percent, hundred, underscore, axb, slash].filter((n) => n.nickname.includes('100') || n.phone_number.includes('100'));
+    expect(await ids('100')).toEqual(withHundred.map((n) => n.id).sort());
     expect(await ids('SURE')).toEqual([percent.id]);
     expect(await ids('_')).toEqual([underscore.id]);
     expect(await ids('a_b')).toEqual([underscore.id]);
