@@ -244,7 +244,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       return;
     }
     const text = (body as Buffer).toString('utf8');
-    if (text.includes('\\u0000')) {
+    // NUL and lone surrogates can only be written as `\u` escapes in valid UTF-8 JSON (a raw
+    // control character is a JSON syntax error, a surrogate cannot be encoded in UTF-8): a body
+    // without any escape needs no walk over its parsed values (the preValidation hook below).
+    if (!text.includes('\\u')) plainBodies.add(request);
+    else if (text.includes('\\u0000')) {
       done(new ValidationError([{ field: 'body', message: 'must not contain NUL (\\u0000) characters' }]), undefined);
       return;
     }
@@ -272,11 +276,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // UTF-16 surrogates would be stored as U+FFFD (silently changed data), NUL fails PostgreSQL.
   // Checked in params, query and body (values and field names) on every route.
   app.addHook('preValidation', (request, _reply, done) => {
-    const issues = [
-      ...unstorableText(request.params, 'params'),
-      ...unstorableText(request.query, 'query'),
-      ...unstorableText(request.body, ''),
-    ];
+    const issues: FieldIssue[] = [];
+    unstorableText(request.params, 'params', issues);
+    unstorableText(request.query, 'query', issues);
+    if (!plainBodies.has(request)) unstorableText(request.body, '', issues);
     done(issues.length > 0 ? new ValidationError(issues) : undefined);
   });
 
@@ -338,9 +341,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 /** What a client is told to wait after a carrier failure (502/504). */
 const CARRIER_RETRY_AFTER_SECONDS = '5';
 
-/** Strings (values and keys) anywhere in a parsed request part that contain NUL or a lone surrogate. */
-function unstorableText(root: unknown, prefix: string): FieldIssue[] {
-  const issues: FieldIssue[] = [];
+/**
+ * Requests whose JSON body this parser saw without any `\u` escape: such a body holds no NUL and
+ * no lone surrogate. Every other body (escapes, or a dialect's own parser) is walked.
+ */
+const plainBodies = new WeakSet<object>();
+
+/** Adds to `issues` the strings (values and keys) anywhere in a parsed request part that contain NUL or a lone surrogate. */
+function unstorableText(root: unknown, prefix: string, issues: FieldIssue[]): void {
+  // Most requests: no params or query at all.
+  if (root === undefined || root === null || (typeof root === 'object' && isEmpty(root))) return;
   const stack: Array<[unknown, string]> = [[root, prefix]];
   while (stack.length > 0 && issues.length < 20) {
     const [value, path] = stack.pop()!;
@@ -358,7 +368,11 @@ function unstorableText(root: unknown, prefix: string): FieldIssue[] {
       }
     }
   }
-  return issues;
+}
+
+function isEmpty(value: object): boolean {
+  for (const _key in value) return false;
+  return true;
 }
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
