@@ -68,12 +68,26 @@ export const HTTP_SCENARIOS: HttpScenario[] = [
     label: 'POST /v1/routing/inbound',
     route: 'POST /v1/routing/inbound',
     bareRoute: { method: 'POST', url: '/v1/routing/inbound' },
-    target: { ratio: 0.75 },
+    target: { ratio: 0.5 },
     requests: ({ seed }) =>
       cycle(seed.sampleNumbers, (to, index) => ({
         method: 'POST',
         path: '/v1/routing/inbound',
         body: json({ to, from: CALLER, call_id: `call-${index}` }),
+      })),
+  },
+  {
+    id: 'routing-outbound',
+    label: 'POST /v1/routing/outbound',
+    route: 'POST /v1/routing/outbound',
+    bareRoute: { method: 'POST', url: '/v1/routing/outbound' },
+    target: { ratio: 0.5 },
+    // A caller ID given (`from`), the seeded number's outbound agent picked: a `connect` with its trunk.
+    requests: ({ seed }) =>
+      cycle(seed.sampleNumbers, (from, index) => ({
+        method: 'POST',
+        path: '/v1/routing/outbound',
+        body: json({ from, to: '+12125550123', call_id: `out-${index}` }),
       })),
   },
   {

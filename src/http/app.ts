@@ -14,6 +14,7 @@ import { useDialect } from './dialect.ts';
 import { healthRoutes } from './health.ts';
 import { registerIdempotency } from './idempotency.ts';
 import { registerRateLimit } from './rate-limit.ts';
+import { flushPeriodically, registerAccessLog, stdoutDestination, type LogStream } from './access-log.ts';
 import { nativeApi, nativeDialect } from './native/index.ts';
 import { retellApi } from './retell/index.ts';
 import { synthflowApi } from './synthflow/index.ts';
@@ -47,7 +48,7 @@ export interface AppOptions {
   /** A pino instance or options; tests pass a capturing stream. */
   logger?: FastifyServerOptions['logger'] | FastifyServerOptions['loggerInstance'];
   /** Where the production logger (level and redaction from the config) writes; stdout by default. */
-  logStream?: { write(line: string): void };
+  logStream?: LogStream;
   /** Readiness probe for /healthz and /readyz. */
   isReady?: () => Promise<boolean>;
   /** Tests: trace every request into this exporter (production: OTEL_EXPORTER_OTLP_ENDPOINT). */
@@ -158,6 +159,10 @@ function serializerFactory() {
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  // The production logger (no logger passed in) writes to a stream known here, which the access
+  // line is written to directly (access-log.ts).
+  const stdout = options.logger || options.logStream ? null : stdoutDestination();
+  const ownStream = options.logger ? null : (options.logStream ?? stdout);
   const logger =
     options.logger && typeof (options.logger as { info?: unknown }).info === 'function'
       ? { loggerInstance: options.logger as FastifyServerOptions['loggerInstance'] }
@@ -165,7 +170,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
           logger: options.logger ?? {
             level: options.config.LOG_LEVEL,
             redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-            ...(options.logStream ? { stream: options.logStream } : {}),
+            stream: ownStream!,
           },
         };
   const edge = options.config;
@@ -239,7 +244,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       return;
     }
     const text = (body as Buffer).toString('utf8');
-    if (text.includes('\\u0000')) {
+    // NUL and lone surrogates can only be written as `\u` escapes in valid UTF-8 JSON (a raw
+    // control character is a JSON syntax error, a surrogate cannot be encoded in UTF-8): a body
+    // without any escape needs no walk over its parsed values (the preValidation hook below).
+    if (!text.includes('\\u')) plainBodies.add(request);
+    else if (text.includes('\\u0000')) {
       done(new ValidationError([{ field: 'body', message: 'must not contain NUL (\\u0000) characters' }]), undefined);
       return;
     }
@@ -260,36 +269,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Before swagger and the API plugins: its onRoute hook documents the header on opted-in routes.
   registerIdempotency(app, options.services);
 
-  // The access line carries only method, path, status, time and the caller's workspace and key
-  // ids (never the key), none of which can hold a secret,
-  // so it skips the redaction walk (half the cost of the line; BENCHMARKS.md). Everything else,
-  // errors included, is still logged through the redacting logger.
-  const accessLog = app.log.child({}, { redact: [] });
-  app.addHook('onResponse', (request, reply, done) => {
-    accessLog.info(
-      {
-        reqId: request.id,
-        method: request.method,
-        url: request.url,
-        status: reply.statusCode,
-        ms: Math.round(reply.elapsedTime * 10) / 10,
-        workspaceId: request.actor?.workspaceId,
-        keyId: request.actor?.keyId ?? undefined,
-      },
-      'request',
-    );
-    done();
-  });
+  if (stdout) flushPeriodically(app, stdout);
+  registerAccessLog(app, ownStream);
 
   // Text the store cannot keep exactly, after parsing (the NUL guards above see raw text): lone
   // UTF-16 surrogates would be stored as U+FFFD (silently changed data), NUL fails PostgreSQL.
   // Checked in params, query and body (values and field names) on every route.
   app.addHook('preValidation', (request, _reply, done) => {
-    const issues = [
-      ...unstorableText(request.params, 'params'),
-      ...unstorableText(request.query, 'query'),
-      ...unstorableText(request.body, ''),
-    ];
+    const issues: FieldIssue[] = [];
+    unstorableText(request.params, 'params', issues);
+    unstorableText(request.query, 'query', issues);
+    if (!plainBodies.has(request)) unstorableText(request.body, '', issues);
     done(issues.length > 0 ? new ValidationError(issues) : undefined);
   });
 
@@ -351,9 +341,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 /** What a client is told to wait after a carrier failure (502/504). */
 const CARRIER_RETRY_AFTER_SECONDS = '5';
 
-/** Strings (values and keys) anywhere in a parsed request part that contain NUL or a lone surrogate. */
-function unstorableText(root: unknown, prefix: string): FieldIssue[] {
-  const issues: FieldIssue[] = [];
+/**
+ * Requests whose JSON body this parser saw without any `\u` escape: such a body holds no NUL and
+ * no lone surrogate. Every other body (escapes, or a dialect's own parser) is walked.
+ */
+const plainBodies = new WeakSet<object>();
+
+/** Adds to `issues` the strings (values and keys) anywhere in a parsed request part that contain NUL or a lone surrogate. */
+function unstorableText(root: unknown, prefix: string, issues: FieldIssue[]): void {
+  // Most requests: no params or query at all.
+  if (root === undefined || root === null || (typeof root === 'object' && isEmpty(root))) return;
   const stack: Array<[unknown, string]> = [[root, prefix]];
   while (stack.length > 0 && issues.length < 20) {
     const [value, path] = stack.pop()!;
@@ -371,7 +368,11 @@ function unstorableText(root: unknown, prefix: string): FieldIssue[] {
       }
     }
   }
-  return issues;
+}
+
+function isEmpty(value: object): boolean {
+  for (const _key in value) return false;
+  return true;
 }
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;

@@ -1,5 +1,6 @@
 import { BlockList, isIPv4 } from 'node:net';
 import type { Kysely } from 'kysely';
+import { preparedQuery } from '../../db/prepared.ts';
 import type { CarrierRow, Tables } from '../../db/tables.ts';
 import { newId } from '../../domain/ids.ts';
 import type { SipGateway } from '../carriers.ts';
@@ -36,7 +37,28 @@ export const CREDENTIALS_SCOPE = 'routing:credentials';
  * (a primary-key read of the number and its carrier), so a carrier change applies at once.
  */
 export class Trunks {
-  constructor(private readonly deps: ServiceDeps) {}
+  // Read on every outbound `connect` (and inbound with `source_ip`): compiled once, not built
+  // by Kysely per decision (it was a tenth of an outbound decision's CPU; src/db/prepared.ts).
+  private readonly numberTrunk;
+  private readonly numberCarrier;
+  private readonly liveCarrier;
+
+  constructor(private readonly deps: ServiceDeps) {
+    this.numberTrunk = preparedQuery(deps.database.db, ['id', 'workspaceId'], (db, v) =>
+      db
+        .selectFrom('phone_numbers')
+        .select(['id', 'carrier_id', 'sip_termination_uri', 'sip_outbound_proxy', 'sip_transport', 'sip_auth_username', 'sip_auth_password'])
+        .where('id', '=', v.id)
+        .where('workspace_id', '=', v.workspaceId)
+        .where('deleted_at', 'is', null),
+    );
+    this.numberCarrier = preparedQuery(deps.database.db, ['id', 'workspaceId'], (db, v) =>
+      db.selectFrom('phone_numbers').select('carrier_id').where('id', '=', v.id).where('workspace_id', '=', v.workspaceId),
+    );
+    this.liveCarrier = preparedQuery(deps.database.db, ['id', 'workspaceId'], (db, v) =>
+      db.selectFrom('carriers').selectAll().where('id', '=', v.id).where('workspace_id', '=', v.workspaceId).where('deleted_at', 'is', null),
+    );
+  }
 
   private get db(): Kysely<Tables> {
     return this.deps.database.db;
@@ -44,13 +66,7 @@ export class Trunks {
 
   /** The trunk of a number of the actor's workspace; the password only with `routing:credentials` (audited). */
   async outbound(actor: Actor, phoneNumberId: string): Promise<{ trunk: Trunk; carrier_id: string | null } | null> {
-    const number = await this.db
-      .selectFrom('phone_numbers')
-      .select(['id', 'carrier_id', 'sip_termination_uri', 'sip_outbound_proxy', 'sip_transport', 'sip_auth_username', 'sip_auth_password'])
-      .where('id', '=', phoneNumberId)
-      .where('workspace_id', '=', actor.workspaceId)
-      .where('deleted_at', 'is', null)
-      .executeTakeFirst();
+    const [number] = await this.numberTrunk(this.db, { id: phoneNumberId, workspaceId: actor.workspaceId });
     if (!number) return null;
     const disclose = actor.scopes.has(CREDENTIALS_SCOPE);
     const carrier = number.carrier_id ? await this.carrier(actor, number.carrier_id) : undefined;
@@ -90,7 +106,7 @@ export class Trunks {
    * contains it, null when there is nothing to check (no carrier, or no inbound gateway).
    */
   async sourceAllowed(actor: Actor, phoneNumberId: string, sourceIp: string): Promise<boolean | null> {
-    const number = await this.db.selectFrom('phone_numbers').select('carrier_id').where('id', '=', phoneNumberId).where('workspace_id', '=', actor.workspaceId).executeTakeFirst();
+    const [number] = await this.numberCarrier(this.db, { id: phoneNumberId, workspaceId: actor.workspaceId });
     const carrier = number?.carrier_id ? await this.carrier(actor, number.carrier_id) : undefined;
     if (!carrier) return null;
     const inbound = (JSON.parse(carrier.gateways) as SipGateway[]).filter((gateway) => gateway.inbound && isIPv4(gateway.address));
@@ -98,8 +114,8 @@ export class Trunks {
     return gatewaysContain(inbound, sourceIp);
   }
 
-  private carrier(actor: Actor, id: string): Promise<CarrierRow | undefined> {
-    return this.db.selectFrom('carriers').selectAll().where('id', '=', id).where('workspace_id', '=', actor.workspaceId).where('deleted_at', 'is', null).executeTakeFirst();
+  private async carrier(actor: Actor, id: string): Promise<CarrierRow | undefined> {
+    return (await this.liveCarrier(this.db, { id, workspaceId: actor.workspaceId }))[0];
   }
 
   /** Who was handed which password, in the number's audit trail (the password itself never). */
