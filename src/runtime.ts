@@ -45,6 +45,7 @@ export async function openRuntime(config: Config, options: OpenOptions & { clock
         await services.releases.stop();
         // Stops what buildServer started (a no-op when no server was built).
         await services.routing.stop();
+        await services.phoneNumbers.close();
         await database.close();
       },
     };
