@@ -37,6 +37,12 @@ describe('compiled build', () => {
     const env = { ...process.env, DATABASE_URL: `sqlite:${path.join(dataDir, 'sb.db')}` };
     const created = await cli(['keys', 'create', '--workspace', 'acme', '--json', '--create'], env);
     expect(JSON.parse(created.stdout)).toMatchObject({ key: expect.stringMatching(/^sk_/) });
+
+    // 150 rows run on the bulk-import worker thread, its own entry point of the build.
+    const csv = ['phone_number', ...Array.from({ length: 150 }, (_, i) => `+1415301${String(i).padStart(4, '0')}`)].join('\n');
+    fs.writeFileSync(path.join(dataDir, 'numbers.csv'), `${csv}\n`);
+    const imported = await cli(['numbers', 'import', 'numbers.csv', '--workspace', 'acme'], env);
+    expect(imported.stdout).toContain('created 150, failed 0');
   });
 
 });

@@ -99,12 +99,14 @@ function errorOf(error: Extract<WorkerReply, { type: 'failed' }>['error']): Erro
  */
 function workerFor(setup: WorkerSetup): Worker {
   const here = import.meta.url;
+  // A worker inherits the process's Node flags; `--input-type` (a CLI run as `node -e`) is refused for a file.
+  const options = { workerData: setup, execArgv: process.execArgv.filter((flag) => !flag.startsWith('--input-type')) };
   if (here.endsWith('.ts')) {
     const entry = new URL('./bulk-worker.ts', here).href;
     const boot = `import { register } from ${JSON.stringify(import.meta.resolve('tsx/esm/api'))}; register(); await import(${JSON.stringify(entry)});`;
-    return new Worker(new URL(`data:text/javascript,${encodeURIComponent(boot)}`), { workerData: setup });
+    return new Worker(new URL(`data:text/javascript,${encodeURIComponent(boot)}`), options);
   }
   let dir = path.dirname(fileURLToPath(here));
   if (path.basename(dir) === 'chunks') dir = path.dirname(dir);
-  return new Worker(path.join(dir, 'bulk-import-worker.js'), { workerData: setup });
+  return new Worker(path.join(dir, 'bulk-import-worker.js'), options);
 }
