@@ -8,7 +8,7 @@ import type { WorkerReply, WorkerRequest, WorkerSetup } from './bulk-worker-prot
 import type { BulkItemResult, ImportOptions } from './service.ts';
 
 /** Items per message to the worker, and results per message back: each a few milliseconds to encode or decode. */
-const SLICE = 500;
+const SLICE = 250;
 
 interface Job {
   replies: string[];

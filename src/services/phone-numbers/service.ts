@@ -28,7 +28,7 @@ const CONCURRENT_UPDATE_ATTEMPTS = 20;
 /** PostgreSQL can lose a check-then-insert race to a concurrent import; the unique index decides, and the import re-checks. */
 const IMPORT_ATTEMPTS = 5;
 /** Created numbers handed to the routing index per event-loop turn. */
-const PUBLISH_SLICE = 500;
+const PUBLISH_SLICE = 100;
 /** On a SQLite file, imports of this many numbers or more run on the bulk-import worker thread (smaller ones stall the loop for well under a slice). */
 const WORKER_MIN_ITEMS = 100;
 
