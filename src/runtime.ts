@@ -22,7 +22,17 @@ export interface Runtime {
  * Opens the store named by the config, applies pending migrations and wires the services.
  * Shared by the server and the CLI so both see exactly the same installation.
  */
-export async function openRuntime(config: Config, options: OpenOptions & { clock?: () => Date } = {}): Promise<Runtime> {
+export interface RuntimeOptions extends OpenOptions {
+  clock?: () => Date;
+  /**
+   * Large SQLite imports on a worker thread, so that the event loop keeps routing calls meanwhile
+   * (default). The CLI turns it off: its process routes nothing, and in its own thread an import
+   * costs less (no records crossing between threads).
+   */
+  bulkImportWorker?: boolean;
+}
+
+export async function openRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
   const database = await openDatabase(config.DATABASE_URL, options);
   try {
     await migrateToLatest(database);
@@ -32,7 +42,7 @@ export async function openRuntime(config: Config, options: OpenOptions & { clock
       webhookTimeoutMs: config.ROUTING_WEBHOOK_TIMEOUT_MS,
       allowPrivateWebhookTargets: config.ROUTING_ALLOW_PRIVATE_WEBHOOK_TARGETS,
       callLeaseSeconds: config.ROUTING_CALL_LEASE_SECONDS,
-    }, carrierOptionsOf(config));
+    }, carrierOptionsOf(config), { bulkImportWorker: options.bulkImportWorker ?? true });
     // Releases that failed earlier (or were interrupted by a restart) are retried in the background.
     services.releases.start();
     return {
@@ -43,6 +53,7 @@ export async function openRuntime(config: Config, options: OpenOptions & { clock
         await services.releases.stop();
         // Stops what buildServer started (a no-op when no server was built).
         await services.routing.stop();
+        await services.phoneNumbers.close();
         await database.close();
       },
     };

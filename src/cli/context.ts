@@ -65,7 +65,8 @@ export class CliContext {
           '  or run `switchboard migrate` or pass --create to create a new one there.',
       );
     }
-    const runtime = await openRuntime(config);
+    // No worker thread for imports: nothing in a CLI process waits on its event loop.
+    const runtime = await openRuntime(config, { bulkImportWorker: false });
     this.announceStore(config);
     try {
       return await work(runtime, config);

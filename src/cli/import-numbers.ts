@@ -60,16 +60,28 @@ export async function importCsv(
     summary.failed++;
     summary.failures.push(failure);
   };
+  // The batch being stored; the next one is read meanwhile (on a SQLite file the store's work runs
+  // on the bulk-import worker thread, so reading and storing overlap). One batch at a time is
+  // stored, in file order, so rows of different batches meet the store exactly as before.
+  let storing: Promise<void> = Promise.resolve();
   const flush = async () => {
     if (batch.length === 0) return;
-    const results = await numbers.importMany(actor, batch.map((row) => row.input));
-    results.forEach((result, i) => {
-      if (result.status === 'created') summary.created++;
-      else fail({ line: batch[i]!.line, phone_number: batch[i]!.input.phone_number, code: result.code, errors: result.errors.length > 0 ? result.errors : [{ field: 'phone_number', message: result.message }] });
-    });
+    const rows = batch;
+    const bytes = readBytes;
     batch = [];
-    storedBytes = readBytes;
-    report();
+    await storing;
+    const stored = (async () => {
+      const results = await numbers.importMany(actor, rows.map((row) => row.input));
+      results.forEach((result, i) => {
+        if (result.status === 'created') summary.created++;
+        else fail({ line: rows[i]!.line, phone_number: rows[i]!.input.phone_number, code: result.code, errors: result.errors.length > 0 ? result.errors : [{ field: 'phone_number', message: result.message }] });
+      });
+      storedBytes = bytes;
+      report();
+    })();
+    // Awaited by the next flush (or the end); marked handled now so that a failure meanwhile is not an unhandled rejection.
+    stored.catch(() => undefined);
+    storing = stored;
   };
 
   const parser = input.pipe(
@@ -81,24 +93,31 @@ export async function importCsv(
       info: true,
     }),
   );
-  for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number; bytes: number } }>) {
-    readBytes = info.bytes;
-    try {
-      batch.push({ line: info.lines, input: rowToImport(record) });
-    } catch (error) {
-      if (!(error instanceof CellError)) throw error;
-      fail({ line: info.lines, phone_number: record.phone_number ?? '', code: 'VALIDATION_FAILED', errors: [{ field: error.field, message: error.message }] });
+  try {
+    for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number; bytes: number } }>) {
+      readBytes = info.bytes;
+      try {
+        batch.push({ line: info.lines, input: rowToImport(record) });
+      } catch (error) {
+        if (!(error instanceof CellError)) throw error;
+        fail({ line: info.lines, phone_number: record.phone_number ?? '', code: 'VALIDATION_FAILED', errors: [{ field: error.field, message: error.message }] });
+      }
+      if (batch.length >= batchSize) {
+        await flush();
+        rowsSinceReport = 0;
+      } else if (++rowsSinceReport >= PROGRESS_EVERY_ROWS) {
+        // A batch is up to 10,000 rows: show the reading of it, not only its commit.
+        report();
+        rowsSinceReport = 0;
+      }
     }
-    if (batch.length >= batchSize) {
-      await flush();
-      rowsSinceReport = 0;
-    } else if (++rowsSinceReport >= PROGRESS_EVERY_ROWS) {
-      // A batch is up to 10,000 rows: show the reading of it, not only its commit.
-      report();
-      rowsSinceReport = 0;
-    }
+  } catch (error) {
+    // A file that cannot be read on: the batch being stored still ends (stored or not) before the error is reported.
+    await storing.catch(() => undefined);
+    throw error;
   }
   await flush();
+  await storing;
   if (storedBytes < readBytes) {
     storedBytes = readBytes;
     report();

@@ -21,6 +21,8 @@ export interface Database {
   engine: Engine;
   /** Directory of the embedded database file; null for PostgreSQL and in-memory SQLite. */
   dataDir: string | null;
+  /** The embedded database file, for a worker thread's own connection to it; null for PostgreSQL and in-memory SQLite. */
+  file: string | null;
   /** The PostgreSQL pool (for LISTEN/NOTIFY); null on SQLite. */
   pool: pg.Pool | null;
   /** The PostgreSQL schema the tables live in (`current_schema()`); null on SQLite. */
@@ -70,6 +72,7 @@ function openSqlite(file: string): Database {
     reads,
     engine: 'sqlite',
     dataDir,
+    file: inMemory ? null : path.resolve(file),
     pool: null,
     schema: null,
     selectArrays: async (query) => {
@@ -152,6 +155,7 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
     reads: db,
     engine: 'postgres',
     dataDir: null,
+    file: null,
     pool,
     schema: current,
     selectArrays: async (query) => (await resilient.query<unknown[]>({ text: query.sql, values: query.parameters as unknown[], rowMode: 'array' })).rows,

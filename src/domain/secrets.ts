@@ -14,6 +14,11 @@ export class SecretBox {
     this.key = key;
   }
 
+  /** A copy of the key, for a worker thread that seals on this process's behalf (the bulk import's). */
+  keyCopy(): Buffer {
+    return Buffer.from(this.key);
+  }
+
   seal(plaintext: string): string {
     const iv = crypto.randomBytes(12);
     const cipher = crypto.createCipheriv('aes-256-gcm', this.key, iv);

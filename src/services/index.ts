@@ -56,11 +56,16 @@ export interface CarrierOptions {
 
 export const NO_CARRIERS: CarrierOptions = { release: { retryMs: 30_000, maxAttempts: 12 } };
 
-export function createServices(given: ServiceDeps, routingOptions: RoutingOptions = DEFAULT_ROUTING_OPTIONS, carrierOptions: CarrierOptions = NO_CARRIERS): Services {
+export function createServices(
+  given: ServiceDeps,
+  routingOptions: RoutingOptions = DEFAULT_ROUTING_OPTIONS,
+  carrierOptions: CarrierOptions = NO_CARRIERS,
+  { bulkImportWorker = true }: { bulkImportWorker?: boolean } = {},
+): Services {
   const telemetry = given.telemetry ?? new ServiceTelemetry();
   const deps: ServiceDeps = { ...given, telemetry };
   const feed = new ChangeFeed(deps.database.pool);
-  const phoneNumbers = new PhoneNumberService(deps, feed);
+  const phoneNumbers = new PhoneNumberService(deps, feed, { bulkWorker: bulkImportWorker });
   const stock = new LocalInventory(deps);
   const carriers = new Map<string, CarrierProvider>();
   if (carrierOptions.twilio) carriers.set('twilio', new TwilioProvider(carrierOptions.twilio));

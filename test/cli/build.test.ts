@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -45,6 +45,30 @@ describe('compiled build', () => {
     const env = { ...process.env, DATABASE_URL: `sqlite:${path.join(dataDir, 'sb.db')}` };
     const created = await cli(['keys', 'create', '--workspace', 'acme', '--json', '--create'], env);
     expect(JSON.parse(created.stdout)).toMatchObject({ key: expect.stringMatching(/^sk_/) });
+
+    // The compiled server runs a bulk import of 150 numbers on the worker thread, an entry point of
+    // the build of its own (the CLI imports in its own thread).
+    const port = 20000 + (process.pid % 20000);
+    const server = spawn(process.execPath, ['--input-type=module', '-e', RUN_ENTRY, entry, 'serve'], {
+      cwd: dataDir,
+      env: { ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
+      stdio: 'ignore',
+    });
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      await until(async () => (await fetch(`${base}/healthz`).catch(() => null))?.ok === true);
+      const items = Array.from({ length: 150 }, (_, i) => ({ phone_number: `+1415301${String(i).padStart(4, '0')}` }));
+      const response = await fetch(`${base}/v1/phone-numbers/bulk`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${(JSON.parse(created.stdout) as { key: string }).key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ items }),
+      });
+      const body = (await response.json()) as { data: { status: string }[] };
+      expect(response.status).toBe(200);
+      expect(body.data.filter((item) => item.status === 'created')).toHaveLength(150);
+    } finally {
+      server.kill('SIGTERM');
+    }
   });
 
 });
@@ -59,5 +83,12 @@ function staticPackages(entry: string, seen = new Set<string>(), packages = new 
     else if (!specifier!.startsWith('node:')) packages.add(specifier!);
   }
   return packages;
+}
+
+async function until(ready: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; !(await ready()); ) {
+    if (Date.now() > deadline) throw new Error(`not ready after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 

@@ -12,6 +12,7 @@ import { ConflictError, NotFoundError, PreconditionFailedError, ValidationError,
 import type { Page } from '../pages.ts';
 import { LoopBudget } from '../loop-budget.ts';
 import { ConcurrentChange, inTransaction, isConcurrentChange, retrying, type Db } from '../transactions.ts';
+import { BulkImportWorker } from './bulk-worker-client.ts';
 import { changedFields, eventRow, eventsOf, givenFields, type NumberEvent } from './audit.ts';
 import { countNumbers, listNumbers, type CountQuery, type ListQuery } from './listing.ts';
 import { AGENT_LISTS, type PhoneNumber, type PhoneNumberChanges, type PhoneNumberImport } from './model.ts';
@@ -28,7 +29,9 @@ const CONCURRENT_UPDATE_ATTEMPTS = 20;
 /** PostgreSQL can lose a check-then-insert race to a concurrent import; the unique index decides, and the import re-checks. */
 const IMPORT_ATTEMPTS = 5;
 /** Created numbers handed to the routing index per event-loop turn. */
-const PUBLISH_SLICE = 500;
+const PUBLISH_SLICE = 100;
+/** On a SQLite file, imports of this many numbers or more run on the bulk-import worker thread (smaller ones stall the loop for well under a slice). */
+const WORKER_MIN_ITEMS = 100;
 
 export interface ImportOptions {
   /** Accept numbers libphonenumber does not know (Retell's `ignore_e164_validation`); the E.164 shape is still required. */
@@ -69,10 +72,14 @@ export class PhoneNumberService {
   // Single-number writes set only the columns they change, with their audit event (see src/db/single-writes.ts).
   private readonly updateNumber;
   private readonly insertOne;
+  /** Where large imports run on a SQLite file (bulk-worker-client.ts); null elsewhere. */
+  private readonly bulkWorker: BulkImportWorker | null;
 
   constructor(
     private readonly deps: ServiceDeps,
     private readonly feed: ChangeFeed,
+    /** False for the service the worker itself runs (its imports run in process, on its thread). */
+    options: { bulkWorker?: boolean } = {},
   ) {
     this.liveById = preparedQuery(deps.database.db, ['id', 'workspaceId'], (db, v) =>
       db.selectFrom('phone_numbers').selectAll().where('id', '=', v.id).where('workspace_id', '=', v.workspaceId).where('deleted_at', 'is', null),
@@ -102,6 +109,12 @@ export class PhoneNumberService {
       { table: 'phone_number_events', columns: PHONE_NUMBER_EVENT_COLUMNS },
     ]);
     this.updateNumber = rowUpdater(engine, 'phone_numbers', ['id', 'version'], 'phone_number_events', PHONE_NUMBER_EVENT_COLUMNS);
+    this.bulkWorker = options.bulkWorker !== false && engine === 'sqlite' && deps.database.file !== null ? new BulkImportWorker({ file: deps.database.file, secretKey: deps.secrets.keyCopy() }) : null;
+  }
+
+  /** Stops the bulk-import worker thread, if one was started. */
+  async close(): Promise<void> {
+    await this.bulkWorker?.close();
   }
 
   private get db(): Kysely<Tables> {
@@ -130,6 +143,15 @@ export class PhoneNumberService {
     requireScope(actor, 'numbers:write');
     const now = nowIso(this.deps);
     const budget = new LoopBudget();
+    if (this.bulkWorker && inputs.length >= WORKER_MIN_ITEMS) {
+      const worker = this.bulkWorker;
+      // This thread's write connection is held meanwhile: its other writes wait for the import's
+      // commit in Kysely's queue (as behind an in-process transaction) instead of blocking the
+      // event loop in SQLite's busy handler; reads go on (`database.reads`, WAL).
+      const results = await this.db.connection().execute(() => worker.importMany(actor, inputs, options, now));
+      await this.publishCreated(results.filter((result) => result.status === 'created').map((result) => result.phone_number), budget);
+      return results;
+    }
     const between = () => budget.breathe();
     const results = new Array<BulkItemResult>(inputs.length);
     const candidates: Candidate[] = [];
@@ -189,18 +211,22 @@ export class PhoneNumberService {
       });
     });
 
-    // Into the routing index (and on to other instances) in slices too, all before the import returns.
-    for (let start = 0; start < created.length; start += PUBLISH_SLICE) {
-      await budget.breathe();
-      const changes = created.slice(start, start + PUBLISH_SLICE).map((c) => {
-        // Built once for the audit event inside the transaction; reused for the response.
-        const record = c.record ?? rowToPhoneNumber(c.row);
-        results[c.index] = { index: c.index, status: 'created', phone_number: record };
-        return { before: null, after: record };
-      });
-      this.feed.publishNumbers(changes);
-    }
+    const records = created.map((c) => {
+      // Built once for the audit event inside the transaction; reused for the response.
+      const record = c.record ?? rowToPhoneNumber(c.row);
+      results[c.index] = { index: c.index, status: 'created', phone_number: record };
+      return record;
+    });
+    await this.publishCreated(records, budget);
     return results;
+  }
+
+  /** Into the routing index (and on to other instances) in slices too, all before the import returns. */
+  private async publishCreated(records: PhoneNumber[], budget: LoopBudget): Promise<void> {
+    for (let start = 0; start < records.length; start += PUBLISH_SLICE) {
+      await budget.breathe();
+      this.feed.publishNumbers(records.slice(start, start + PUBLISH_SLICE).map((after) => ({ before: null, after })));
+    }
   }
 
   /** The live record (frozen: it may be shared with other readers). */
