@@ -9,6 +9,7 @@ import { singleAgentChanges } from './single-agent.ts';
 import { requireApiKey } from '../auth.ts';
 import { errorResponses, useDialect, type Dialect, type FieldNames } from '../dialect.ts';
 import { CreateBody, ImportBody, ListQuery, NumberParams, RetellErrorSchema, RetellPhoneNumberSchema, UpdateBody } from './schemas.ts';
+import { RecordJson, sendJson } from '../record-json.ts';
 import { toRetell } from './wire.ts';
 
 
@@ -93,6 +94,9 @@ const retellDialect: Dialect = {
       .send({ status: 'error', message: problem.detail, ...(problem.errors.length > 0 ? { errors: problem.errors } : {}) });
   },
 };
+
+/** Retell's phone-number object of a record, written once per record version (see RecordJson). */
+const retellJson = new RecordJson(RetellPhoneNumberSchema, toRetell);
 
 /** The v1 list reads the workspace's numbers in pages of this size. */
 const V1_LIST_PAGE = 1000;
@@ -190,7 +194,7 @@ export const retellApi: FastifyPluginAsync<{ services: Services }> = async (plai
     {
       schema: { tags, operationId: 'retellGetPhoneNumber', summary: 'Get a number', params: NumberParams, response: response(200) },
     },
-    async (request) => toRetell(await numbers.getByNumber(request.actor, pathNumber(request.params))),
+    async (request, reply) => sendJson(reply, retellJson.of(await numbers.getByNumber(request.actor, pathNumber(request.params)))),
   );
 
   app.get(
@@ -213,18 +217,16 @@ export const retellApi: FastifyPluginAsync<{ services: Services }> = async (plai
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { limit, pagination_key: paginationKey, sort_order: sortOrder } = request.query;
       const page = await numbers.list(request.actor, {
         limit,
         cursor: paginationKey || undefined,
         order: sortOrder === 'ascending' ? 'asc' : 'desc',
       });
-      return {
-        items: page.data.map(toRetell),
-        has_more: page.has_more,
-        ...(page.next_cursor ? { pagination_key: page.next_cursor } : {}),
-      };
+      // The bytes the response schema's serializer writes, from each record's held bytes.
+      const key = page.next_cursor ? `,"pagination_key":${JSON.stringify(page.next_cursor)}` : '';
+      return sendJson(reply, `{"items":[${retellJson.elements(page.data)}],"has_more":${page.has_more}${key}}`);
     },
   );
 
@@ -239,7 +241,7 @@ export const retellApi: FastifyPluginAsync<{ services: Services }> = async (plai
         response: { 200: Type.Array(Type.Ref(RetellPhoneNumberSchema)), ...retellErrors },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const all: PhoneNumber[] = [];
       let cursor: string | undefined;
       do {
@@ -247,7 +249,7 @@ export const retellApi: FastifyPluginAsync<{ services: Services }> = async (plai
         all.push(...page.data);
         cursor = page.next_cursor ?? undefined;
       } while (cursor);
-      return all.map(toRetell);
+      return sendJson(reply, `[${retellJson.elements(all)}]`);
     },
   );
 
