@@ -6,7 +6,7 @@
  * median over rounds. A bare Fastify route answering the same bytes (in the same child) is the
  * baseline ("bare" below also pays for inject itself, which the HTTP bench does not).
  *
- *   node --import tsx bench/inject-cost.ts [--store sqlite|postgres] [--size 2000] [--rounds 9] [other-checkout…]
+ *   node --import tsx bench/inject-cost.ts [--store sqlite|postgres] [--size 2000] [--rounds 9] [--only list,get-by-id] [--cpu-prof] [other-checkout…]
  *
  * PostgreSQL: each child migrates a schema of its own in `BENCH_POSTGRES_URL`'s database
  * (default postgres://postgres@127.0.0.1:5432/test) and drops it at the end.
@@ -25,18 +25,22 @@ const { values: args, positionals } = parseArgs({
     store: { type: 'string', default: 'sqlite' },
     size: { type: 'string', default: '2000' },
     rounds: { type: 'string', default: '9' },
+    only: { type: 'string' },
+    'cpu-prof': { type: 'boolean', default: false },
     child: { type: 'string' },
   },
   allowPositionals: true,
 });
 
 /** Requests per route per round: enough for a few ms of CPU each, the same for every checkout. */
-const ROUTES: Array<{ id: string; count: number; paths: (s: Seeded) => string[] }> = [
+const ALL_ROUTES: Array<{ id: string; count: number; paths: (s: Seeded) => string[] }> = [
   { id: 'get-by-id', count: 2000, paths: (s) => s.ids.map((id) => `/v1/phone-numbers/${id}`) },
   { id: 'retell-get', count: 2000, paths: (s) => s.numbers.map((n) => `/retell/get-phone-number/${n}`) },
   { id: 'list', count: 200, paths: (s) => s.cursors.map((c) => `/v1/phone-numbers?limit=50${c ? `&cursor=${c}` : ''}`) },
   { id: 'retell-list', count: 200, paths: (s) => s.retellKeys.map((k) => `/retell/v2/list-phone-numbers?limit=50${k ? `&pagination_key=${k}` : ''}`) },
 ];
+
+const ROUTES = args.only ? ALL_ROUTES.filter((route) => args.only!.split(',').includes(route.id)) : ALL_ROUTES;
 
 interface Seeded {
   ids: string[];
@@ -148,8 +152,9 @@ async function parent(): Promise<void> {
   const roots = [path.resolve(import.meta.dirname, '..'), ...positionals.map((p) => path.resolve(p))];
   const out = fs.openSync('/dev/null', 'w');
   const children = roots.map((root) =>
-    fork(import.meta.filename, ['--child', root, '--store', args.store!, '--size', args.size!], {
-      execArgv: ['--import', 'tsx'],
+    fork(import.meta.filename, ['--child', root, '--store', args.store!, '--size', args.size!, ...(args.only ? ['--only', args.only] : [])], {
+      // --cpu-prof: each child writes a profile into .bench-tmp/profiles/ (bench/profile-summary.mjs reads it).
+      execArgv: ['--import', 'tsx', ...(args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(import.meta.dirname, '..', '.bench-tmp', 'profiles')}`] : [])],
       stdio: ['ignore', out, 'inherit', 'ipc'],
     }),
   );

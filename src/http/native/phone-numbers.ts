@@ -43,6 +43,9 @@ const BulkResult = Type.Object({
   ),
 });
 
+/** A list page (exported for the test that pins `sendJson`'s bytes to this schema's serializer). */
+export const ListResponse = Type.Object({ data: Type.Array(Type.Ref(PhoneNumberSchema)), has_more: Type.Boolean(), next_cursor: Nullable(Type.String()) });
+
 const BulkResponse = Type.Object({ created: Type.Integer(), failed: Type.Integer(), data: Type.Array(BulkResult) });
 
 /** Every property name the schemas declare, at any depth (a `$ref` is followed only by naming its target too). */
@@ -177,7 +180,7 @@ export const phoneNumberRoutes: FastifyPluginAsync<{ services: Services }> = asy
         summary: 'List phone numbers (cursor pagination, oldest first)',
         querystring: ListQuery,
         response: {
-          200: Type.Object({ data: Type.Array(Type.Ref(PhoneNumberSchema)), has_more: Type.Boolean(), next_cursor: Nullable(Type.String()) }),
+          200: ListResponse,
           ...problemResponses(400, 401, 403),
         },
       },

@@ -8,7 +8,7 @@ import type { PhoneNumber, PhoneNumberChanges, SipInput, SipTransport } from '..
 import { singleAgentChanges } from './single-agent.ts';
 import { requireApiKey } from '../auth.ts';
 import { errorResponses, useDialect, type Dialect, type FieldNames } from '../dialect.ts';
-import { CreateBody, ImportBody, ListQuery, NumberParams, RetellErrorSchema, RetellPhoneNumberSchema, UpdateBody } from './schemas.ts';
+import { CreateBody, ImportBody, ListQuery, NumberParams, RetellErrorSchema, RetellListResponse, RetellPhoneNumberSchema, UpdateBody } from './schemas.ts';
 import { RecordJson, sendJson } from '../record-json.ts';
 import { toRetell } from './wire.ts';
 
@@ -208,11 +208,7 @@ export const retellApi: FastifyPluginAsync<{ services: Services }> = async (plai
           'Sorted by creation time, newest first unless `sort_order=ascending`; `limit` 1–1000, default 50. `pagination_key` is absent on the last page. An empty `pagination_key=` or `sort_order=` (what retell-sdk sends for `null`) means "not given".',
         querystring: ListQuery,
         response: {
-          200: Type.Object({
-            items: Type.Array(Type.Ref(RetellPhoneNumberSchema)),
-            has_more: Type.Boolean(),
-            pagination_key: Type.Optional(Type.String()),
-          }),
+          200: RetellListResponse,
           ...retellErrors,
         },
       },
