@@ -188,7 +188,7 @@ export const phoneNumberRoutes: FastifyPluginAsync<{ services: Services }> = asy
     async (request, reply) => {
       const page = await numbers.list(request.actor, request.query);
       // The bytes the response schema's serializer writes, from each record's held bytes.
-      return sendJson(reply, `{"data":[${numberJson.elements(page.data)}],"has_more":${page.has_more},"next_cursor":${JSON.stringify(page.next_cursor)}}`);
+      return sendJson(reply, numberJson.around('{"data":[', page.data, `],"has_more":${page.has_more},"next_cursor":${JSON.stringify(page.next_cursor)}}`));
     },
   );
 

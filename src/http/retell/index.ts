@@ -222,7 +222,7 @@ export const retellApi: FastifyPluginAsync<{ services: Services }> = async (plai
       });
       // The bytes the response schema's serializer writes, from each record's held bytes.
       const key = page.next_cursor ? `,"pagination_key":${JSON.stringify(page.next_cursor)}` : '';
-      return sendJson(reply, `{"items":[${retellJson.elements(page.data)}],"has_more":${page.has_more}${key}}`);
+      return sendJson(reply, retellJson.around('{"items":[', page.data, `],"has_more":${page.has_more}${key}}`));
     },
   );
 
@@ -245,7 +245,7 @@ export const retellApi: FastifyPluginAsync<{ services: Services }> = async (plai
         all.push(...page.data);
         cursor = page.next_cursor ?? undefined;
       } while (cursor);
-      return sendJson(reply, `[${retellJson.elements(all)}]`);
+      return sendJson(reply, retellJson.around('[', all, ']'));
     },
   );
 
