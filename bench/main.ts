@@ -31,6 +31,7 @@ const { values: args } = parseArgs({
     reseed: { type: 'boolean', default: false },
     'cpu-prof': { type: 'boolean', default: false },
     'seed-only': { type: 'boolean', default: false },
+    checkout: { type: 'string' },
   },
   allowPositionals: false,
 });
@@ -377,7 +378,8 @@ async function benchStore(store: StoreName, notes: string[]): Promise<StoreRepor
   await analyzeStore(handle);
   // --cpu-prof: profile the measured server (`.bench-tmp/profiles/*.cpuprofile`, open in Chrome DevTools).
   const nodeArgs = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${path.join(BENCH_DIR, 'profiles')}`] : [];
-  const server = await startSwitchboard(handle, 'server', {}, nodeArgs);
+  // --checkout: measure another checkout's server on the same store (a "before" figure).
+  const server = await startSwitchboard(handle, 'server', {}, nodeArgs, args.checkout ? path.resolve(args.checkout) : undefined);
   const readyMs = server.readyMs;
   const sample = await fetch(`${server.url}/v1/phone-numbers/${state.sampleIds.at(-1)}`, { headers: authHeaders(state.key) });
   if (!sample.ok) {

@@ -65,8 +65,16 @@ export function renderReport(report: Report): string {
       const { real, bare, target } = figure;
       let goal = '';
       if (target) {
-        const parts = [`≥ ${target.ratio * 100}%`];
-        let ok = figure.ratio >= target.ratio;
+        const parts: string[] = [];
+        let ok = true;
+        if (target.ratio !== undefined) {
+          parts.push(`≥ ${target.ratio * 100}%`);
+          ok &&= figure.ratio >= target.ratio;
+        }
+        if (target.cpuUsMax !== undefined) {
+          parts.push(`CPU ≤ ${target.cpuUsMax} µs`);
+          ok &&= (real.cpuUsPerRequest ?? Infinity) <= target.cpuUsMax;
+        }
         if (target.p99Ms !== undefined) {
           parts.push(`p99 ≤ ${target.p99Ms} ms`);
           ok &&= (real.p99 ?? Infinity) <= target.p99Ms;

@@ -2,6 +2,7 @@
  * The HTTP scenarios: one small entry each. A scenario whose route the server does not register
  * (yet) is skipped with a note, so the suite runs on any checkout.
  */
+import { encodeCursor } from '../src/services/pages.ts';
 import type { LoadRequest } from './lib/load.ts';
 import type { SeedState } from './lib/store.ts';
 
@@ -18,8 +19,8 @@ export interface HttpScenario {
   route: string;
   /** The same route as a Fastify pattern, for the bare baseline server. */
   bareRoute: { method: string; url: string };
-  /** Minimum share of bare-Fastify throughput, and p99 ceiling, from the issue's targets. */
-  target?: { ratio: number; p99Ms?: number };
+  /** Minimum share of bare-Fastify throughput, CPU and p99 ceilings, from the issue's targets. */
+  target?: { ratio?: number; cpuUsMax?: number; p99Ms?: number };
   /** The requests to send, in order; `count` is how many a write scenario may need at most. */
   requests(context: ScenarioContext, count: number): LoadRequest[];
   writes?: boolean;
@@ -33,6 +34,11 @@ const CALLER = '+442071838750';
 
 function cycle<T>(items: T[], make: (item: T, index: number) => LoadRequest): LoadRequest[] {
   return items.map(make);
+}
+
+/** The first page, then a page after each id (as its cursor). */
+function listPages(afterIds: string[], path: (cursor: string | undefined) => string): LoadRequest[] {
+  return [undefined, ...afterIds.map(encodeCursor)].map((cursor) => ({ method: 'GET', path: path(cursor) }));
 }
 
 /** What a seeded number looks like: bound to two weighted agents, as a real fleet would be. */
@@ -62,6 +68,26 @@ export const HTTP_SCENARIOS: HttpScenario[] = [
     route: 'GET /retell/get-phone-number/{phone_number}',
     bareRoute: { method: 'GET', url: '/retell/get-phone-number/:e164' },
     requests: ({ seed }) => cycle(seed.sampleNumbers, (number) => ({ method: 'GET', path: `/retell/get-phone-number/${number}` })),
+  },
+  {
+    id: 'list',
+    label: 'GET /v1/phone-numbers (page of 50)',
+    route: 'GET /v1/phone-numbers',
+    bareRoute: { method: 'GET', url: '/v1/phone-numbers' },
+    target: { cpuUsMax: 600, p99Ms: 50 },
+    // The first page and the pages after the first 20 sample ids (≈ 1,000 numbers from the start):
+    // what a console or a sync polls. Pages over the whole fleet would be the held records' misses.
+    requests: ({ seed }) => listPages(seed.sampleIds.slice(0, 20), (cursor) => `/v1/phone-numbers?limit=50${cursor ? `&cursor=${cursor}` : ''}`),
+  },
+  {
+    id: 'retell-list',
+    label: 'Retell GET /v2/list-phone-numbers (page of 50)',
+    route: 'GET /retell/v2/list-phone-numbers',
+    bareRoute: { method: 'GET', url: '/retell/v2/list-phone-numbers' },
+    target: { cpuUsMax: 600, p99Ms: 50 },
+    // Newest first: the first page and pages after 20 of the greatest ids.
+    requests: ({ seed }) =>
+      listPages(seed.tailIds.filter((_, i) => i % 10 === 9).slice(-20), (key) => `/retell/v2/list-phone-numbers?limit=50${key ? `&pagination_key=${key}` : ''}`),
   },
   {
     id: 'routing-inbound',

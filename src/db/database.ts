@@ -33,6 +33,15 @@ export interface Database {
    * array (a million routing rows: ≈ 28 s against ≈ 10 s of CPU, BENCHMARKS.md).
    */
   selectArrays(query: CompiledQuery): Promise<unknown[][]>;
+  /**
+   * Runs a select outside any transaction by the cheapest way the engine has, for the reads on
+   * the path of every request (src/db/prepared.ts). SQLite: at once, synchronously, on the main
+   * connection, and undefined while a transaction holds that connection (its writes are not
+   * committed: the caller goes through `db`, which waits for it). PostgreSQL: without Kysely's
+   * driver in between, and with a `name` (never reused for another text) as a named statement,
+   * parsed and planned once per connection. Either way it reads what is committed at that moment.
+   */
+  readNow(query: CompiledQuery, name?: string): unknown[] | Promise<unknown[]> | undefined;
   close(): Promise<void>;
 }
 
@@ -67,6 +76,7 @@ function openSqlite(file: string): Database {
   const reads = inMemory ? db : new Kysely<Tables>({ dialect: new SqliteDialect({ database: withStatementCache(new SQLite(file, { readonly: true })) }) });
   // Statements of their own: raw mode is a statement's setting, and Kysely's must stay in object mode.
   const rawStatements = new Map<string, SQLite.Statement>();
+  const nowStatements = new Map<string, SQLite.Statement>();
   return {
     db,
     reads,
@@ -82,6 +92,15 @@ function openSqlite(file: string): Database {
         rawStatements.set(query.sql, (statement = sqlite.prepare(query.sql).raw(true)));
       }
       return statement.all(...query.parameters) as unknown[][];
+    },
+    readNow: (query) => {
+      if (sqlite.inTransaction) return undefined;
+      let statement = nowStatements.get(query.sql);
+      if (statement === undefined) {
+        if (nowStatements.size >= STATEMENT_CACHE_SIZE) nowStatements.clear();
+        nowStatements.set(query.sql, (statement = sqlite.prepare(query.sql)));
+      }
+      return statement.all(...query.parameters);
     },
     close: async () => {
       if (reads !== db) await reads.destroy();
@@ -159,6 +178,7 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
     pool,
     schema: current,
     selectArrays: async (query) => (await resilient.query<unknown[]>({ text: query.sql, values: query.parameters as unknown[], rowMode: 'array' })).rows,
+    readNow: async (query, name) => (await resilient.query<unknown>({ text: query.sql, values: query.parameters as unknown[], ...(name ? { name } : {}) })).rows,
     close: () => db.destroy(),
   };
 }

@@ -87,11 +87,11 @@ export class ResilientPool {
     return new ResilientClient(await this.acquire(), this, this.policy.readRetries);
   }
 
-  /** One statement on a connection of its own (reads are retried as above). */
-  async query<R>(config: { text: string; values?: unknown[]; rowMode?: 'array' }): Promise<{ rows: R[] }> {
+  /** One statement on a connection of its own (reads are retried as above); `name` makes it a named prepared statement. */
+  async query<R>(config: { text: string; values?: unknown[]; rowMode?: 'array'; name?: string }): Promise<{ rows: R[] }> {
     const client = await this.connect();
     try {
-      return (await client.query(config.text, config.values ?? [], config.rowMode)) as unknown as { rows: R[] };
+      return (await client.query(config.text, config.values ?? [], config.rowMode, config.name)) as unknown as { rows: R[] };
     } finally {
       client.release();
     }
@@ -114,12 +114,12 @@ export class ResilientClient {
     this.client = client;
   }
 
-  async query(text: string, values: readonly unknown[], rowMode?: 'array'): Promise<QueryResult> {
+  async query(text: string, values: readonly unknown[], rowMode?: 'array', name?: string): Promise<QueryResult> {
     const verb = /^\s*(\w+)/.exec(text)?.[1]?.toLowerCase() ?? '';
     for (let attempt = 0; ; attempt++) {
       try {
         if (this.client === null) throw new StoreUnavailableError(new Error('the connection was lost'));
-        const result = await this.client.query({ text, values: [...values], ...(rowMode ? { rowMode } : {}) });
+        const result = await this.client.query({ text, values: [...values], ...(rowMode ? { rowMode } : {}), ...(name ? { name } : {}) });
         if (verb === 'begin' || verb === 'start') this.inTransaction = true;
         else if (verb === 'commit' || verb === 'rollback' || verb === 'end') this.inTransaction = false;
         return result as QueryResult;

@@ -7,6 +7,7 @@ import type { PhoneNumber } from '../../services/phone-numbers/model.ts';
 import { CountryCode, ListLimit, Nullable } from '../schemas/common.ts';
 import { NumberEventSchema, PhoneNumberChangesSchema, PhoneNumberImportSchema, PhoneNumberSchema } from '../schemas/phone-number.ts';
 import { problemResponses, ERROR_STATUS } from '../problem.ts';
+import { RecordJson, sendJson } from '../record-json.ts';
 
 export const MAX_BULK_ITEMS = 10_000;
 
@@ -41,6 +42,9 @@ const BulkResult = Type.Object({
     }),
   ),
 });
+
+/** A list page (exported for the test that pins `sendJson`'s bytes to this schema's serializer). */
+export const ListResponse = Type.Object({ data: Type.Array(Type.Ref(PhoneNumberSchema)), has_more: Type.Boolean(), next_cursor: Nullable(Type.String()) });
 
 const BulkResponse = Type.Object({ created: Type.Integer(), failed: Type.Integer(), data: Type.Array(BulkResult) });
 
@@ -98,6 +102,9 @@ function versionFromIfMatch(header: string | undefined): number | undefined {
   // An unparseable tag can never match the current one.
   return match ? Number(match[1]) : -1;
 }
+
+/** The native record's response bytes, written once per version (see RecordJson). */
+const numberJson = new RecordJson(PhoneNumberSchema, (record) => record);
 
 function sendNumber(reply: FastifyReply, record: PhoneNumber, status = 200) {
   return reply.code(status).header('etag', etagOf(record)).send(record);
@@ -179,12 +186,16 @@ export const phoneNumberRoutes: FastifyPluginAsync<{ services: Services }> = asy
         summary: 'List phone numbers (cursor pagination, oldest first)',
         querystring: ListQuery,
         response: {
-          200: Type.Object({ data: Type.Array(Type.Ref(PhoneNumberSchema)), has_more: Type.Boolean(), next_cursor: Nullable(Type.String()) }),
+          200: ListResponse,
           ...problemResponses(400, 401, 403),
         },
       },
     },
-    async (request) => numbers.list(request.actor, request.query),
+    async (request, reply) => {
+      const page = await numbers.list(request.actor, request.query);
+      // The bytes the response schema's serializer writes, from each record's held bytes.
+      return sendJson(reply, numberJson.around('{"data":[', page.data, `],"has_more":${page.has_more},"next_cursor":${JSON.stringify(page.next_cursor)}}`));
+    },
   );
 
   app.get(
@@ -198,7 +209,10 @@ export const phoneNumberRoutes: FastifyPluginAsync<{ services: Services }> = asy
         response: { 200: Type.Ref(PhoneNumberSchema), ...problemResponses(401, 403, 404) },
       },
     },
-    async (request, reply) => sendNumber(reply, await numbers.getByIdOrNumber(request.actor, request.params.id)),
+    async (request, reply) => {
+      const record = await numbers.getByIdOrNumber(request.actor, request.params.id);
+      return sendJson(reply.header('etag', etagOf(record)), numberJson.of(record));
+    },
   );
 
   app.patch(

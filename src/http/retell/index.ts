@@ -8,7 +8,8 @@ import type { PhoneNumber, PhoneNumberChanges, SipInput, SipTransport } from '..
 import { singleAgentChanges } from './single-agent.ts';
 import { requireApiKey } from '../auth.ts';
 import { errorResponses, useDialect, type Dialect, type FieldNames } from '../dialect.ts';
-import { CreateBody, ImportBody, ListQuery, NumberParams, RetellErrorSchema, RetellPhoneNumberSchema, UpdateBody } from './schemas.ts';
+import { CreateBody, ImportBody, ListQuery, NumberParams, RetellErrorSchema, RetellListResponse, RetellPhoneNumberSchema, UpdateBody } from './schemas.ts';
+import { RecordJson, sendJson } from '../record-json.ts';
 import { toRetell } from './wire.ts';
 
 
@@ -93,6 +94,9 @@ const retellDialect: Dialect = {
       .send({ status: 'error', message: problem.detail, ...(problem.errors.length > 0 ? { errors: problem.errors } : {}) });
   },
 };
+
+/** Retell's phone-number object of a record, written once per record version (see RecordJson). */
+const retellJson = new RecordJson(RetellPhoneNumberSchema, toRetell);
 
 /** The v1 list reads the workspace's numbers in pages of this size. */
 const V1_LIST_PAGE = 1000;
@@ -190,7 +194,7 @@ export const retellApi: FastifyPluginAsync<{ services: Services }> = async (plai
     {
       schema: { tags, operationId: 'retellGetPhoneNumber', summary: 'Get a number', params: NumberParams, response: response(200) },
     },
-    async (request) => toRetell(await numbers.getByNumber(request.actor, pathNumber(request.params))),
+    async (request, reply) => sendJson(reply, retellJson.of(await numbers.getByNumber(request.actor, pathNumber(request.params)))),
   );
 
   app.get(
@@ -204,27 +208,21 @@ export const retellApi: FastifyPluginAsync<{ services: Services }> = async (plai
           'Sorted by creation time, newest first unless `sort_order=ascending`; `limit` 1–1000, default 50. `pagination_key` is absent on the last page. An empty `pagination_key=` or `sort_order=` (what retell-sdk sends for `null`) means "not given".',
         querystring: ListQuery,
         response: {
-          200: Type.Object({
-            items: Type.Array(Type.Ref(RetellPhoneNumberSchema)),
-            has_more: Type.Boolean(),
-            pagination_key: Type.Optional(Type.String()),
-          }),
+          200: RetellListResponse,
           ...retellErrors,
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { limit, pagination_key: paginationKey, sort_order: sortOrder } = request.query;
       const page = await numbers.list(request.actor, {
         limit,
         cursor: paginationKey || undefined,
         order: sortOrder === 'ascending' ? 'asc' : 'desc',
       });
-      return {
-        items: page.data.map(toRetell),
-        has_more: page.has_more,
-        ...(page.next_cursor ? { pagination_key: page.next_cursor } : {}),
-      };
+      // The bytes the response schema's serializer writes, from each record's held bytes.
+      const key = page.next_cursor ? `,"pagination_key":${JSON.stringify(page.next_cursor)}` : '';
+      return sendJson(reply, retellJson.around('{"items":[', page.data, `],"has_more":${page.has_more}${key}}`));
     },
   );
 
@@ -239,7 +237,7 @@ export const retellApi: FastifyPluginAsync<{ services: Services }> = async (plai
         response: { 200: Type.Array(Type.Ref(RetellPhoneNumberSchema)), ...retellErrors },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const all: PhoneNumber[] = [];
       let cursor: string | undefined;
       do {
@@ -247,7 +245,7 @@ export const retellApi: FastifyPluginAsync<{ services: Services }> = async (plai
         all.push(...page.data);
         cursor = page.next_cursor ?? undefined;
       } while (cursor);
-      return all.map(toRetell);
+      return sendJson(reply, retellJson.around('[', all, ']'));
     },
   );
 

@@ -43,6 +43,13 @@ export const RetellPhoneNumberSchema = Type.Object(
   { $id: 'RetellPhoneNumber' },
 );
 
+/** A `/v2/list-phone-numbers` page. */
+export const RetellListResponse = Type.Object({
+  items: Type.Array(Type.Ref(RetellPhoneNumberSchema)),
+  has_more: Type.Boolean(),
+  pagination_key: Type.Optional(Type.String()),
+});
+
 export const RetellErrorSchema = Type.Object(
   {
     status: Type.Literal('error'),

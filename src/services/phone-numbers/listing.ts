@@ -1,7 +1,9 @@
-import { sql, type Kysely } from 'kysely';
-import type { Tables } from '../../db/tables.ts';
+import { sql, type CompiledQuery, type Kysely } from 'kysely';
+import type { Database } from '../../db/database.ts';
+import type { PhoneNumberRow, Tables } from '../../db/tables.ts';
 import { decodeCursor, pageOf, type Page } from '../pages.ts';
 import type { PhoneNumber } from './model.ts';
+import type { RecentRecords } from './recent-records.ts';
 import { rowToPhoneNumber } from './rows.ts';
 
 /** Lists and counts of a workspace's live numbers: the filters, and cursor pages keyed on (workspace_id, id). */
@@ -23,10 +25,50 @@ export interface ListQuery {
 
 export type CountQuery = Omit<ListQuery, 'limit' | 'cursor' | 'offset' | 'order'>;
 
-export async function listNumbers(db: Kysely<Tables>, workspaceId: string, query: ListQuery): Promise<Page<PhoneNumber>> {
+/**
+ * One page of the workspace's live numbers, its records shared with `held`: the store is asked
+ * for the page's ids and versions, and only the records not held at exactly that version are
+ * read whole (and held from then on). Reading and decoding the wide rows was most of a list page's cost (BENCHMARKS.md).
+ * Every page still asks the store, so a write by another instance is in the next page at once.
+ * When a record read whole is no longer the version listed (written, or deleted, in between),
+ * the page is read again in one statement.
+ */
+export async function listHeld(database: Database, held: RecentRecords, workspaceId: string, query: ListQuery): Promise<Page<PhoneNumber>> {
+  const db = database.db;
+  const versions = await readNow<{ id: string; version: number }>(database, pageQuery(db, workspaceId, query).select(['id', 'version']).compile());
+  const page = pageOf(versions, query.limit, (live) => live);
+  const records = new Array<PhoneNumber>(page.data.length);
+  const missing = new Map<string, number>();
+  page.data.forEach((live, index) => {
+    const record = held.at(live.id, live.version);
+    if (record) records[index] = record;
+    else missing.set(live.id, index);
+  });
+  if (missing.size > 0) {
+    const rows = await readNow<PhoneNumberRow>(
+      database,
+      db.selectFrom('phone_numbers').selectAll().where('workspace_id', '=', workspaceId).where('id', 'in', [...missing.keys()]).where('deleted_at', 'is', null).compile(),
+    );
+    const current = rows.every((row) => page.data[missing.get(row.id)!]?.version === row.version);
+    if (rows.length !== missing.size || !current) {
+      return pageOf(await pageQuery(db, workspaceId, query).selectAll().execute(), query.limit, (row) => held.remember(rowToPhoneNumber(row)));
+    }
+    for (const row of rows) records[missing.get(row.id)!] = held.remember(rowToPhoneNumber(row));
+  }
+  return { ...page, data: records };
+}
+
+/** A select outside any transaction, through `Database.readNow` when the store can (see there). */
+async function readNow<Row>(database: Database, query: CompiledQuery): Promise<Row[]> {
+  const rows = (database.readNow(query) as Row[] | Promise<Row[]> | undefined) ?? database.db.executeQuery<Row>(query).then((result) => result.rows);
+  return Array.isArray(rows) ? rows : await rows;
+}
+
+/** The rows of one page: the filters, the keyset after the cursor, the order and `limit + 1` (the extra row says there is more). */
+function pageQuery(db: Kysely<Tables>, workspaceId: string, query: ListQuery) {
   const order = query.order ?? 'asc';
   const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
-  let select = filtered(db, workspaceId, query, after === undefined).selectAll();
+  let select = filtered(db, workspaceId, query, after === undefined);
   if (after !== undefined) {
     // Keyset on (workspace_id, id) as one row value, the workspace bounded on the far side
     // instead of by equality: PostgreSQL then seeks the (workspace_id, id) index straight to
@@ -40,7 +82,7 @@ export async function listNumbers(db: Kysely<Tables>, workspaceId: string, query
   }
   select = select.orderBy('workspace_id', order).orderBy('id', order).limit(query.limit + 1);
   if (query.offset) select = select.offset(query.offset);
-  return pageOf(await select.execute(), query.limit, rowToPhoneNumber);
+  return select;
 }
 
 export async function countNumbers(db: Kysely<Tables>, workspaceId: string, query: CountQuery): Promise<number> {
@@ -50,7 +92,7 @@ export async function countNumbers(db: Kysely<Tables>, workspaceId: string, quer
   return Number(row.total);
 }
 
-/** The live numbers of the workspace that match the query's filters (`listNumbers` may bound the workspace itself). */
+/** The live numbers of the workspace that match the query's filters (`pageQuery` may bound the workspace itself). */
 function filtered(db: Kysely<Tables>, workspaceId: string, query: CountQuery, pinWorkspace = true) {
   let select = db.selectFrom('phone_numbers').where('deleted_at', 'is', null);
   if (pinWorkspace) select = select.where('workspace_id', '=', workspaceId);

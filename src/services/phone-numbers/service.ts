@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { rowInserter } from '../../db/bulk-insert.ts';
 import { isUniqueViolation } from '../../db/database.ts';
-import { preparedQuery } from '../../db/prepared.ts';
+import { preparedQuery, preparedRead } from '../../db/prepared.ts';
 import { insertsTogether, rowUpdater } from '../../db/single-writes.ts';
 import { PHONE_NUMBER_AGENT_COLUMNS, PHONE_NUMBER_COLUMNS, PHONE_NUMBER_EVENT_COLUMNS, type PhoneNumberEventRow, type PhoneNumberRow, type Tables } from '../../db/tables.ts';
 import { numberKeys } from '../../domain/phone.ts';
@@ -14,7 +14,7 @@ import { LoopBudget } from '../loop-budget.ts';
 import { ConcurrentChange, inTransaction, isConcurrentChange, retrying, type Db } from '../transactions.ts';
 import { BulkImportWorker } from './bulk-worker-client.ts';
 import { changedFields, eventRow, eventsOf, givenFields, type NumberEvent } from './audit.ts';
-import { countNumbers, listNumbers, type CountQuery, type ListQuery } from './listing.ts';
+import { countNumbers, listHeld, type CountQuery, type ListQuery } from './listing.ts';
 import { AGENT_LISTS, type PhoneNumber, type PhoneNumberChanges, type PhoneNumberImport } from './model.ts';
 import { RecentRecords } from './recent-records.ts';
 import { agentRowsOf, mergeRow, newRow, rowToPhoneNumber } from './rows.ts';
@@ -88,10 +88,11 @@ export class PhoneNumberService {
     this.liveByNumber = preparedQuery(deps.database.db, ['exact', 'e164', 'workspaceId'], (db, v) =>
       db.selectFrom('phone_numbers').selectAll().where('e164', 'in', [v.exact, v.e164]).where('workspace_id', '=', v.workspaceId).where('deleted_at', 'is', null),
     );
-    this.liveVersionById = preparedQuery(deps.database.db, ['id', 'workspaceId'], (db, v) =>
+    // The version checks of a held record: outside any transaction, by the store's cheapest way (see preparedRead).
+    this.liveVersionById = preparedRead(deps.database, ['id', 'workspaceId'], (db, v) =>
       db.selectFrom('phone_numbers').select(['id', 'version']).where('id', '=', v.id).where('workspace_id', '=', v.workspaceId).where('deleted_at', 'is', null),
     );
-    this.liveVersionByNumber = preparedQuery(deps.database.db, ['exact', 'e164', 'workspaceId'], (db, v) =>
+    this.liveVersionByNumber = preparedRead(deps.database, ['exact', 'e164', 'workspaceId'], (db, v) =>
       db
         .selectFrom('phone_numbers')
         .select(['id', 'version', 'e164'])
@@ -259,25 +260,30 @@ export class PhoneNumberService {
   private async readLive(actor: Actor, key: { id: string } | { keys: string[] }): Promise<PhoneNumber | undefined> {
     const workspaceId = actor.workspaceId;
     if ('id' in key) {
-      return this.readLiveVia(key.id, () => this.liveVersionById(this.db, { id: key.id, workspaceId }), () => this.liveById(this.db, { id: key.id, workspaceId }));
+      return this.readLiveVia(key.id, () => this.liveVersionById({ id: key.id, workspaceId }), () => this.liveById(this.db, { id: key.id, workspaceId }));
     }
     const exact = key.keys[0]!;
     const values = { exact, e164: key.keys[1] ?? exact, workspaceId };
     const heldId = key.keys.map((k) => this.recent.idOf(k)).find((id) => id !== undefined);
     return this.readLiveVia(
       heldId,
-      async () => [preferred(await this.liveVersionByNumber(this.db, values), exact)].filter((row) => row !== undefined),
-      async () => [preferred(await this.liveByNumber(this.db, values), exact)].filter((row) => row !== undefined),
+      () => {
+        const rows = this.liveVersionByNumber(values);
+        return Array.isArray(rows) ? preferredOnly(rows, exact) : rows.then((found) => preferredOnly(found, exact));
+      },
+      async () => preferredOnly(await this.liveByNumber(this.db, values), exact),
     );
   }
 
   private async readLiveVia(
     heldId: string | undefined,
-    liveVersion: () => Promise<Array<{ id: string; version: number }>>,
+    liveVersion: () => Array<{ id: string; version: number }> | Promise<Array<{ id: string; version: number }>>,
     liveRow: () => Promise<PhoneNumberRow[]>,
   ): Promise<PhoneNumber | undefined> {
     if (heldId !== undefined && this.recent.holds(heldId)) {
-      const [live] = await liveVersion();
+      // Synchronous on SQLite (no await, no turn of the event loop) unless a transaction holds the connection.
+      const versions = liveVersion();
+      const [live] = Array.isArray(versions) ? versions : await versions;
       if (!live) return undefined;
       const held = this.recent.at(live.id, live.version);
       if (held) return held;
@@ -288,7 +294,7 @@ export class PhoneNumberService {
 
   async list(actor: Actor, query: ListQuery): Promise<Page<PhoneNumber>> {
     requireScope(actor, 'numbers:read');
-    return listNumbers(this.db, actor.workspaceId, query);
+    return listHeld(this.deps.database, this.recent, actor.workspaceId, query);
   }
 
   async count(actor: Actor, query: CountQuery): Promise<number> {
@@ -469,6 +475,12 @@ function concurrentWritePolicy(attempts: number) {
 /** Of the live rows a reference found (at most two), the one stored under the exact reference, else the other. */
 function preferred<T extends { e164: string }>(rows: T[], exact: string): T | undefined {
   return rows.find((row) => row.e164 === exact) ?? rows[0];
+}
+
+/** `preferred` as a list of none or one. */
+function preferredOnly<T extends { e164: string }>(rows: T[], exact: string): T[] {
+  const row = preferred(rows, exact);
+  return row === undefined ? [] : [row];
 }
 
 function failure(index: number, code: ErrorCode, message: string, errors: FieldIssue[]): BulkItemResult {
