@@ -1,4 +1,3 @@
-import { isUtf8 } from 'node:buffer';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -12,6 +11,7 @@ import { isStoreUnavailable, ValidationError, type FieldIssue } from '../service
 import { STORE_RETRY_AFTER_SECONDS } from './problem.ts';
 import { useDialect } from './dialect.ts';
 import { healthRoutes } from './health.ts';
+import { plainBodies, registerJsonBodies } from './json-body.ts';
 import { registerIdempotency } from './idempotency.ts';
 import { registerRateLimit } from './rate-limit.ts';
 import { flushPeriodically, registerAccessLog, stdoutDestination, type LogStream } from './access-log.ts';
@@ -225,35 +225,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // JSON only: a text/plain body is 415, not a string handed to a handler.
   app.removeContentTypeParser(['text/plain']);
 
-  // The body is read as bytes and must be valid UTF-8: decoded as a string first, invalid bytes
-  // would become U+FFFD and be stored as text the client never sent.
-  // No field of any dialect carries a NUL character and PostgreSQL text cannot store one: refuse
-  // it at the edge, in the path and in JSON bodies, instead of letting a query fail with a 500.
-  const parseJson = app.getDefaultJsonParser('error', 'error');
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
-    // Many clients send `Content-Type: application/json` on every request, DELETE and POST
-    // actions without a body included: on a route that takes no body, no body is no body, not
-    // malformed JSON. A route that takes one still answers an empty body with a 400.
-    if ((body as Buffer).length === 0 && request.routeOptions.schema?.body === undefined) {
-      done(null, undefined);
-      return;
-    }
-    if (!isUtf8(body as Buffer)) {
-      done(new ValidationError([{ field: 'body', message: 'must be valid UTF-8 (the request body holds bytes that are not)' }]), undefined);
-      return;
-    }
-    const text = (body as Buffer).toString('utf8');
-    // NUL and lone surrogates can only be written as `\u` escapes in valid UTF-8 JSON (a raw
-    // control character is a JSON syntax error, a surrogate cannot be encoded in UTF-8): a body
-    // without any escape needs no walk over its parsed values (the preValidation hook below).
-    if (!text.includes('\\u')) plainBodies.add(request);
-    else if (text.includes('\\u0000')) {
-      done(new ValidationError([{ field: 'body', message: 'must not contain NUL (\\u0000) characters' }]), undefined);
-      return;
-    }
-    void parseJson(request, text, done);
-  });
+  // JSON bodies: valid UTF-8, no NUL, and no body on a route that takes none (json-body.ts).
+  registerJsonBodies(app);
   // Callback-style (not async) hooks on the path of every request: an async hook costs a promise
   // and a microtask turn per request, which showed in the per-request profile (BENCHMARKS.md).
   app.addHook('onRequest', (request, reply, done) => {
@@ -340,12 +313,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
 /** What a client is told to wait after a carrier failure (502/504). */
 const CARRIER_RETRY_AFTER_SECONDS = '5';
-
-/**
- * Requests whose JSON body this parser saw without any `\u` escape: such a body holds no NUL and
- * no lone surrogate. Every other body (escapes, or a dialect's own parser) is walked.
- */
-const plainBodies = new WeakSet<object>();
 
 /** Adds to `issues` the strings (values and keys) anywhere in a parsed request part that contain NUL or a lone surrogate. */
 function unstorableText(root: unknown, prefix: string, issues: FieldIssue[]): void {

@@ -73,6 +73,21 @@ describe('malformed requests are 4xx problem+json, never 5xx', () => {
     expect((await h.request('GET', `/v1/phone-numbers/${created.json().id}`, { key })).json().nickname).toBeNull();
   });
 
+  test('the Retell dialect refuses a body that is not valid UTF-8 too (its own parser reads an empty body as {})', async () => {
+    const key = await (await h.workspace()).key();
+    const created = await h.request('POST', '/v1/phone-numbers', { key, json: { phone_number: freshNumber(), nickname: 'before' } });
+    expect(created.status).toBe(201);
+    const invalid = await h.app.inject({
+      method: 'PATCH',
+      url: `/retell/update-phone-number/${encodeURIComponent(created.json().phone_number)}`,
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      payload: Buffer.concat([Buffer.from('{"nickname":"'), Buffer.from([0xc3]), Buffer.from('("}')]),
+    });
+    expect(invalid.statusCode).toBe(400);
+    expect(invalid.json()).toMatchObject({ status: 'error', errors: [{ field: 'body', message: expect.stringContaining('UTF-8') }] });
+    expect((await h.request('GET', `/v1/phone-numbers/${created.json().id}`, { key })).json().nickname).toBe('before');
+  });
+
   test('a JSON body that is not valid UTF-8 is 400 naming the body, and the record is unchanged', async () => {
     const key = await (await h.workspace()).key();
     const created = await h.request('POST', '/v1/phone-numbers', { key, json: { phone_number: freshNumber(), nickname: 'before' } });

@@ -8,6 +8,7 @@ import type { PhoneNumber, PhoneNumberChanges, SipInput, SipTransport } from '..
 import { singleAgentChanges } from './single-agent.ts';
 import { requireApiKey } from '../auth.ts';
 import { errorResponses, useDialect, type Dialect, type FieldNames } from '../dialect.ts';
+import { registerJsonBodies } from '../json-body.ts';
 import { CreateBody, ImportBody, ListQuery, NumberParams, RetellErrorSchema, RetellListResponse, RetellPhoneNumberSchema, UpdateBody } from './schemas.ts';
 import { RecordJson, sendJson } from '../record-json.ts';
 import { toRetell } from './wire.ts';
@@ -112,11 +113,8 @@ export const retellApi: FastifyPluginAsync<{ services: Services }> = async (plai
   useDialect(app, retellDialect);
 
   // retell-sdk's create() without an argument sends `Content-Type: application/json` and no body.
-  const jsonParser = app.getDefaultJsonParser('error', 'error');
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) =>
-    body === '' ? done(null, {}) : jsonParser(request, body as string, done),
-  );
+  // The app's strict parser (UTF-8, NUL) with an empty body read as {}.
+  registerJsonBodies(app, () => ({}));
   app.addHook('preValidation', async (request) => {
     if ((request.method === 'POST' || request.method === 'PATCH') && request.body == null) request.body = {};
   });
