@@ -16,7 +16,7 @@ import { freePort, memoryOf, startProcess, ROOT, type Child } from './lib/proces
 import { analyzeStore, BENCH_DIR, openStore, postgresAvailable, readState, writeState, type SeedState, type StoreHandle, type StoreName } from './lib/store.ts';
 import { createKey, registeredRoutes, startSwitchboard, switchboardCli } from './lib/switchboard.ts';
 import { renderReport, writeBenchmarksMd, type Report, type StoreReport } from './report.ts';
-import { HTTP_SCENARIOS, seedItem, type HttpScenario, type ScenarioContext } from './scenarios.ts';
+import { HTTP_SCENARIOS, seedItem, type HttpScenario, type ScenarioContext, type Target } from './scenarios.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -161,7 +161,7 @@ export interface HttpFigure {
   /** Median over rounds of real/bare throughput, each round measured back to back. */
   ratio: number;
   rounds: number[];
-  target?: HttpScenario['target'];
+  target?: Target;
   variant?: string;
 }
 
@@ -246,7 +246,7 @@ async function measureHttp(
         bare: bareResult,
         ratio: median(realRounds.map((result, round) => result.rps / bareRounds[round]!.rps)),
         rounds: realRounds.map((result, round) => result.rps / bareRounds[round]!.rps),
-        ...(scenario.target ? { target: scenario.target } : {}),
+        ...(targetOn(scenario, handle.store) ? { target: targetOn(scenario, handle.store) } : {}),
         ...(variant ? { variant } : {}),
       };
       figures.push(figure);
@@ -485,3 +485,9 @@ async function main(): Promise<void> {
 }
 
 await main();
+
+/** A scenario's target on one store (PostgreSQL may have its own). */
+function targetOn(scenario: HttpScenario, store: StoreName): Target | undefined {
+  return store === 'postgres' && scenario.postgresTarget ? scenario.postgresTarget : scenario.target;
+}
+

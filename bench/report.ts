@@ -39,7 +39,9 @@ const cpuRatio = (bare: number | null, real: number | null) => (bare === null ||
 const verdict = (ok: boolean) => (ok ? 'met' : '**missed**');
 
 /** The issue's targets, checked against one store's figures. */
-const IMPORT_TARGET: Record<StoreName, number> = { sqlite: 20_000, postgres: 10_000 };
+// Issue 15: the bulk API ≥ 15,000/s (SQLite) and ≥ 10,000/s (PostgreSQL), the CLI ≥ 20,000/s (SQLite).
+const IMPORT_TARGET: Record<StoreName, number> = { sqlite: 15_000, postgres: 10_000 };
+const CLI_IMPORT_TARGET: Partial<Record<StoreName, number>> = { sqlite: 20_000 };
 
 export function renderReport(report: Report): string {
   const lines: string[] = [];
@@ -64,12 +66,16 @@ export function renderReport(report: Report): string {
     for (const figure of store.http) {
       const { real, bare, target } = figure;
       let goal = '';
-      if (target) {
+      if (target && Object.keys(target).length > 0) {
         const parts: string[] = [];
         let ok = true;
         if (target.ratio !== undefined) {
           parts.push(`≥ ${target.ratio * 100}%`);
           ok &&= figure.ratio >= target.ratio;
+        }
+        if (target.cpuRatio !== undefined) {
+          parts.push(`CPU ratio ≥ ${target.cpuRatio}`);
+          ok &&= real.cpuUsPerRequest != null && bare.cpuUsPerRequest != null && bare.cpuUsPerRequest / real.cpuUsPerRequest >= target.cpuRatio;
         }
         if (target.cpuUsMax !== undefined) {
           parts.push(`CPU ≤ ${target.cpuUsMax} µs`);
@@ -115,7 +121,8 @@ export function renderReport(report: Report): string {
     const { bulk, cli } = store.import;
     const target = IMPORT_TARGET[store.store];
     if (bulk) lines.push(`| ${store.store} | \`POST /v1/phone-numbers/bulk\` (10,000 per request, 2 requests in flight) | ${n(bulk.perSecond)} | ${bulk.seconds.toFixed(2)} s | ≥ ${n(target)}/s: ${verdict(bulk.perSecond >= target)} |`);
-    if (cli) lines.push(`| ${store.store} | \`switchboard numbers import <csv>\` (process start included) | ${n(cli.perSecond)} | ${cli.seconds.toFixed(2)} s | ≥ ${n(target)}/s: ${verdict(cli.perSecond >= target)} |`);
+    const cliTarget = CLI_IMPORT_TARGET[store.store];
+    if (cli) lines.push(`| ${store.store} | \`switchboard numbers import <csv>\` (process start included) | ${n(cli.perSecond)} | ${cli.seconds.toFixed(2)} s | ${cliTarget ? `≥ ${n(cliTarget)}/s: ${verdict(cli.perSecond >= cliTarget)}` : 'reported'} |`);
   }
   if (report.notes.length > 0) lines.push('', '### Skipped or noted', '', ...report.notes.map((note) => `- ${note}`));
   return lines.join('\n');
