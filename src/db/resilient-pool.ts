@@ -76,7 +76,9 @@ export class ResilientPool {
       try {
         return await this.pool.connect();
       } catch (error) {
-        if (this.pool.ending || Date.now() + delay > deadline) throw new StoreUnavailableError(error);
+        // A pool this process ended is not a store that is down: no retry will help (a 500).
+        if (this.pool.ending) throw error;
+        if (Date.now() + delay > deadline) throw new StoreUnavailableError(error);
         await sleep(delay * (0.5 + Math.random()));
       }
     }
