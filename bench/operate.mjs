@@ -15,7 +15,11 @@ const work = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-operate-'));
 const env = { ...process.env, DATABASE_URL: `sqlite:${path.join(work, 'sb.db')}`, LOG_LEVEL: 'warn' };
 // npm links a package's own bin nowhere in its own node_modules/.bin; `npx switchboard` runs this file.
 const bin = path.join(root, 'bin', 'switchboard.mjs');
-const tsxArgs = ['--import', import.meta.resolve('tsx'), path.join(root, 'src', 'cli', 'main.ts')];
+// What the bin does with the sources when dist/ is stale: import runCli from src/cli/main.ts through tsx.
+const RUN_ENTRY =
+  'const { runCli } = await import(process.argv[1]); ' +
+  'process.exitCode = await runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() });';
+const tsxArgs = ['--import', import.meta.resolve('tsx'), '--input-type=module', '-e', RUN_ENTRY, path.join(root, 'src', 'cli', 'main.ts')];
 const version = spawnSync(process.execPath, [bin, '--version'], { env, cwd: work }).status === 0 ? '--version' : '--help';
 
 const cpu = new Map();
@@ -34,9 +38,14 @@ function timed(command, args, cwd = work, label = `${command} ${args[1] ?? args[
 /** Milliseconds from spawning `serve` to the first 200 from /healthz. */
 async function timeToHealthy(args, port) {
   const started = process.hrtime.bigint();
-  const child = spawn(process.execPath, [...args, 'serve'], { env: { ...env, PORT: String(port) }, cwd: work, stdio: 'ignore' });
+  const child = spawn(process.execPath, [...args, 'serve'], { env: { ...env, PORT: String(port) }, cwd: work, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  let exited = false;
+  child.once('exit', () => (exited = true));
   try {
     for (;;) {
+      if (exited) throw new Error(`serve exited before /healthz answered: ${stderr}`);
       const ok = await new Promise((resolve) => {
         http.get(`http://127.0.0.1:${port}/healthz`, (response) => {
           response.resume();
@@ -47,8 +56,10 @@ async function timeToHealthy(args, port) {
       await sleep(10);
     }
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((resolve) => child.once('exit', resolve));
+    if (!exited) {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+    }
   }
 }
 

@@ -4,7 +4,6 @@ import type { Config } from './config.ts';
 
 import { openDatabase, parseDatabaseUrl, type Database, type OpenOptions } from './db/database.ts';
 import { hasInstallation, isMigrated, migrateToLatest } from './db/migrate.ts';
-import { describeNumber } from './domain/phone.ts';
 import { resolveSecretKey, SecretBox } from './domain/secrets.ts';
 import type { AppOptions } from './http/app.ts';
 import type { ServiceDeps } from './services/context.ts';
@@ -72,9 +71,6 @@ export async function buildServer(
   // the background, decisions stay exact meanwhile), stopped by close() above. The CLI's other
   // commands open a runtime without a server and never load the index.
   await runtime.services.routing.start();
-  // Load the geocoding tables now rather than on the first request that needs them (the server
-  // only: a CLI command that never describes a number should not pay for them).
-  describeNumber('+14155550100');
   // Loaded here, not at the top: CLI commands open a runtime without the HTTP stack.
   const { buildApp } = await import('./http/app.ts');
   return buildApp({
