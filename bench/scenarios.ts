@@ -50,6 +50,19 @@ function listPages(afterIds: string[], path: (cursor: string | undefined) => str
   return [undefined, ...afterIds.map(encodeCursor)].map((cursor) => ({ method: 'GET', path: path(cursor) }));
 }
 
+/** A routing decision for each sample number, by direction; both are targeted at half of bare Fastify. */
+function decisionScenario(direction: 'inbound' | 'outbound', body: (sampleNumber: string, index: number) => Record<string, unknown>): HttpScenario {
+  const path = `/v1/routing/${direction}`;
+  return {
+    id: `routing-${direction}`,
+    label: `POST ${path}`,
+    route: `POST ${path}`,
+    bareRoute: { method: 'POST', url: path },
+    target: { ratio: 0.5, cpuRatio: 0.5 },
+    requests: ({ seed }) => cycle(seed.sampleNumbers, (number, index) => ({ method: 'POST', path, body: json(body(number, index)) })),
+  };
+}
+
 /** What a seeded number looks like: bound to two weighted agents, as a real fleet would be. */
 export function seedItem(phoneNumber: string): Record<string, unknown> {
   return {
@@ -102,33 +115,9 @@ export const HTTP_SCENARIOS: HttpScenario[] = [
     requests: ({ seed }) =>
       listPages(seed.tailIds.filter((_, i) => i % 10 === 9).slice(-20), (key) => `/retell/v2/list-phone-numbers?limit=50${key ? `&pagination_key=${key}` : ''}`),
   },
-  {
-    id: 'routing-inbound',
-    label: 'POST /v1/routing/inbound',
-    route: 'POST /v1/routing/inbound',
-    bareRoute: { method: 'POST', url: '/v1/routing/inbound' },
-    target: { ratio: 0.5, cpuRatio: 0.5 },
-    requests: ({ seed }) =>
-      cycle(seed.sampleNumbers, (to, index) => ({
-        method: 'POST',
-        path: '/v1/routing/inbound',
-        body: json({ to, from: CALLER, call_id: `call-${index}` }),
-      })),
-  },
-  {
-    id: 'routing-outbound',
-    label: 'POST /v1/routing/outbound',
-    route: 'POST /v1/routing/outbound',
-    bareRoute: { method: 'POST', url: '/v1/routing/outbound' },
-    target: { ratio: 0.5, cpuRatio: 0.5 },
-    // A caller ID given (`from`), the seeded number's outbound agent picked: a `connect` with its trunk.
-    requests: ({ seed }) =>
-      cycle(seed.sampleNumbers, (from, index) => ({
-        method: 'POST',
-        path: '/v1/routing/outbound',
-        body: json({ from, to: '+12125550123', call_id: `out-${index}` }),
-      })),
-  },
+  // Outbound: a caller ID given (`from`), the seeded number's outbound agent picked: a `connect` with its trunk.
+  decisionScenario('inbound', (number, index) => ({ to: number, from: CALLER, call_id: `call-${index}` })),
+  decisionScenario('outbound', (number, index) => ({ from: number, to: '+12125550123', call_id: `out-${index}` })),
   {
     id: 'patch',
     label: 'PATCH /v1/phone-numbers/{id}',
