@@ -72,11 +72,12 @@ function openSqlite(file: string): Database {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  // Kysely and `readNow` share the main connection's statements: both use them in object mode.
+  const statements = reusedStatements((sql) => sqlite.prepare(sql));
+  const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: { close: () => sqlite.close(), prepare: statements } }) });
   const reads = inMemory ? db : new Kysely<Tables>({ dialect: new SqliteDialect({ database: withStatementCache(new SQLite(file, { readonly: true })) }) });
   // Statements of their own: raw mode is a statement's setting, and Kysely's must stay in object mode.
-  const rawStatements = new Map<string, SQLite.Statement>();
-  const nowStatements = new Map<string, SQLite.Statement>();
+  const rawStatements = reusedStatements((sql) => sqlite.prepare(sql).raw(true));
   return {
     db,
     reads,
@@ -85,23 +86,8 @@ function openSqlite(file: string): Database {
     file: inMemory ? null : path.resolve(file),
     pool: null,
     schema: null,
-    selectArrays: async (query) => {
-      let statement = rawStatements.get(query.sql);
-      if (statement === undefined) {
-        if (rawStatements.size >= STATEMENT_CACHE_SIZE) rawStatements.clear();
-        rawStatements.set(query.sql, (statement = sqlite.prepare(query.sql).raw(true)));
-      }
-      return statement.all(...query.parameters) as unknown[][];
-    },
-    readNow: (query) => {
-      if (sqlite.inTransaction) return undefined;
-      let statement = nowStatements.get(query.sql);
-      if (statement === undefined) {
-        if (nowStatements.size >= STATEMENT_CACHE_SIZE) nowStatements.clear();
-        nowStatements.set(query.sql, (statement = sqlite.prepare(query.sql)));
-      }
-      return statement.all(...query.parameters);
-    },
+    selectArrays: async (query) => rawStatements(query.sql).all(...query.parameters) as unknown[][],
+    readNow: (query) => (sqlite.inTransaction ? undefined : statements(query.sql).all(...query.parameters)),
     close: async () => {
       if (reads !== db) await reads.destroy();
       await db.destroy();
@@ -118,19 +104,21 @@ const STATEMENT_CACHE_SIZE = 500;
  * being iterated (a streamed query) is never handed out twice.
  */
 function withStatementCache(sqlite: SQLite.Database): SqliteDialectDatabase {
+  return { close: () => sqlite.close(), prepare: reusedStatements((sql) => sqlite.prepare(sql)) };
+}
+
+/** `prepare`, with its statements reused per SQL text (a busy one, still being iterated, is never handed out twice). */
+function reusedStatements(prepare: (sql: string) => SQLite.Statement): (sql: string) => SQLite.Statement {
   const statements = new Map<string, SQLite.Statement>();
-  return {
-    close: () => sqlite.close(),
-    prepare(sql: string) {
-      let statement = statements.get(sql);
-      if (statement === undefined || statement.busy) {
-        statement = sqlite.prepare(sql);
-        // Bulk inserts make many distinct texts; a full reset keeps the cache bounded and cheap.
-        if (statements.size >= STATEMENT_CACHE_SIZE) statements.clear();
-        statements.set(sql, statement);
-      }
-      return statement;
-    },
+  return (sql) => {
+    let statement = statements.get(sql);
+    if (statement === undefined || statement.busy) {
+      statement = prepare(sql);
+      // Bulk inserts make many distinct texts; a full reset keeps the cache bounded and cheap.
+      if (statements.size >= STATEMENT_CACHE_SIZE) statements.clear();
+      statements.set(sql, statement);
+    }
+    return statement;
   };
 }
 
