@@ -1,9 +1,10 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { killHard, startServer } from '../hardening/server-process.ts';
 
 const run = promisify(execFile);
 const RUN_ENTRY =
@@ -48,17 +49,10 @@ describe('compiled build', () => {
 
     // The compiled server runs a bulk import of 150 numbers on the worker thread, an entry point of
     // the build of its own (the CLI imports in its own thread).
-    const port = 20000 + (process.pid % 20000);
-    const server = spawn(process.execPath, ['--input-type=module', '-e', RUN_ENTRY, entry, 'serve'], {
-      cwd: dataDir,
-      env: { ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
-      stdio: 'ignore',
-    });
+    const server = await startServer({ ...env, LOG_LEVEL: 'warn' }, ['--input-type=module', '-e', RUN_ENTRY, entry]);
     try {
-      const base = `http://127.0.0.1:${port}`;
-      await until(async () => (await fetch(`${base}/healthz`).catch(() => null))?.ok === true);
       const items = Array.from({ length: 150 }, (_, i) => ({ phone_number: `+1415301${String(i).padStart(4, '0')}` }));
-      const response = await fetch(`${base}/v1/phone-numbers/bulk`, {
+      const response = await fetch(`${server.base}/v1/phone-numbers/bulk`, {
         method: 'POST',
         headers: { authorization: `Bearer ${(JSON.parse(created.stdout) as { key: string }).key}`, 'content-type': 'application/json' },
         body: JSON.stringify({ items }),
@@ -67,7 +61,7 @@ describe('compiled build', () => {
       expect(response.status).toBe(200);
       expect(body.data.filter((item) => item.status === 'created')).toHaveLength(150);
     } finally {
-      server.kill('SIGTERM');
+      await killHard(server);
     }
   });
 
@@ -84,11 +78,3 @@ function staticPackages(entry: string, seen = new Set<string>(), packages = new 
   }
   return packages;
 }
-
-async function until(ready: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  for (const deadline = Date.now() + timeoutMs; !(await ready()); ) {
-    if (Date.now() > deadline) throw new Error(`not ready after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-

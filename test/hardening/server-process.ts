@@ -39,10 +39,13 @@ export function baseEnv(databaseUrl: string, extra: Record<string, string> = {})
   };
 }
 
-/** Starts `switchboard serve` on a free port and waits until /healthz answers 200. */
-export async function startServer(env: NodeJS.ProcessEnv): Promise<ServerProcess> {
+/**
+ * Starts `switchboard serve` on a free port and waits until /healthz answers 200. `command` is
+ * what node runs before `serve` (default: the bin).
+ */
+export async function startServer(env: NodeJS.ProcessEnv, command: string[] = [bin]): Promise<ServerProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [bin, 'serve'], { cwd: repoRoot, env: { ...env, PORT: String(port), HOST: '127.0.0.1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...command, 'serve'], { cwd: repoRoot, env: { ...env, PORT: String(port), HOST: '127.0.0.1' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
