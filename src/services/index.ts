@@ -65,7 +65,7 @@ export function createServices(
   const telemetry = given.telemetry ?? new ServiceTelemetry();
   const deps: ServiceDeps = { ...given, telemetry };
   const feed = new ChangeFeed(deps.database.pool);
-  const phoneNumbers = new PhoneNumberService(deps, feed, { bulkWorker: bulkImportWorker });
+  const phoneNumbers = new PhoneNumberService(deps, feed, { bulkImportWorker });
   const stock = new LocalInventory(deps);
   const carriers = new Map<string, CarrierProvider>();
   if (carrierOptions.twilio) carriers.set('twilio', new TwilioProvider(carrierOptions.twilio));

@@ -22,7 +22,7 @@ const database = await openDatabase(`sqlite:${setup.file}`);
 await sql`pragma wal_autocheckpoint = 0`.execute(database.db);
 let now = new Date();
 // No listeners: the main thread publishes what was created into its own feed, once it has the results.
-const service = new PhoneNumberService({ database, secrets: new SecretBox(Buffer.from(setup.secretKey)), clock: () => now }, new ChangeFeed(), { bulkWorker: false });
+const service = new PhoneNumberService({ database, secrets: new SecretBox(Buffer.from(setup.secretKey)), clock: () => now }, new ChangeFeed(), { bulkImportWorker: false });
 
 const pending = new Map<number, unknown[]>();
 

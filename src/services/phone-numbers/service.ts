@@ -79,7 +79,7 @@ export class PhoneNumberService {
     private readonly deps: ServiceDeps,
     private readonly feed: ChangeFeed,
     /** False for the service the worker itself runs (its imports run in process, on its thread). */
-    options: { bulkWorker?: boolean } = {},
+    options: { bulkImportWorker?: boolean } = {},
   ) {
     this.liveById = preparedQuery(deps.database.db, ['id', 'workspaceId'], (db, v) =>
       db.selectFrom('phone_numbers').selectAll().where('id', '=', v.id).where('workspace_id', '=', v.workspaceId).where('deleted_at', 'is', null),
@@ -110,7 +110,7 @@ export class PhoneNumberService {
       { table: 'phone_number_events', columns: PHONE_NUMBER_EVENT_COLUMNS },
     ]);
     this.updateNumber = rowUpdater(engine, 'phone_numbers', ['id', 'version'], 'phone_number_events', PHONE_NUMBER_EVENT_COLUMNS);
-    this.bulkWorker = options.bulkWorker !== false && engine === 'sqlite' && deps.database.file !== null ? new BulkImportWorker({ file: deps.database.file, secretKey: deps.secrets.keyCopy() }) : null;
+    this.bulkWorker = options.bulkImportWorker !== false && engine === 'sqlite' && deps.database.file !== null ? new BulkImportWorker({ file: deps.database.file, secretKey: deps.secrets.keyCopy() }) : null;
   }
 
   /** Stops the bulk-import worker thread, if one was started. */
