@@ -59,6 +59,43 @@ export function Banner({ kind, children, action }: { kind: 'error' | 'warning' |
   );
 }
 
+/**
+ * A table of records: the scrolling wrapper, an accessible name, one header row. `actions` adds a
+ * last column for row buttons, named for screen readers only. Rows are the children; `empty` is
+ * what shows under the header when there are none.
+ */
+export function DataTable({ label, columns, busy, actions, empty, children }: {
+  label: string;
+  columns: string[];
+  busy?: boolean;
+  actions?: boolean;
+  empty?: ComponentChildren;
+  children: ComponentChildren;
+}) {
+  return (
+    <div class="table-wrap" aria-busy={busy}>
+      <table class="table" aria-label={label}>
+        <thead>
+          <tr>
+            {columns.map((column) => (
+              <th scope="col" key={column}>
+                {column}
+              </th>
+            ))}
+            {actions && (
+              <th scope="col">
+                <span class="visually-hidden">Actions</span>
+              </th>
+            )}
+          </tr>
+        </thead>
+        <tbody>{children}</tbody>
+      </table>
+      {empty}
+    </div>
+  );
+}
+
 /** Status text always next to its color, so color is never the only signal. */
 export function StatusBadge({ status }: { status: string }) {
   return <span class={`badge badge-${status}`}>{status}</span>;

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api, call, type Scope } from '../api.ts';
-import { Banner, ConfirmDialog, CopyButton, Field, PageHeader, formatTime } from '../components/ui.tsx';
+import { Banner, ConfirmDialog, CopyButton, DataTable, Field, PageHeader, formatTime } from '../components/ui.tsx';
 import { useApiForm } from '../components/use-api-form.ts';
 import { useLoad } from '../components/use-load.ts';
 import { useSession } from '../session.ts';
@@ -69,41 +69,25 @@ export function ApiKeys() {
           </Banner>
         )}
         {keys.error && <Banner kind="error">{keys.error}</Banner>}
-        <div class="table-wrap" aria-busy={keys.loading}>
-          <table class="table" aria-label="API keys">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Prefix</th>
-                <th scope="col">Scopes</th>
-                <th scope="col">Created</th>
-                <th scope="col">Status</th>
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {(keys.data ?? []).map((key) => (
-                <tr key={key.id}>
-                  <td>{key.name ?? <span class="muted">unnamed</span>}</td>
-                  <td class="mono">{key.prefix}…</td>
-                  <td>{key.scopes.join(', ')}</td>
-                  <td>{formatTime(key.created_at)}</td>
-                  <td>{key.revoked_at ? <span class="badge badge-inactive">revoked</span> : <span class="badge badge-active">active</span>}</td>
-                  <td class="cell-actions">
-                    {!key.revoked_at && key.id !== session.key.id && (
-                      <button type="button" class="button button-small button-danger" onClick={() => setRevoking({ id: key.id, label: key.name ?? `${key.prefix}…` })}>
-                        Revoke
-                      </button>
-                    )}
-                    {key.id === session.key.id && <span class="muted">this session</span>}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable label="API keys" columns={['Name', 'Prefix', 'Scopes', 'Created', 'Status']} busy={keys.loading} actions>
+          {(keys.data ?? []).map((key) => (
+            <tr key={key.id}>
+              <td>{key.name ?? <span class="muted">unnamed</span>}</td>
+              <td class="mono">{key.prefix}…</td>
+              <td>{key.scopes.join(', ')}</td>
+              <td>{formatTime(key.created_at)}</td>
+              <td>{key.revoked_at ? <span class="badge badge-inactive">revoked</span> : <span class="badge badge-active">active</span>}</td>
+              <td class="cell-actions">
+                {!key.revoked_at && key.id !== session.key.id && (
+                  <button type="button" class="button button-small button-danger" onClick={() => setRevoking({ id: key.id, label: key.name ?? `${key.prefix}…` })}>
+                    Revoke
+                  </button>
+                )}
+                {key.id === session.key.id && <span class="muted">this session</span>}
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       </div>
       {revoking && (
         <ConfirmDialog

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import type { Carrier, paths } from '../../../clients/typescript/index.ts';
 import { api, call } from '../api.ts';
-import { Banner, ConfirmDialog, Field, PageHeader } from '../components/ui.tsx';
+import { Banner, ConfirmDialog, DataTable, Field, PageHeader } from '../components/ui.tsx';
 import { useApiForm } from '../components/use-api-form.ts';
 import { useLoad } from '../components/use-load.ts';
 import { errorFor } from '../lib/number-form.ts';
@@ -185,47 +185,37 @@ export function Carriers() {
           />
         )}
         {carriers.error && <Banner kind="error">{carriers.error}</Banner>}
-        <div class="table-wrap" aria-busy={carriers.loading}>
-          <table class="table" aria-label="Carriers">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Trunk</th>
-                <th scope="col">Gateways</th>
-                <th scope="col">Credentials</th>
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {(carriers.data ?? []).map((carrier) => (
-                <tr key={carrier.id}>
-                  <td>
-                    <strong>{carrier.name}</strong>
-                    {carrier.description && <div class="muted">{carrier.description}</div>}
-                  </td>
-                  <td>{carrier.trunk_type}</td>
-                  <td class="mono">{carrier.gateways.map((g) => `${g.address}:${g.port}${g.inbound ? ' in' : ''}${g.outbound ? ' out' : ''}`).join(', ')}</td>
-                  <td>{carrier.registration ? `register as ${carrier.registration.username}` : carrier.inbound_auth ? `digest ${carrier.inbound_auth.username}` : '—'}</td>
-                  <td class="cell-actions">
-                    {canWrite && (
-                      <>
-                        <button type="button" class="button button-small" onClick={() => setEditing(carrier)}>
-                          Edit
-                        </button>
-                        <button type="button" class="button button-small button-danger" onClick={() => setDeleting(carrier)}>
-                          Delete
-                        </button>
-                      </>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          {carriers.data?.length === 0 && <div class="empty">No carriers. Numbers without one use their own SIP settings.</div>}
-        </div>
+        <DataTable
+          label="Carriers"
+          columns={['Name', 'Trunk', 'Gateways', 'Credentials']}
+          busy={carriers.loading}
+          actions
+          empty={carriers.data?.length === 0 && <div class="empty">No carriers. Numbers without one use their own SIP settings.</div>}
+        >
+          {(carriers.data ?? []).map((carrier) => (
+            <tr key={carrier.id}>
+              <td>
+                <strong>{carrier.name}</strong>
+                {carrier.description && <div class="muted">{carrier.description}</div>}
+              </td>
+              <td>{carrier.trunk_type}</td>
+              <td class="mono">{carrier.gateways.map((g) => `${g.address}:${g.port}${g.inbound ? ' in' : ''}${g.outbound ? ' out' : ''}`).join(', ')}</td>
+              <td>{carrier.registration ? `register as ${carrier.registration.username}` : carrier.inbound_auth ? `digest ${carrier.inbound_auth.username}` : '—'}</td>
+              <td class="cell-actions">
+                {canWrite && (
+                  <>
+                    <button type="button" class="button button-small" onClick={() => setEditing(carrier)}>
+                      Edit
+                    </button>
+                    <button type="button" class="button button-small button-danger" onClick={() => setDeleting(carrier)}>
+                      Delete
+                    </button>
+                  </>
+                )}
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       </div>
       {deleting && (
         <ConfirmDialog

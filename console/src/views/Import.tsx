@@ -2,7 +2,7 @@ import { parse } from 'csv-parse/browser/esm/sync';
 import { useState } from 'preact/hooks';
 import { CellError, CSV_COLUMNS, csvColumns, rowToImport } from '../../../src/cli/csv-rows.ts';
 import { api, call, messageOf } from '../api.ts';
-import { Banner, Field, PageHeader } from '../components/ui.tsx';
+import { Banner, DataTable, Field, PageHeader } from '../components/ui.tsx';
 import { useApiForm } from '../components/use-api-form.ts';
 import { errorFor } from '../lib/number-form.ts';
 import { navigate } from '../router.ts';
@@ -165,30 +165,18 @@ function CsvImport() {
           >
             {results.length - failed.length} imported, {failed.length} failed.
           </Banner>
-          <div class="table-wrap">
-            <table class="table" aria-label="Import results">
-              <thead>
-                <tr>
-                  <th scope="col">Line</th>
-                  <th scope="col">Number</th>
-                  <th scope="col">Result</th>
-                  <th scope="col">Detail</th>
-                </tr>
-              </thead>
-              <tbody>
-                {results.map((row) => (
-                  <tr key={row.line} class={row.ok ? '' : 'row-failed'}>
-                    <td>{row.line}</td>
-                    <td class="mono">{row.phone_number}</td>
-                    <td>
-                      <span class={`badge ${row.ok ? 'badge-active' : 'badge-failed'}`}>{row.ok ? 'created' : 'failed'}</span>
-                    </td>
-                    <td>{row.ok ? '' : row.message}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable label="Import results" columns={['Line', 'Number', 'Result', 'Detail']}>
+            {results.map((row) => (
+              <tr key={row.line} class={row.ok ? '' : 'row-failed'}>
+                <td>{row.line}</td>
+                <td class="mono">{row.phone_number}</td>
+                <td>
+                  <span class={`badge ${row.ok ? 'badge-active' : 'badge-failed'}`}>{row.ok ? 'created' : 'failed'}</span>
+                </td>
+                <td>{row.ok ? '' : row.message}</td>
+              </tr>
+            ))}
+          </DataTable>
         </>
       )}
     </section>

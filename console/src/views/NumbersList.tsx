@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, call } from '../api.ts';
 import type { paths, PhoneNumber } from '../../../clients/typescript/index.ts';
-import { Banner, Link, PageHeader, StatusBadge } from '../components/ui.tsx';
+import { Banner, DataTable, Link, PageHeader, StatusBadge } from '../components/ui.tsx';
 import { useLoad } from '../components/use-load.ts';
 import { formatShare } from '../lib/weights.ts';
 import { navigate, withQuery } from '../router.ts';
@@ -141,55 +141,47 @@ export function NumbersList({ query }: { query: URLSearchParams }) {
         </div>
       </form>
       {page.error && <Banner kind="error">{page.error}</Banner>}
-      <div class="table-wrap" aria-busy={page.loading}>
-        <table class="table">
-          <thead>
-            <tr>
-              <th scope="col">Number</th>
-              <th scope="col">Nickname</th>
-              <th scope="col">Status</th>
-              <th scope="col">Location</th>
-              <th scope="col">Capabilities</th>
-              <th scope="col">Inbound agent</th>
-              <th scope="col">Carrier</th>
+      <DataTable
+        label="Phone numbers"
+        columns={['Number', 'Nickname', 'Status', 'Location', 'Capabilities', 'Inbound agent', 'Carrier']}
+        busy={page.loading}
+        empty={
+          page.data &&
+          page.data.data.length === 0 && (
+            <div class="empty">
+              <p class="empty-title">{Object.keys(filters).length > 0 ? 'No number matches these filters.' : 'No numbers yet.'}</p>
+              {session.can('numbers:write') && Object.keys(filters).length === 0 && <Link to="/import">Import your first number</Link>}
+            </div>
+          )
+        }
+      >
+        {page.data === null &&
+          page.loading &&
+          Array.from({ length: 8 }, (_, index) => (
+            <tr key={index} class="row-placeholder" aria-hidden="true">
+              <td colSpan={7}>
+                <span class="skeleton" />
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {page.data === null &&
-              page.loading &&
-              Array.from({ length: 8 }, (_, index) => (
-                <tr key={index} class="row-placeholder" aria-hidden="true">
-                  <td colSpan={7}>
-                    <span class="skeleton" />
-                  </td>
-                </tr>
-              ))}
-            {page.data?.data.map((number) => (
-              <tr key={number.id}>
-                <td>
-                  <Link to={`/numbers/${number.id}`} class="number-link">
-                    {number.phone_number_pretty}
-                  </Link>
-                </td>
-                <td>{number.nickname ?? <span class="muted">—</span>}</td>
-                <td>
-                  <StatusBadge status={number.status} />
-                </td>
-                <td>{[number.country, number.locality ?? number.region].filter(Boolean).join(' · ') || '—'}</td>
-                <td>{[number.capabilities.voice && 'voice', number.capabilities.sms && 'sms'].filter(Boolean).join(', ') || '—'}</td>
-                <td class="mono">{agentsText(number)}</td>
-                <td>{carrierName(number.carrier_id)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-        {page.data && page.data.data.length === 0 && (
-          <div class="empty">
-            <p class="empty-title">{Object.keys(filters).length > 0 ? 'No number matches these filters.' : 'No numbers yet.'}</p>
-            {session.can('numbers:write') && Object.keys(filters).length === 0 && <Link to="/import">Import your first number</Link>}
-          </div>
-        )}
-      </div>
+          ))}
+        {page.data?.data.map((number) => (
+          <tr key={number.id}>
+            <td>
+              <Link to={`/numbers/${number.id}`} class="number-link">
+                {number.phone_number_pretty}
+              </Link>
+            </td>
+            <td>{number.nickname ?? <span class="muted">—</span>}</td>
+            <td>
+              <StatusBadge status={number.status} />
+            </td>
+            <td>{[number.country, number.locality ?? number.region].filter(Boolean).join(' · ') || '—'}</td>
+            <td>{[number.capabilities.voice && 'voice', number.capabilities.sms && 'sms'].filter(Boolean).join(', ') || '—'}</td>
+            <td class="mono">{agentsText(number)}</td>
+            <td>{carrierName(number.carrier_id)}</td>
+          </tr>
+        ))}
+      </DataTable>
       <nav class="pager" aria-label="Pages">
         <span class="pager-info">
           Page {pageNumber}
