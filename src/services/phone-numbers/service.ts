@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { rowInserter } from '../../db/bulk-insert.ts';
 import { isUniqueViolation } from '../../db/database.ts';
-import { preparedQuery, preparedRead } from '../../db/prepared.ts';
+import { preparedQuery } from '../../db/prepared.ts';
 import { insertsTogether, rowUpdater } from '../../db/single-writes.ts';
 import { PHONE_NUMBER_AGENT_COLUMNS, PHONE_NUMBER_COLUMNS, PHONE_NUMBER_EVENT_COLUMNS, type PhoneNumberEventRow, type PhoneNumberRow, type Tables } from '../../db/tables.ts';
 import { numberKeys } from '../../domain/phone.ts';
@@ -16,6 +16,7 @@ import { BulkImportWorker } from './bulk-worker-client.ts';
 import { changedFields, eventRow, eventsOf, givenFields, type NumberEvent } from './audit.ts';
 import { countNumbers, listHeld, type CountQuery, type ListQuery } from './listing.ts';
 import { AGENT_LISTS, type PhoneNumber, type PhoneNumberChanges, type PhoneNumberImport } from './model.ts';
+import { LiveVersions, type LiveVersion } from './live-versions.ts';
 import { RecentRecords } from './recent-records.ts';
 import { agentRowsOf, mergeRow, newRow, rowToPhoneNumber } from './rows.ts';
 import { issuesByNumber, ruleIssues, storedFacts, takenNumbers } from './rules.ts';
@@ -62,8 +63,7 @@ export class PhoneNumberService {
   // The reads behind every single-number request, compiled once (see src/db/prepared.ts).
   private readonly liveById;
   private readonly liveByNumber;
-  private readonly liveVersionById;
-  private readonly liveVersionByNumber;
+  private readonly liveVersions;
   private readonly recent = new RecentRecords(RECENT_RECORDS);
   // The bulk import's inserts: SQL built once per row count, not by Kysely per batch (see src/db/bulk-insert.ts).
   private readonly insertNumbers;
@@ -88,18 +88,7 @@ export class PhoneNumberService {
     this.liveByNumber = preparedQuery(deps.database.db, ['exact', 'e164', 'workspaceId'], (db, v) =>
       db.selectFrom('phone_numbers').selectAll().where('e164', 'in', [v.exact, v.e164]).where('workspace_id', '=', v.workspaceId).where('deleted_at', 'is', null),
     );
-    // The version checks of a held record: outside any transaction, by the store's cheapest way (see preparedRead).
-    this.liveVersionById = preparedRead(deps.database, ['id', 'workspaceId'], (db, v) =>
-      db.selectFrom('phone_numbers').select(['id', 'version']).where('id', '=', v.id).where('workspace_id', '=', v.workspaceId).where('deleted_at', 'is', null),
-    );
-    this.liveVersionByNumber = preparedRead(deps.database, ['exact', 'e164', 'workspaceId'], (db, v) =>
-      db
-        .selectFrom('phone_numbers')
-        .select(['id', 'version', 'e164'])
-        .where('e164', 'in', [v.exact, v.e164])
-        .where('workspace_id', '=', v.workspaceId)
-        .where('deleted_at', 'is', null),
-    );
+    this.liveVersions = new LiveVersions(deps.database);
     const engine = deps.database.engine;
     this.insertNumbers = rowInserter(engine, 'phone_numbers', PHONE_NUMBER_COLUMNS);
     this.insertAgents = rowInserter(engine, 'phone_number_agents', PHONE_NUMBER_AGENT_COLUMNS);
@@ -260,7 +249,7 @@ export class PhoneNumberService {
   private async readLive(actor: Actor, key: { id: string } | { keys: string[] }): Promise<PhoneNumber | undefined> {
     const workspaceId = actor.workspaceId;
     if ('id' in key) {
-      return this.readLiveVia(key.id, () => this.liveVersionById({ id: key.id, workspaceId }), () => this.liveById(this.db, { id: key.id, workspaceId }));
+      return this.readLiveVia(key.id, () => this.liveVersions.byId(key.id, workspaceId), () => this.liveById(this.db, { id: key.id, workspaceId }));
     }
     const exact = key.keys[0]!;
     const values = { exact, e164: key.keys[1] ?? exact, workspaceId };
@@ -268,7 +257,7 @@ export class PhoneNumberService {
     return this.readLiveVia(
       heldId,
       () => {
-        const rows = this.liveVersionByNumber(values);
+        const rows = this.liveVersions.byNumber(key.keys, workspaceId);
         return Array.isArray(rows) ? preferredOnly(rows, exact) : rows.then((found) => preferredOnly(found, exact));
       },
       async () => preferredOnly(await this.liveByNumber(this.db, values), exact),
@@ -277,7 +266,7 @@ export class PhoneNumberService {
 
   private async readLiveVia(
     heldId: string | undefined,
-    liveVersion: () => Array<{ id: string; version: number }> | Promise<Array<{ id: string; version: number }>>,
+    liveVersion: () => LiveVersion[] | Promise<LiveVersion[]>,
     liveRow: () => Promise<PhoneNumberRow[]>,
   ): Promise<PhoneNumber | undefined> {
     if (heldId !== undefined && this.recent.holds(heldId)) {
