@@ -64,6 +64,36 @@ describe('reads see another instance\'s writes at once', () => {
     expect(gone.list.json().data).toEqual([]);
     expect(gone.retellList.json().items).toEqual([]);
   });
+  test('concurrent GETs (one statement on PostgreSQL) each answer from their own workspace, and every GET asked after a write sees it', async () => {
+    const [a, b] = [await first.workspace(), await first.workspace()];
+    const [keyA, keyB] = [await a.key(), await b.key()];
+    const create = async (key: string) => {
+      const number = freshNumber();
+      const { id } = (await first.request('POST', '/v1/phone-numbers', { key, json: { phone_number: number, nickname: 'before' } })).json<{ id: string }>();
+      return { id, number };
+    };
+    const ofA = [await create(keyA), await create(keyA)];
+    const ofB = await create(keyB);
+    const burst = () =>
+      Promise.all([
+        ...ofA.flatMap(({ id, number }) => [first.request('GET', `/v1/phone-numbers/${id}`, { key: keyA }), first.request('GET', `/retell/get-phone-number/${number}`, { key: keyA })]),
+        first.request('GET', `/v1/phone-numbers/${ofB.id}`, { key: keyB }),
+        // Asked together with B's own reads: another workspace's number is not found, by id or by number.
+        first.request('GET', `/v1/phone-numbers/${ofB.id}`, { key: keyA }),
+        first.request('GET', `/retell/get-phone-number/${ofB.number}`, { key: keyA }),
+      ]);
+    const answers = (responses: Awaited<ReturnType<typeof burst>>) => responses.map((r) => (r.status === 200 ? `${r.json().id ?? r.json().phone_number}:${r.json().nickname}` : r.status));
+    const expected = (nickname: string) => [...ofA.flatMap(({ id, number }) => [`${id}:${nickname}`, `${number}:${nickname}`]), `${ofB.id}:before`, 404, 404];
+    expect(answers(await burst())).toEqual(expected('before'));
+    expect(answers(await burst())).toEqual(expected('before'));
+
+    // GETs still out while the other instance writes may answer either version; every GET asked after the write has returned answers the new one.
+    const inFlight = burst();
+    for (const { id } of ofA) expect((await second.request('PATCH', `/v1/phone-numbers/${id}`, { key: keyA, json: { nickname: 'after' } })).status).toBe(200);
+    const after = burst();
+    await inFlight;
+    expect(answers(await after)).toEqual(expected('after'));
+  });
 });
 
 describe('reads never see a write that is not committed', () => {
