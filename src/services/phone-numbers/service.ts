@@ -17,7 +17,7 @@ import { changedFields, eventRow, eventsOf, givenFields, type NumberEvent } from
 import { countNumbers, listHeld, type CountQuery, type ListQuery } from './listing.ts';
 import { AGENT_LISTS, type PhoneNumber, type PhoneNumberChanges, type PhoneNumberImport } from './model.ts';
 import { LiveVersions, type LiveVersion } from './live-versions.ts';
-import { RecentRecords } from './recent-records.ts';
+import { RecentRecords, type Held } from './recent-records.ts';
 import { agentRowsOf, mergeRow, newRow, rowToPhoneNumber } from './rows.ts';
 import { issuesByNumber, ruleIssues, storedFacts, takenNumbers } from './rules.ts';
 import { IssueCollector, validateChanges, validatePhoneNumberField, validatePseudoNumberField } from './validate.ts';
@@ -201,9 +201,12 @@ export class PhoneNumberService {
       });
     });
 
+    // A single import is held (its next read or update starts from it); a bulk import's records are not, so as not to evict what readers hold.
+    const hold = inputs.length === 1;
     const records = created.map((c) => {
       // Built once for the audit event inside the transaction; reused for the response.
-      const record = c.record ?? rowToPhoneNumber(c.row);
+      const built = c.record ?? rowToPhoneNumber(c.row);
+      const record = hold ? this.recent.remember(c.row, built) : built;
       results[c.index] = { index: c.index, status: 'created', phone_number: record };
       return record;
     });
@@ -278,7 +281,7 @@ export class PhoneNumberService {
       if (held) return held;
     }
     const [row] = await liveRow();
-    return row ? this.recent.remember(rowToPhoneNumber(row)) : undefined;
+    return row ? this.recent.remember(row) : undefined;
   }
 
   async list(actor: Actor, query: ListQuery): Promise<Page<PhoneNumber>> {
@@ -313,8 +316,7 @@ export class PhoneNumberService {
     // Where the update and its event are one statement (PostgreSQL) and the agent rows stay as
     // they are, that statement is the whole write: no transaction (BEGIN, COMMIT) around it.
     const write = <T>(work: (db: Db) => Promise<T>) => (this.updateNumber.atomic && !agentsChange ? work(this.db) : inTransaction(this.db, work));
-    const { before, after } = await retrying(policy, () => write(async (trx) => {
-      const current = await this.liveRow(trx, actor, idOrNumber);
+    const applyTo = async (trx: Db, current: Readonly<PhoneNumberRow>, beforeRecord = rowToPhoneNumber(current)): Promise<UpdateOutcome> => {
       if (options.ifVersion !== undefined && current.version !== options.ifVersion) {
         throw new PreconditionFailedError(`the number changed since version ${options.ifVersion} (now ${current.version})`);
       }
@@ -323,13 +325,12 @@ export class PhoneNumberService {
       }
       const next = mergeRow(current, normalised, now, this.seal);
       next.version = current.version + 1;
-      const beforeRecord = rowToPhoneNumber(current);
       const afterRecord = rowToPhoneNumber(next);
       const changed = changedFields(beforeRecord, afterRecord);
       // A new password is a change even when one was stored before (the ciphertext says nothing).
       if (typeof changes.sip?.auth_password === 'string' && !changed.includes('sip.auth_password')) changed.push('sip.auth_password');
       // Nothing changes: no write, no audit event, the same version (and ETag).
-      if (changed.length === 0) return { before: null, after: beforeRecord };
+      if (changed.length === 0) return { written: null, after: beforeRecord };
       const broken = ruleIssues([next], await storedFacts(trx, actor.workspaceId, [next]));
       if (broken.length > 0) throw new ValidationError(broken.map(({ issue }) => issue));
       // Conditional on the version we read, so two racing updates cannot both apply.
@@ -339,10 +340,28 @@ export class PhoneNumberService {
         await trx.deleteFrom('phone_number_agents').where('phone_number_id', '=', current.id).execute();
         await this.insertAgents(trx, agentRowsOf(next));
       }
-      return { before: beforeRecord, after: afterRecord };
-    }));
-    if (before) this.feed.publishNumbers([{ before, after }]);
+      return { written: { before: beforeRecord, row: next }, after: afterRecord };
+    };
+    // A held version of the number spares the read: its UPDATE is conditional on that version,
+    // so if another writer got there first (or the number is gone) nothing is written, and the
+    // update runs again from the store exactly as below. So does one that the held version would
+    // reject or find unchanged: only the live row may decide those.
+    const held = this.heldToUpdate(actor, idOrNumber, options.ifVersion);
+    let outcome = held ? await write((trx) => applyTo(trx, held.row, held.record)).catch(unlessStale) : undefined;
+    if (outcome?.written === null) outcome = undefined;
+    outcome ??= await retrying(policy, () => write(async (trx) => applyTo(trx, await this.liveRow(trx, actor, idOrNumber))));
+    if (!outcome.written) return outcome.after;
+    // Committed: the new version is held (the next read or update of it starts from there).
+    const after = this.recent.remember(outcome.written.row, outcome.after);
+    this.feed.publishNumbers([{ before: outcome.written.before, after }]);
     return after;
+  }
+
+  /** The held version of a number of the actor's workspace, by id, that an update may start from (the one If-Match names, if any). */
+  private heldToUpdate(actor: Actor, idOrNumber: string, ifVersion: number | undefined): Held | undefined {
+    const held = isId(idOrNumber) ? this.recent.latest(idOrNumber) : undefined;
+    if (held === undefined || held.row.workspace_id !== actor.workspaceId) return undefined;
+    return ifVersion === undefined || ifVersion === held.row.version ? held : undefined;
   }
 
   /** Soft delete: the record leaves every read and list, its history stays, the number is free again. */
@@ -459,6 +478,18 @@ function concurrentWritePolicy(attempts: number) {
     retryOn: isConcurrentChange,
     exhausted: () => new PreconditionFailedError('the number was changed concurrently; retry with the latest version'),
   };
+}
+
+/** What an update did: `written` null when nothing changed (no write, no event). */
+interface UpdateOutcome {
+  written: { before: PhoneNumber; row: PhoneNumberRow } | null;
+  after: PhoneNumber;
+}
+
+/** An update tried on a held version that may be stale: undefined (try again from the store) when it lost to a newer version or broke a rule. */
+function unlessStale(error: unknown): undefined {
+  if (isConcurrentChange(error) || error instanceof ValidationError) return undefined;
+  throw error;
 }
 
 /** Of the live rows a reference found (at most two), the one stored under the exact reference, else the other. */
