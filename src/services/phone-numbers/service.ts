@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { rowInserter } from '../../db/bulk-insert.ts';
 import { isUniqueViolation } from '../../db/database.ts';
 import { preparedQuery } from '../../db/prepared.ts';
-import { insertsTogether, rowUpdater } from '../../db/single-writes.ts';
+import { insertsTogether, rowUpdater, type WriteNotice } from '../../db/single-writes.ts';
 import { PHONE_NUMBER_AGENT_COLUMNS, PHONE_NUMBER_COLUMNS, PHONE_NUMBER_EVENT_COLUMNS, type PhoneNumberEventRow, type PhoneNumberRow, type Tables } from '../../db/tables.ts';
 import { numberKeys } from '../../domain/phone.ts';
 import { isId } from '../../domain/ids.ts';
@@ -173,7 +173,9 @@ export class PhoneNumberService {
 
     const importPolicy = { attempts: IMPORT_ATTEMPTS, retryOn: isUniqueViolation, exhausted: () => new ConflictError('the number is already registered') };
     // Nothing valid to write (a rejected single import): no transaction at all.
+    let notice: WriteNotice | null = null;
     const created = candidates.length === 0 ? [] : await retrying(importPolicy, (attempt) => {
+      notice = null;
       // One number: the unique index answers "already registered" as well as a read would, so
       // the first attempt just inserts; a unique violation rolls it back, and the attempt after
       // it reads (and reports the number taken like any other import). Its inserts are one
@@ -189,7 +191,9 @@ export class PhoneNumberService {
           events.push(eventRow(actor, { action: 'create', phoneNumberId: c.row.id, changed: c.given, before: null, after: c.record, at: now }));
         }
         if (optimistic) {
-          await this.insertOne.run(trx, [accepted.map((c) => c.row), accepted.flatMap((c) => agentRowsOf(c.row)), events]);
+          // Other instances are told by the insert itself where it can (PostgreSQL: its statement ends with the NOTIFY).
+          notice = accepted.length === 1 ? this.feed.numbersNotice([accepted[0]!.row.id]) : null;
+          await this.insertOne.run(trx, [accepted.map((c) => c.row), accepted.flatMap((c) => agentRowsOf(c.row)), events], notice);
           return accepted;
         }
         await between();
@@ -210,15 +214,15 @@ export class PhoneNumberService {
       results[c.index] = { index: c.index, status: 'created', phone_number: record };
       return record;
     });
-    await this.publishCreated(records, budget);
+    await this.publishCreated(records, budget, notice !== null);
     return results;
   }
 
   /** Into the routing index (and on to other instances) in slices too, all before the import returns. */
-  private async publishCreated(records: PhoneNumber[], budget: LoopBudget): Promise<void> {
+  private async publishCreated(records: PhoneNumber[], budget: LoopBudget, noticeSent = false): Promise<void> {
     for (let start = 0; start < records.length; start += PUBLISH_SLICE) {
       await budget.breathe();
-      this.feed.publishNumbers(records.slice(start, start + PUBLISH_SLICE).map((after) => ({ before: null, after })));
+      this.feed.publishNumbers(records.slice(start, start + PUBLISH_SLICE).map((after) => ({ before: null, after })), { noticeSent });
     }
   }
 
@@ -316,6 +320,8 @@ export class PhoneNumberService {
     // Where the update and its event are one statement (PostgreSQL) and the agent rows stay as
     // they are, that statement is the whole write: no transaction (BEGIN, COMMIT) around it.
     const write = <T>(work: (db: Db) => Promise<T>) => (this.updateNumber.atomic && !agentsChange ? work(this.db) : inTransaction(this.db, work));
+    // Other instances are told by the write itself where it can (PostgreSQL: its statement ends with the NOTIFY).
+    const notice = isId(idOrNumber) ? this.feed.numbersNotice([idOrNumber]) : null;
     const applyTo = async (trx: Db, current: Readonly<PhoneNumberRow>, beforeRecord = rowToPhoneNumber(current)): Promise<UpdateOutcome> => {
       if (options.ifVersion !== undefined && current.version !== options.ifVersion) {
         throw new PreconditionFailedError(`the number changed since version ${options.ifVersion} (now ${current.version})`);
@@ -335,7 +341,7 @@ export class PhoneNumberService {
       if (broken.length > 0) throw new ValidationError(broken.map(({ issue }) => issue));
       // Conditional on the version we read, so two racing updates cannot both apply.
       const event = eventRow(actor, { action: 'update', phoneNumberId: current.id, changed, before: beforeRecord, after: afterRecord, at: now });
-      await this.updateAtVersion(trx, current, next, event);
+      await this.updateAtVersion(trx, current, next, event, notice);
       if (agentsChange) {
         await trx.deleteFrom('phone_number_agents').where('phone_number_id', '=', current.id).execute();
         await this.insertAgents(trx, agentRowsOf(next));
@@ -353,7 +359,7 @@ export class PhoneNumberService {
     if (!outcome.written) return outcome.after;
     // Committed: the new version is held (the next read or update of it starts from there).
     const after = this.recent.remember(outcome.written.row, outcome.after);
-    this.feed.publishNumbers([{ before: outcome.written.before, after }]);
+    this.feed.publishNumbers([{ before: outcome.written.before, after }], { noticeSent: notice !== null });
     return after;
   }
 
@@ -431,12 +437,12 @@ export class PhoneNumberService {
    * Writes the columns of `values` that differ from `current`, and `event`, only while the row is
    * still at the version read; otherwise a concurrent writer won (ConcurrentChange).
    */
-  private async updateAtVersion(db: Db, current: PhoneNumberRow, values: Partial<PhoneNumberRow>, event: PhoneNumberEventRow): Promise<void> {
+  private async updateAtVersion(db: Db, current: Readonly<PhoneNumberRow>, values: Partial<PhoneNumberRow>, event: PhoneNumberEventRow, notice: WriteNotice | null = null): Promise<void> {
     const changed: Partial<Record<keyof PhoneNumberRow, unknown>> = {};
     for (const column of Object.keys(values) as Array<keyof PhoneNumberRow>) {
       if (values[column] !== current[column]) changed[column] = values[column];
     }
-    const updated = await this.updateNumber.run(db, changed as Partial<PhoneNumberRow>, { id: current.id, version: current.version }, event);
+    const updated = await this.updateNumber.run(db, changed as Partial<PhoneNumberRow>, { id: current.id, version: current.version }, event, notice);
     if (updated !== 1) throw new ConcurrentChange();
   }
 
