@@ -317,6 +317,7 @@ export class PhoneNumberService {
     // saw": a concurrent writer makes us re-read and re-apply, never fail or overwrite.
     const policy = concurrentWritePolicy(options.ifVersion === undefined ? CONCURRENT_UPDATE_ATTEMPTS : 1);
     const agentsChange = AGENT_LISTS.some((name) => normalised[name] !== undefined);
+    const touched = new Set(Object.keys(normalised));
     // Where the update and its event are one statement (PostgreSQL) and the agent rows stay as
     // they are, that statement is the whole write: no transaction (BEGIN, COMMIT) around it.
     const write = <T>(work: (db: Db) => Promise<T>) => (this.updateNumber.atomic && !agentsChange ? work(this.db) : inTransaction(this.db, work));
@@ -332,7 +333,7 @@ export class PhoneNumberService {
       const next = mergeRow(current, normalised, now, this.seal);
       next.version = current.version + 1;
       const afterRecord = rowToPhoneNumber(next);
-      const changed = changedFields(beforeRecord, afterRecord);
+      const changed = changedFields(beforeRecord, afterRecord, touched);
       // A new password is a change even when one was stored before (the ciphertext says nothing).
       if (typeof changes.sip?.auth_password === 'string' && !changed.includes('sip.auth_password')) changed.push('sip.auth_password');
       // Nothing changes: no write, no audit event, the same version (and ETag).
