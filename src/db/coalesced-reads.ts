@@ -6,9 +6,10 @@
  *
  * Freshness is that of one statement per caller: every caller is answered by a statement sent
  * after it asked, never by one already in flight when it arrived, so a write committed before a
- * read was asked for is always seen by it. Callers asking in the same turn of the event loop are
- * sent together at the end of that turn (`setImmediate`); callers arriving while `maxInFlight`
- * statements are out wait for the first of them to come back, then go out together.
+ * read was asked for is always seen by it. With no statement out, the first callers go at once
+ * (one microtask later, with whoever asked in the same synchronous run); while one is out, the
+ * callers of the same turn of the event loop go together at its end (`setImmediate`), and while
+ * `maxInFlight` are out, callers wait for the first to come back, then go out together.
  */
 export interface CoalescedReadOptions<Row> {
   /** The rows whose key is one of `keys` (each at most once), committed when it runs. */
@@ -45,7 +46,10 @@ export class CoalescedReads<Row> {
   private schedule(): void {
     if (this.scheduled || this.waiting.length === 0 || this.inFlight >= this.options.maxInFlight) return;
     this.scheduled = true;
-    setImmediate(this.flush);
+    // With nothing out, at once (after the caller's synchronous work): a lone read waits for no
+    // turn of the event loop. Otherwise at the end of this turn, with every read asked in it.
+    if (this.inFlight === 0) queueMicrotask(this.flush);
+    else setImmediate(this.flush);
   }
 
   private readonly flush = (): void => {
