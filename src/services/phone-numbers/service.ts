@@ -22,7 +22,7 @@ import { agentRowsOf, mergeRow, newRow, rowToPhoneNumber } from './rows.ts';
 import { issuesByNumber, ruleIssues, storedFacts, takenNumbers } from './rules.ts';
 import { IssueCollector, validateChanges, validatePhoneNumberField, validatePseudoNumberField } from './validate.ts';
 
-/** How many single-number reads are kept decoded (a few MB): enough for the numbers a platform reads over and over. */
+/** How many numbers are kept decoded, each with its row (≈ 10-20 MB at most): enough for the numbers a platform reads and updates over and over. */
 const RECENT_RECORDS = 10_000;
 
 /** Without If-Match an update is re-read and re-applied this often before it gives up with a 412. */
