@@ -6,7 +6,10 @@
  * median over rounds. A bare Fastify route answering the same bytes (in the same child) is the
  * baseline ("bare" below also pays for inject itself, which the HTTP bench does not).
  *
- *   node --import tsx bench/inject-cost.ts [--store sqlite|postgres] [--size 2000] [--rounds 9] [--only list,get-by-id] [--cpu-prof] [other-checkout…]
+ *   node --import tsx bench/inject-cost.ts [--store sqlite|postgres] [--size 2000] [--rounds 9] [--only list,get-by-id] [--concurrency 1] [--cpu-prof] [other-checkout…]
+ *
+ * `--concurrency N` keeps N requests in flight at a time (as N connections would), so work that
+ * concurrent requests share (PostgreSQL version checks sent together) is measured too.
  *
  * PostgreSQL: each child migrates a schema of its own in `BENCH_POSTGRES_URL`'s database
  * (default postgres://postgres@127.0.0.1:5432/test) and drops it at the end.
@@ -25,6 +28,7 @@ const { values: args, positionals } = parseArgs({
     store: { type: 'string', default: 'sqlite' },
     size: { type: 'string', default: '2000' },
     rounds: { type: 'string', default: '9' },
+    concurrency: { type: 'string', default: '1' },
     only: { type: 'string' },
     'cpu-prof': { type: 'boolean', default: false },
     child: { type: 'string' },
@@ -112,9 +116,14 @@ async function child(root: string): Promise<void> {
     plans.push({ route, paths, bareUrl });
   }
   await bare.ready();
+  const concurrency = Number(args.concurrency);
   const run = async (count: number, call: (i: number) => Promise<unknown>) => {
     const before = cpuUs();
-    for (let i = 0; i < count; i++) await call(i);
+    let next = 0;
+    const lane = async () => {
+      while (next < count) await call(next++);
+    };
+    await Promise.all(Array.from({ length: concurrency }, lane));
     return (cpuUs() - before) / count;
   };
   // Warm: every path once (all held, serializers compiled), then a full round.
@@ -152,7 +161,7 @@ async function parent(): Promise<void> {
   const roots = [path.resolve(import.meta.dirname, '..'), ...positionals.map((p) => path.resolve(p))];
   const out = fs.openSync('/dev/null', 'w');
   const children = roots.map((root) =>
-    fork(import.meta.filename, ['--child', root, '--store', args.store!, '--size', args.size!, ...(args.only ? ['--only', args.only] : [])], {
+    fork(import.meta.filename, ['--child', root, '--store', args.store!, '--size', args.size!, '--concurrency', args.concurrency!, ...(args.only ? ['--only', args.only] : [])], {
       // --cpu-prof: each child writes a profile into .bench-tmp/profiles/ (bench/profile-summary.mjs reads it).
       execArgv: ['--import', 'tsx', ...(args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(import.meta.dirname, '..', '.bench-tmp', 'profiles')}`] : [])],
       stdio: ['ignore', out, 'inherit', 'ipc'],
@@ -180,7 +189,7 @@ async function parent(): Promise<void> {
   for (const childProcess of children) childProcess.send({ stop: true });
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
   const names = Object.keys(results[0]!);
-  process.stdout.write(`CPU µs per request, median of ${rounds} rounds (${args.store}, ${Number(args.size).toLocaleString('en-US')} numbers, pages of 50)\n`);
+  process.stdout.write(`CPU µs per request, median of ${rounds} rounds (${args.store}, ${Number(args.size).toLocaleString('en-US')} numbers, pages of 50, ${args.concurrency} in flight)\n`);
   process.stdout.write(`| route | ${roots.map((root) => path.relative(process.cwd(), root) || '.').join(' | ')} |\n| --- |${roots.map(() => ' ---: |').join('')}\n`);
   for (const name of names) {
     process.stdout.write(`| ${name} | ${results.map((r) => (r[name] ? median(r[name]).toFixed(0) : '–')).join(' | ')} |\n`);

@@ -4,6 +4,16 @@ import type { Tables } from './tables.ts';
 
 type Db = Kysely<Tables> | Transaction<Tables>;
 
+/**
+ * A NOTIFY for other instances that a PostgreSQL write sends in its own statement (`select
+ * pg_notify(…)` as the statement's last part): delivered at the write's commit, and only if it
+ * wrote, with no round trip of its own. Ignored on SQLite (one process: nobody to notify).
+ */
+export interface WriteNotice {
+  channel: string;
+  payload: string;
+}
+
 /** Single-number writes: as few statements and round trips as each engine allows (BENCHMARKS.md). */
 
 const MAX_TEXTS = 256;
@@ -21,7 +31,8 @@ const MAX_TEXTS = 256;
  * … RETURNING 1) INSERT … SELECT … FROM updated`, so it needs no transaction of its own: one
  * round trip where BEGIN, UPDATE, INSERT and COMMIT were four. On SQLite (no data-modifying
  * WITH; statements cost no round trip) it is the two statements, and the caller must hold a
- * transaction. Resolves to the number of rows updated (the insert happened iff it is 1).
+ * transaction. Resolves to the number of rows updated (the insert happened iff it is 1); with a
+ * `notice` on PostgreSQL the statement also sends it, when it updated the row.
  */
 export function rowUpdater<
   T extends Extract<keyof Tables, string>,
@@ -33,7 +44,7 @@ export function rowUpdater<
   keys: readonly K[],
   into: I,
   columns: ReadonlyArray<keyof Tables[I] & string>,
-): { atomic: boolean; run: (db: Db, set: Partial<Tables[T]>, where: Pick<Tables[T], K>, row: Tables[I]) => Promise<number> } {
+): { atomic: boolean; run: (db: Db, set: Partial<Tables[T]>, where: Pick<Tables[T], K>, row: Tables[I], notice?: WriteNotice | null) => Promise<number> } {
   const statement = updateStatement(engine, table, keys);
   const target = `${quoted(into)} (${columns.map(quoted).join(', ')})`;
   if (engine === 'sqlite') {
@@ -51,17 +62,23 @@ export function rowUpdater<
   const combined = new Map<string, string>();
   return {
     atomic: true,
-    run: async (db, set, where, row) => {
+    run: async (db, set, where, row, notice) => {
       const { sql, parameters } = statement(set, where);
-      let text = combined.get(sql);
+      const key = notice ? `${sql}\u0000notice` : sql;
+      let text = combined.get(key);
       if (text === undefined) {
         const values = columns.map((_, index) => `$${parameters.length + index + 1}`);
-        text = `with updated as (${sql} returning 1) insert into ${target} select ${values.join(', ')} from updated`;
+        const insert = `insert into ${target} select ${values.join(', ')} from updated`;
+        const [channel, payload] = [parameters.length + columns.length + 1, parameters.length + columns.length + 2];
+        text = notice
+          ? `with updated as (${sql} returning 1), event as (${insert}) select pg_notify($${channel}, $${payload}) from updated`
+          : `with updated as (${sql} returning 1) ${insert}`;
         if (combined.size >= MAX_TEXTS) combined.clear();
-        combined.set(sql, text);
+        combined.set(key, text);
       }
-      const result = await db.executeQuery(CompiledQuery.raw(text, [...parameters, ...columns.map((column) => row[column])]));
-      return Number(result.numAffectedRows ?? 0);
+      const values = [...parameters, ...columns.map((column) => row[column])];
+      if (notice) return (await db.executeQuery(CompiledQuery.raw(text, [...values, notice.channel, notice.payload]))).rows.length;
+      return Number((await db.executeQuery(CompiledQuery.raw(text, values))).numAffectedRows ?? 0);
     },
   };
 }
@@ -101,15 +118,16 @@ export interface TableRows<T extends Extract<keyof Tables, string>> {
  * each table's rows as one multi-row `VALUES`. On PostgreSQL all of them are one statement (the
  * first tables' inserts as data-modifying WITH parts: one round trip, atomic without a
  * transaction, foreign keys checked at its end); on SQLite one statement per table, inside the
- * caller's transaction. The text is built once per row-count shape.
+ * caller's transaction. The text is built once per row-count shape. With a `notice` on PostgreSQL
+ * every insert is a WITH part and the statement ends by sending it.
  */
 export function insertsTogether(
   engine: Engine,
   tables: ReadonlyArray<{ [T in Extract<keyof Tables, string>]: TableRows<T> }[Extract<keyof Tables, string>]>,
-): { atomic: boolean; run: (db: Db, rows: ReadonlyArray<ReadonlyArray<object>>) => Promise<void> } {
+): { atomic: boolean; run: (db: Db, rows: ReadonlyArray<ReadonlyArray<object>>, notice?: WriteNotice | null) => Promise<void> } {
   const texts = new Map<string, string[]>();
-  const textsFor = (counts: number[]): string[] => {
-    const signature = counts.join(',');
+  const textsFor = (counts: number[], notify: boolean): string[] => {
+    const signature = `${counts.join(',')}${notify ? ' notice' : ''}`;
     let built = texts.get(signature);
     if (built === undefined) {
       let slot = 0;
@@ -119,7 +137,10 @@ export function insertsTogether(
         const tuples = Array.from({ length: counts[index]! }, () => `(${columns.map(placeholder).join(', ')})`);
         return [`insert into ${quoted(table)} (${columns.map(quoted).join(', ')}) values ${tuples.join(', ')}`];
       });
-      built = engine === 'postgres' && inserts.length > 1 ? [`with ${inserts.slice(0, -1).map((sql, i) => `w${i} as (${sql})`).join(', ')} ${inserts.at(-1)!}`] : inserts;
+      const withParts = (parts: string[]) => parts.map((sql, i) => `w${i} as (${sql})`).join(', ');
+      if (engine === 'postgres' && notify) built = [`with ${withParts(inserts)} select pg_notify(${placeholder()}, ${placeholder()})`];
+      else if (engine === 'postgres' && inserts.length > 1) built = [`with ${withParts(inserts.slice(0, -1))} ${inserts.at(-1)!}`];
+      else built = inserts;
       if (texts.size >= MAX_TEXTS) texts.clear();
       texts.set(signature, built);
     }
@@ -127,12 +148,13 @@ export function insertsTogether(
   };
   return {
     atomic: engine === 'postgres',
-    run: async (db, rows) => {
+    run: async (db, rows, notice) => {
       const counts = rows.map((list) => list.length);
       const values = tables.map(({ columns }: { columns: readonly string[] }, index) => rows[index]!.flatMap((row) => columns.map((column) => (row as Record<string, unknown>)[column])));
-      const sqls = textsFor(counts);
+      const notify = engine === 'postgres' && notice != null;
+      const sqls = textsFor(counts, notify);
       if (sqls.length === 1 && engine === 'postgres') {
-        await db.executeQuery(CompiledQuery.raw(sqls[0]!, values.flat()));
+        await db.executeQuery(CompiledQuery.raw(sqls[0]!, notify ? [...values.flat(), notice.channel, notice.payload] : values.flat()));
         return;
       }
       const nonEmpty = values.filter((_, index) => counts[index]! > 0);

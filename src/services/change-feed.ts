@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { PhoneNumber } from './phone-numbers/model.ts';
-import { PgSync, type SyncHealth } from './routing/sync.ts';
+import { PgSync, type SqlNotice, type SyncHealth } from './routing/sync.ts';
 
 export interface NumberChange {
   /** The record before the change (null on create). */
@@ -9,6 +9,9 @@ export interface NumberChange {
   after: PhoneNumber | null;
 }
 
+/** Told of committed number changes, and whether other instances were told already (by the write's own statement). */
+export type NumberListener = (changes: NumberChange[], noticeSent: boolean) => void;
+
 /**
  * Notification of committed changes. In process, listeners run synchronously after the commit
  * and before the service call returns, so an in-memory index (routing) is never behind the
@@ -16,7 +19,7 @@ export interface NumberChange {
  * `remote` (LISTEN/NOTIFY), eventually (BENCHMARKS.md has the measured delay).
  */
 export class ChangeFeed {
-  private readonly numberListeners: Array<(changes: NumberChange[]) => void> = [];
+  private readonly numberListeners: Array<NumberListener> = [];
   /** The other instances on the same PostgreSQL; null on SQLite, where one process is the installation. */
   readonly remote: PgSync | null;
 
@@ -29,7 +32,7 @@ export class ChangeFeed {
     return this.remote?.health() ?? { state: 'live', secondsSinceLive: 0 };
   }
 
-  onNumbers(listener: (changes: NumberChange[]) => void): () => void {
+  onNumbers(listener: NumberListener): () => void {
     this.numberListeners.push(listener);
     return () => {
       const index = this.numberListeners.indexOf(listener);
@@ -37,8 +40,17 @@ export class ChangeFeed {
     };
   }
 
-  publishNumbers(changes: NumberChange[]): void {
+  /**
+   * The notice to other instances of a write of these numbers, for the write to send in its own
+   * statement (PgSync.noticeFor); null on SQLite, or when it must be published afterwards.
+   */
+  numbersNotice(ids: string[]): SqlNotice | null {
+    return this.remote?.noticeFor({ numbers: ids }) ?? null;
+  }
+
+  /** `noticeSent`: the write sent the other instances' notice itself (`numbersNotice`). */
+  publishNumbers(changes: NumberChange[], { noticeSent = false }: { noticeSent?: boolean } = {}): void {
     if (changes.length === 0) return;
-    for (const listener of this.numberListeners) listener(changes);
+    for (const listener of this.numberListeners) listener(changes, noticeSent);
   }
 }

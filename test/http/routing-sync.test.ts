@@ -34,6 +34,12 @@ test.skipIf(!onPostgres)('a write on one instance reaches the other instance\'s 
   await first.request('PATCH', `/v1/phone-numbers/${number.id}`, { key: ws.admin, json: { inbound_agents: [{ agent_id: 'b', weight: 1, agent_version: 2 }] } });
   await within1s(async () => expect(await decide(second, ws.admin, number.phone_number)).toMatchObject({ agent_id: 'b', agent_version: 2 }));
 
+  // A change of the number alone (no agent rows): one statement, which sends the notice itself on commit.
+  expect((await first.request('PATCH', `/v1/phone-numbers/${number.id}`, { key: ws.admin, json: { status: 'inactive' } })).status).toBe(200);
+  await within1s(async () => expect(await decide(second, ws.admin, number.phone_number)).toMatchObject({ action: 'reject', reason: 'number_inactive' }));
+  expect((await first.request('PATCH', `/v1/phone-numbers/${number.id}`, { key: ws.admin, json: { status: 'active' } })).status).toBe(200);
+  await within1s(async () => expect(await decide(second, ws.admin, number.phone_number)).toMatchObject({ action: 'connect', agent_id: 'b' }));
+
   await first.request('PUT', '/v1/workspace/outage', { key: ws.admin, json: { enabled: true } });
   await within1s(async () => expect(await decide(second, ws.admin, number.phone_number)).toMatchObject({ action: 'forward', decided_by: 'outage' }));
   await second.request('PUT', '/v1/workspace/outage', { key: ws.admin, json: { enabled: false } });

@@ -20,6 +20,9 @@ test('changedFields lists what differs, a password change by its write-only name
   const after = rowToPhoneNumber({ ...mergeRow(current, { nickname: 'n', sip: { auth_password: 'x' }, inbound_agents: [{ agent_id: 'a', weight: 1 }] }, '2026-12-02T00:00:00.000Z', seal), version: 2 });
   expect(changedFields(before, after)).toEqual(['nickname', 'sip.auth_password', 'inbound_agents']);
   expect(changedFields(before, before)).toEqual([]);
+  // Told which fields the change named, only those are compared (in the record's order still).
+  expect(changedFields(before, after, new Set(['inbound_agents', 'sip', 'nickname']))).toEqual(['nickname', 'sip.auth_password', 'inbound_agents']);
+  expect(changedFields(before, after, new Set(['inbound_agents']))).toEqual(['inbound_agents']);
 });
 
 test('an event row keeps the record without its version and without the sealed password', () => {

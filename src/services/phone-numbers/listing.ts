@@ -4,7 +4,6 @@ import type { PhoneNumberRow, Tables } from '../../db/tables.ts';
 import { decodeCursor, pageOf, type Page } from '../pages.ts';
 import type { PhoneNumber } from './model.ts';
 import type { RecentRecords } from './recent-records.ts';
-import { rowToPhoneNumber } from './rows.ts';
 
 /** Lists and counts of a workspace's live numbers: the filters, and cursor pages keyed on (workspace_id, id). */
 export interface ListQuery {
@@ -51,9 +50,9 @@ export async function listHeld(database: Database, held: RecentRecords, workspac
     );
     const current = rows.every((row) => page.data[missing.get(row.id)!]?.version === row.version);
     if (rows.length !== missing.size || !current) {
-      return pageOf(await pageQuery(db, workspaceId, query).selectAll().execute(), query.limit, (row) => held.remember(rowToPhoneNumber(row)));
+      return pageOf(await pageQuery(db, workspaceId, query).selectAll().execute(), query.limit, (row) => held.remember(row));
     }
-    for (const row of rows) records[missing.get(row.id)!] = held.remember(rowToPhoneNumber(row));
+    for (const row of rows) records[missing.get(row.id)!] = held.remember(row);
   }
   return { ...page, data: records };
 }

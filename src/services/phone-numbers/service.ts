@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely';
 import { rowInserter } from '../../db/bulk-insert.ts';
 import { isUniqueViolation } from '../../db/database.ts';
-import { preparedQuery, preparedRead } from '../../db/prepared.ts';
-import { insertsTogether, rowUpdater } from '../../db/single-writes.ts';
+import { preparedQuery } from '../../db/prepared.ts';
+import { insertsTogether, rowUpdater, type WriteNotice } from '../../db/single-writes.ts';
 import { PHONE_NUMBER_AGENT_COLUMNS, PHONE_NUMBER_COLUMNS, PHONE_NUMBER_EVENT_COLUMNS, type PhoneNumberEventRow, type PhoneNumberRow, type Tables } from '../../db/tables.ts';
 import { numberKeys } from '../../domain/phone.ts';
 import { isId } from '../../domain/ids.ts';
@@ -16,12 +16,13 @@ import { BulkImportWorker } from './bulk-worker-client.ts';
 import { changedFields, eventRow, eventsOf, givenFields, type NumberEvent } from './audit.ts';
 import { countNumbers, listHeld, type CountQuery, type ListQuery } from './listing.ts';
 import { AGENT_LISTS, type PhoneNumber, type PhoneNumberChanges, type PhoneNumberImport } from './model.ts';
-import { RecentRecords } from './recent-records.ts';
+import { LiveVersions, type LiveVersion } from './live-versions.ts';
+import { RecentRecords, type Held } from './recent-records.ts';
 import { agentRowsOf, mergeRow, newRow, rowToPhoneNumber } from './rows.ts';
 import { issuesByNumber, ruleIssues, storedFacts, takenNumbers } from './rules.ts';
 import { IssueCollector, validateChanges, validatePhoneNumberField, validatePseudoNumberField } from './validate.ts';
 
-/** How many single-number reads are kept decoded (a few MB): enough for the numbers a platform reads over and over. */
+/** How many numbers are kept decoded, each with its row (≈ 10-20 MB at most): enough for the numbers a platform reads and updates over and over. */
 const RECENT_RECORDS = 10_000;
 
 /** Without If-Match an update is re-read and re-applied this often before it gives up with a 412. */
@@ -62,8 +63,7 @@ export class PhoneNumberService {
   // The reads behind every single-number request, compiled once (see src/db/prepared.ts).
   private readonly liveById;
   private readonly liveByNumber;
-  private readonly liveVersionById;
-  private readonly liveVersionByNumber;
+  private readonly liveVersions;
   private readonly recent = new RecentRecords(RECENT_RECORDS);
   // The bulk import's inserts: SQL built once per row count, not by Kysely per batch (see src/db/bulk-insert.ts).
   private readonly insertNumbers;
@@ -88,18 +88,7 @@ export class PhoneNumberService {
     this.liveByNumber = preparedQuery(deps.database.db, ['exact', 'e164', 'workspaceId'], (db, v) =>
       db.selectFrom('phone_numbers').selectAll().where('e164', 'in', [v.exact, v.e164]).where('workspace_id', '=', v.workspaceId).where('deleted_at', 'is', null),
     );
-    // The version checks of a held record: outside any transaction, by the store's cheapest way (see preparedRead).
-    this.liveVersionById = preparedRead(deps.database, ['id', 'workspaceId'], (db, v) =>
-      db.selectFrom('phone_numbers').select(['id', 'version']).where('id', '=', v.id).where('workspace_id', '=', v.workspaceId).where('deleted_at', 'is', null),
-    );
-    this.liveVersionByNumber = preparedRead(deps.database, ['exact', 'e164', 'workspaceId'], (db, v) =>
-      db
-        .selectFrom('phone_numbers')
-        .select(['id', 'version', 'e164'])
-        .where('e164', 'in', [v.exact, v.e164])
-        .where('workspace_id', '=', v.workspaceId)
-        .where('deleted_at', 'is', null),
-    );
+    this.liveVersions = new LiveVersions(deps.database);
     const engine = deps.database.engine;
     this.insertNumbers = rowInserter(engine, 'phone_numbers', PHONE_NUMBER_COLUMNS);
     this.insertAgents = rowInserter(engine, 'phone_number_agents', PHONE_NUMBER_AGENT_COLUMNS);
@@ -184,7 +173,9 @@ export class PhoneNumberService {
 
     const importPolicy = { attempts: IMPORT_ATTEMPTS, retryOn: isUniqueViolation, exhausted: () => new ConflictError('the number is already registered') };
     // Nothing valid to write (a rejected single import): no transaction at all.
+    let notice: WriteNotice | null = null;
     const created = candidates.length === 0 ? [] : await retrying(importPolicy, (attempt) => {
+      notice = null;
       // One number: the unique index answers "already registered" as well as a read would, so
       // the first attempt just inserts; a unique violation rolls it back, and the attempt after
       // it reads (and reports the number taken like any other import). Its inserts are one
@@ -200,7 +191,9 @@ export class PhoneNumberService {
           events.push(eventRow(actor, { action: 'create', phoneNumberId: c.row.id, changed: c.given, before: null, after: c.record, at: now }));
         }
         if (optimistic) {
-          await this.insertOne.run(trx, [accepted.map((c) => c.row), accepted.flatMap((c) => agentRowsOf(c.row)), events]);
+          // Other instances are told by the insert itself where it can (PostgreSQL: its statement ends with the NOTIFY).
+          notice = accepted.length === 1 ? this.feed.numbersNotice([accepted[0]!.row.id]) : null;
+          await this.insertOne.run(trx, [accepted.map((c) => c.row), accepted.flatMap((c) => agentRowsOf(c.row)), events], notice);
           return accepted;
         }
         await between();
@@ -212,21 +205,24 @@ export class PhoneNumberService {
       });
     });
 
+    // A single import is held (its next read or update starts from it); a bulk import's records are not, so as not to evict what readers hold.
+    const hold = inputs.length === 1;
     const records = created.map((c) => {
       // Built once for the audit event inside the transaction; reused for the response.
-      const record = c.record ?? rowToPhoneNumber(c.row);
+      const built = c.record ?? rowToPhoneNumber(c.row);
+      const record = hold ? this.recent.remember(c.row, built) : built;
       results[c.index] = { index: c.index, status: 'created', phone_number: record };
       return record;
     });
-    await this.publishCreated(records, budget);
+    await this.publishCreated(records, budget, notice !== null);
     return results;
   }
 
   /** Into the routing index (and on to other instances) in slices too, all before the import returns. */
-  private async publishCreated(records: PhoneNumber[], budget: LoopBudget): Promise<void> {
+  private async publishCreated(records: PhoneNumber[], budget: LoopBudget, noticeSent = false): Promise<void> {
     for (let start = 0; start < records.length; start += PUBLISH_SLICE) {
       await budget.breathe();
-      this.feed.publishNumbers(records.slice(start, start + PUBLISH_SLICE).map((after) => ({ before: null, after })));
+      this.feed.publishNumbers(records.slice(start, start + PUBLISH_SLICE).map((after) => ({ before: null, after })), { noticeSent });
     }
   }
 
@@ -260,7 +256,7 @@ export class PhoneNumberService {
   private async readLive(actor: Actor, key: { id: string } | { keys: string[] }): Promise<PhoneNumber | undefined> {
     const workspaceId = actor.workspaceId;
     if ('id' in key) {
-      return this.readLiveVia(key.id, () => this.liveVersionById({ id: key.id, workspaceId }), () => this.liveById(this.db, { id: key.id, workspaceId }));
+      return this.readLiveVia(key.id, () => this.liveVersions.byId(key.id, workspaceId), () => this.liveById(this.db, { id: key.id, workspaceId }));
     }
     const exact = key.keys[0]!;
     const values = { exact, e164: key.keys[1] ?? exact, workspaceId };
@@ -268,7 +264,7 @@ export class PhoneNumberService {
     return this.readLiveVia(
       heldId,
       () => {
-        const rows = this.liveVersionByNumber(values);
+        const rows = this.liveVersions.byNumber(key.keys, workspaceId);
         return Array.isArray(rows) ? preferredOnly(rows, exact) : rows.then((found) => preferredOnly(found, exact));
       },
       async () => preferredOnly(await this.liveByNumber(this.db, values), exact),
@@ -277,7 +273,7 @@ export class PhoneNumberService {
 
   private async readLiveVia(
     heldId: string | undefined,
-    liveVersion: () => Array<{ id: string; version: number }> | Promise<Array<{ id: string; version: number }>>,
+    liveVersion: () => LiveVersion[] | Promise<LiveVersion[]>,
     liveRow: () => Promise<PhoneNumberRow[]>,
   ): Promise<PhoneNumber | undefined> {
     if (heldId !== undefined && this.recent.holds(heldId)) {
@@ -289,7 +285,7 @@ export class PhoneNumberService {
       if (held) return held;
     }
     const [row] = await liveRow();
-    return row ? this.recent.remember(rowToPhoneNumber(row)) : undefined;
+    return row ? this.recent.remember(row) : undefined;
   }
 
   async list(actor: Actor, query: ListQuery): Promise<Page<PhoneNumber>> {
@@ -321,11 +317,13 @@ export class PhoneNumberService {
     // saw": a concurrent writer makes us re-read and re-apply, never fail or overwrite.
     const policy = concurrentWritePolicy(options.ifVersion === undefined ? CONCURRENT_UPDATE_ATTEMPTS : 1);
     const agentsChange = AGENT_LISTS.some((name) => normalised[name] !== undefined);
+    const touched = new Set(Object.keys(normalised));
     // Where the update and its event are one statement (PostgreSQL) and the agent rows stay as
     // they are, that statement is the whole write: no transaction (BEGIN, COMMIT) around it.
     const write = <T>(work: (db: Db) => Promise<T>) => (this.updateNumber.atomic && !agentsChange ? work(this.db) : inTransaction(this.db, work));
-    const { before, after } = await retrying(policy, () => write(async (trx) => {
-      const current = await this.liveRow(trx, actor, idOrNumber);
+    // Other instances are told by the write itself where it can (PostgreSQL: its statement ends with the NOTIFY).
+    const notice = isId(idOrNumber) ? this.feed.numbersNotice([idOrNumber]) : null;
+    const applyTo = async (trx: Db, current: Readonly<PhoneNumberRow>, beforeRecord = rowToPhoneNumber(current)): Promise<UpdateOutcome> => {
       if (options.ifVersion !== undefined && current.version !== options.ifVersion) {
         throw new PreconditionFailedError(`the number changed since version ${options.ifVersion} (now ${current.version})`);
       }
@@ -334,26 +332,43 @@ export class PhoneNumberService {
       }
       const next = mergeRow(current, normalised, now, this.seal);
       next.version = current.version + 1;
-      const beforeRecord = rowToPhoneNumber(current);
       const afterRecord = rowToPhoneNumber(next);
-      const changed = changedFields(beforeRecord, afterRecord);
+      const changed = changedFields(beforeRecord, afterRecord, touched);
       // A new password is a change even when one was stored before (the ciphertext says nothing).
       if (typeof changes.sip?.auth_password === 'string' && !changed.includes('sip.auth_password')) changed.push('sip.auth_password');
       // Nothing changes: no write, no audit event, the same version (and ETag).
-      if (changed.length === 0) return { before: null, after: beforeRecord };
+      if (changed.length === 0) return { written: null, after: beforeRecord };
       const broken = ruleIssues([next], await storedFacts(trx, actor.workspaceId, [next]));
       if (broken.length > 0) throw new ValidationError(broken.map(({ issue }) => issue));
       // Conditional on the version we read, so two racing updates cannot both apply.
       const event = eventRow(actor, { action: 'update', phoneNumberId: current.id, changed, before: beforeRecord, after: afterRecord, at: now });
-      await this.updateAtVersion(trx, current, next, event);
+      await this.updateAtVersion(trx, current, next, event, notice);
       if (agentsChange) {
         await trx.deleteFrom('phone_number_agents').where('phone_number_id', '=', current.id).execute();
         await this.insertAgents(trx, agentRowsOf(next));
       }
-      return { before: beforeRecord, after: afterRecord };
-    }));
-    if (before) this.feed.publishNumbers([{ before, after }]);
+      return { written: { before: beforeRecord, row: next }, after: afterRecord };
+    };
+    // A held version of the number spares the read: its UPDATE is conditional on that version,
+    // so if another writer got there first (or the number is gone) nothing is written, and the
+    // update runs again from the store exactly as below. So does one that the held version would
+    // reject or find unchanged: only the live row may decide those.
+    const held = this.heldToUpdate(actor, idOrNumber, options.ifVersion);
+    let outcome = held ? await write((trx) => applyTo(trx, held.row, held.record)).catch(unlessStale) : undefined;
+    if (outcome?.written === null) outcome = undefined;
+    outcome ??= await retrying(policy, () => write(async (trx) => applyTo(trx, await this.liveRow(trx, actor, idOrNumber))));
+    if (!outcome.written) return outcome.after;
+    // Committed: the new version is held (the next read or update of it starts from there).
+    const after = this.recent.remember(outcome.written.row, outcome.after);
+    this.feed.publishNumbers([{ before: outcome.written.before, after }], { noticeSent: notice !== null });
     return after;
+  }
+
+  /** The held version of a number of the actor's workspace, by id, that an update may start from (the one If-Match names, if any). */
+  private heldToUpdate(actor: Actor, idOrNumber: string, ifVersion: number | undefined): Held | undefined {
+    const held = isId(idOrNumber) ? this.recent.latest(idOrNumber) : undefined;
+    if (held === undefined || held.row.workspace_id !== actor.workspaceId) return undefined;
+    return ifVersion === undefined || ifVersion === held.row.version ? held : undefined;
   }
 
   /** Soft delete: the record leaves every read and list, its history stays, the number is free again. */
@@ -423,12 +438,12 @@ export class PhoneNumberService {
    * Writes the columns of `values` that differ from `current`, and `event`, only while the row is
    * still at the version read; otherwise a concurrent writer won (ConcurrentChange).
    */
-  private async updateAtVersion(db: Db, current: PhoneNumberRow, values: Partial<PhoneNumberRow>, event: PhoneNumberEventRow): Promise<void> {
+  private async updateAtVersion(db: Db, current: Readonly<PhoneNumberRow>, values: Partial<PhoneNumberRow>, event: PhoneNumberEventRow, notice: WriteNotice | null = null): Promise<void> {
     const changed: Partial<Record<keyof PhoneNumberRow, unknown>> = {};
     for (const column of Object.keys(values) as Array<keyof PhoneNumberRow>) {
       if (values[column] !== current[column]) changed[column] = values[column];
     }
-    const updated = await this.updateNumber.run(db, changed as Partial<PhoneNumberRow>, { id: current.id, version: current.version }, event);
+    const updated = await this.updateNumber.run(db, changed as Partial<PhoneNumberRow>, { id: current.id, version: current.version }, event, notice);
     if (updated !== 1) throw new ConcurrentChange();
   }
 
@@ -470,6 +485,18 @@ function concurrentWritePolicy(attempts: number) {
     retryOn: isConcurrentChange,
     exhausted: () => new PreconditionFailedError('the number was changed concurrently; retry with the latest version'),
   };
+}
+
+/** What an update did: `written` null when nothing changed (no write, no event). */
+interface UpdateOutcome {
+  written: { before: PhoneNumber; row: PhoneNumberRow } | null;
+  after: PhoneNumber;
+}
+
+/** An update tried on a held version that may be stale: undefined (try again from the store) when it lost to a newer version or broke a rule. */
+function unlessStale(error: unknown): undefined {
+  if (isConcurrentChange(error) || error instanceof ValidationError) return undefined;
+  throw error;
 }
 
 /** Of the live rows a reference found (at most two), the one stored under the exact reference, else the other. */

@@ -72,15 +72,15 @@ export class StateSync {
     this.sync?.publish(notice);
   }
 
-  /** Committed number writes of this process, into the index and on to other instances. */
-  applyNumberChanges(changes: NumberChange[]): void {
+  /** Committed number writes of this process, into the index and on to other instances (unless the write told them itself). */
+  applyNumberChanges(changes: NumberChange[], noticeSent = false): void {
     const ids: string[] = [];
     for (const change of changes) {
       if (change.after) this.context.router.index.upsert(change.after);
       else if (change.before) this.loader.forget(change.before.id);
       ids.push((change.after ?? change.before)!.id);
     }
-    this.publish({ numbers: ids });
+    if (!noticeSent) this.publish({ numbers: ids });
   }
 
   /** Workspace settings, pools and live leases: the small state, loaded whole at start. */

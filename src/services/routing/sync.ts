@@ -14,6 +14,12 @@ export interface ChangeNotice {
 
 const NOTICE_KINDS = ['numbers', 'workspaces', 'pools', 'leases', 'revokedKeys'] as const;
 
+/** A notice as the arguments of `select pg_notify(channel, payload)`, for a write to send in its own statement. */
+export interface SqlNotice {
+  channel: string;
+  payload: string;
+}
+
 /** Whether this instance hears every other instance's writes right now. */
 export type SyncState = 'live' | 'reconnecting';
 
@@ -68,6 +74,8 @@ export class PgSync {
   private readonly listeners: SyncListener[] = [];
   private client: pg.Client | null = null;
   private channelName: Promise<string> | null = null;
+  /** The channel, once `channelName` has resolved (for `noticeFor`, which cannot wait). */
+  private knownChannel: string | null = null;
   private listening: Promise<void> | null = null;
   private reconnecting = false;
   private stopped = false;
@@ -100,7 +108,7 @@ export class PgSync {
 
   private channel(): Promise<string> {
     this.channelName ??= this.pool.query<{ db: string; schema: string }>('select current_database() as db, current_schema() as schema').then(
-      ({ rows }) => `switchboard_routing_${crypto.createHash('sha256').update(`${rows[0]!.db}/${rows[0]!.schema}`).digest('hex').slice(0, 24)}`,
+      ({ rows }) => (this.knownChannel = `switchboard_routing_${crypto.createHash('sha256').update(`${rows[0]!.db}/${rows[0]!.schema}`).digest('hex').slice(0, 24)}`),
       (error: unknown) => {
         this.channelName = null;
         throw error;
@@ -204,6 +212,19 @@ export class PgSync {
   /** Fire-and-forget after commit; a lost notice is healed by the resync on reconnect. */
   publish(notice: ChangeNotice): void {
     this.publishNow(notice).catch(() => {});
+  }
+
+  /**
+   * The arguments of `pg_notify` for a notice a write sends itself, in its own statement (so it
+   * is delivered at that write's commit, and never lost between the commit and a NOTIFY of its
+   * own); null when that cannot be done (the channel is not known yet, the notice needs more
+   * than one payload): then the write is published afterwards as usual.
+   */
+  noticeFor(notice: ChangeNotice): SqlNotice | null {
+    if (this.stopped || this.knownChannel === null) return null;
+    const parts = [...chunks(notice)];
+    if (parts.length !== 1) return null;
+    return { channel: this.knownChannel, payload: JSON.stringify({ ...parts[0], origin: this.origin, sent_at: Date.now() }) };
   }
 
   /** Sends the notice and resolves once PostgreSQL has it (revocations, the CLI before it exits). */
