@@ -24,8 +24,12 @@ interface Count {
   ttlMs: number;
 }
 
-/** Where the counters live: this process (answers at once) or Redis (answers later). */
-type Counter = (key: string, request: FastifyRequest, callback: (count: Count) => void) => void;
+/**
+ * Where the counters live: this process (answers at once) or Redis (answers later). `null`: the
+ * request could not be counted (Redis away or too slow) and is served without RateLimit headers,
+ * which would only be guesses.
+ */
+type Counter = (key: string, request: FastifyRequest, callback: (count: Count | null) => void) => void;
 
 /**
  * Per-key rate limits with the IETF draft headers (`RateLimit-Limit`, `RateLimit-Remaining`,
@@ -49,7 +53,7 @@ export async function registerRateLimit(app: FastifyInstance, services: Services
   app.addHook('onRequest', (request, reply, done) => {
     withCredential(request, services, (credential) => {
       const key = credential instanceof Error ? `ip:${request.ip}` : `key:${credential.keyId}`;
-      count(key, request, ({ current, ttlMs }) => done(announce(reply, max, current, ttlMs)));
+      count(key, request, (counted) => done(counted ? announce(reply, max, counted.current, counted.ttlMs) : undefined));
     });
   });
 }
@@ -101,7 +105,8 @@ function memoryCounter(): Counter {
 /**
  * Counters in Redis through @fastify/rate-limit's Redis store (one atomic script per request),
  * registered without its hook: the count is asked for here, so headers and errors are the same
- * as in memory. A failed count serves the request (skipOnError) uncounted.
+ * as in memory. A failed count serves the request, uncounted and without RateLimit headers (the
+ * store's own skipOnError would report it as a count of 0 with the whole limit remaining).
  */
 async function redisCounter(app: FastifyInstance, settings: RateLimitSettings): Promise<Counter> {
   const redis = await sharedCounters(app, settings.redisUrl!);
@@ -112,7 +117,7 @@ async function redisCounter(app: FastifyInstance, settings: RateLimitSettings): 
     timeWindow: WINDOW_MS,
     redis,
     nameSpace: `${settings.redisKeyPrefix}rate-limit:`,
-    skipOnError: true,
+    skipOnError: false,
     keyGenerator: (request) => keys.get(request)!,
   });
   const check = app.createRateLimit();
@@ -120,7 +125,7 @@ async function redisCounter(app: FastifyInstance, settings: RateLimitSettings): 
     keys.set(request, key);
     check(request).then(
       (result) => callback(result.isAllowed ? { current: 0, ttlMs: WINDOW_MS } : { current: result.max - result.remaining + (result.isExceeded ? 1 : 0), ttlMs: result.ttl }),
-      () => callback({ current: 0, ttlMs: 0 }),
+      () => callback(null),
     );
   };
 }

@@ -45,19 +45,26 @@ afterAll(async () => {
 test('one key alternating over two instances gets the configured rate in total, not per instance', { timeout: 60_000 }, async () => {
   const key = await (await first.workspace()).key();
   const statuses: number[] = [];
+  let uncounted = 0;
   // 504 requests, eight at a time, alternating between the instances: well inside one window.
   for (let start = 0; start < 504; start += 8) {
     const batch = await Promise.all(
       Array.from({ length: 8 }, (_, offset) => ((start + offset) % 2 === 0 ? first : second).request('GET', '/v1/phone-numbers', { key })),
     );
     statuses.push(...batch.map((response) => response.status));
+    // Served uncounted (fail open): Redis did not answer within its 250 ms, as on a loaded machine.
+    uncounted += batch.filter((response) => response.headers['ratelimit-limit'] === undefined).length;
     const limited = batch.find((response) => response.status === 429);
     if (limited) expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
   }
   const allowed = statuses.filter((status) => status === 200).length;
   // Exactly the limit: every request is counted by one atomic INCR in Redis, no per-instance share.
-  expect(allowed).toBe(LIMIT);
-  expect(statuses.filter((status) => status === 429)).toHaveLength(statuses.length - LIMIT);
+  // The only slack is the requests Redis was too slow to count, each of them served without
+  // RateLimit headers (at most 5 %: more would say nothing about sharing).
+  expect(uncounted).toBeLessThanOrEqual(25);
+  expect(allowed).toBeGreaterThanOrEqual(LIMIT);
+  expect(allowed).toBeLessThanOrEqual(LIMIT + uncounted);
+  expect(statuses.filter((status) => status === 429)).toHaveLength(statuses.length - allowed);
   // Both instances refused some: the shared counter, not one instance's, ran out.
   const refusedBy = new Set(statuses.map((status, index) => (status === 429 ? index % 2 : -1)).filter((who) => who >= 0));
   expect(refusedBy).toEqual(new Set([0, 1]));
@@ -81,6 +88,9 @@ test('Redis unreachable: requests are served (fail open) and the warning is logg
     const statuses = [];
     for (let i = 0; i < 20; i++) statuses.push((await h.request('GET', '/v1/phone-numbers', { key })).status);
     expect(statuses.every((status) => status === 200)).toBe(true);
+    // Not counted, so no RateLimit headers: they would only be guesses.
+    const served = await h.request('GET', '/v1/phone-numbers', { key });
+    expect(served.headers['ratelimit-remaining']).toBeUndefined();
     const warnings = lines.filter((line) => line.includes('Redis unreachable'));
     expect(warnings).toHaveLength(1);
     expect(JSON.parse(warnings[0]!).level).toBe(40);
