@@ -22,6 +22,17 @@ interface Waiting<T> {
   reject(error: Error): void;
 }
 
+/** An import on the worker: its results, and when the worker is done with the file (the checkpoint after the commit; never rejects). */
+export interface WorkerRun {
+  results: Promise<BulkItemResult[]>;
+  settled: Promise<void>;
+}
+
+interface Running extends Waiting<string[]> {
+  replies: string[];
+  settle(): void;
+}
+
 /**
  * The main thread's side of the bulk-import worker (bulk-worker.ts), for a SQLite file: a
  * 10,000-number import's validation, inserts, commit and WAL checkpoint run there, on a connection
@@ -36,7 +47,7 @@ export class BulkImportWorker {
   private worker: Worker | null = null;
   private nextId = 1;
   private readonly decodes = new Map<number, Waiting<DecodedOnWorker>>();
-  private readonly runs = new Map<number, Waiting<string[]> & { replies: string[] }>();
+  private readonly runs = new Map<number, Running>();
 
   constructor(private readonly setup: Omit<WorkerSetup, 'replySlice'>) {}
 
@@ -54,30 +65,40 @@ export class BulkImportWorker {
     if (this.worker) post(this.worker, { type: 'drop', id });
   }
 
-  async importMany(actor: Actor, inputs: unknown[], options: ImportOptions, now: string): Promise<BulkItemResult[]> {
+  importMany(actor: Actor, inputs: unknown[], options: ImportOptions, now: string): WorkerRun {
     const worker = this.started();
     const id = this.nextId++;
-    const budget = new LoopBudget();
-    for (let start = 0; start < inputs.length; start += SLICE) {
-      await budget.breathe();
-      post(worker, { type: 'items', id, json: JSON.stringify(inputs.slice(start, start + SLICE)) });
-    }
-    return this.run(id, actor, options, now);
+    const sent = (async () => {
+      const budget = new LoopBudget();
+      for (let start = 0; start < inputs.length; start += SLICE) {
+        await budget.breathe();
+        post(worker, { type: 'items', id, json: JSON.stringify(inputs.slice(start, start + SLICE)) });
+      }
+    })();
+    let settle!: () => void;
+    const settled = new Promise<void>((resolve) => (settle = resolve));
+    const results = sent.then(
+      () => {
+        const run = this.run(id, actor, options, now);
+        void run.settled.then(settle);
+        return run.results;
+      },
+      (error: Error) => {
+        settle();
+        throw error;
+      },
+    );
+    return { results, settled };
   }
 
   /** Imports what `decode` left on the worker under `id`. */
-  async run(id: number, actor: Actor, options: ImportOptions, now: string): Promise<BulkItemResult[]> {
+  run(id: number, actor: Actor, options: ImportOptions, now: string): WorkerRun {
     const worker = this.started();
-    const replies = new Promise<string[]>((resolve, reject) => this.runs.set(id, { replies: [], resolve, reject }));
+    let settle!: () => void;
+    const settled = new Promise<void>((resolve) => (settle = resolve));
+    const replies = new Promise<string[]>((resolve, reject) => this.runs.set(id, { replies: [], resolve, reject, settle }));
     post(worker, { type: 'run', id, actor: { workspaceId: actor.workspaceId, keyId: actor.keyId, scopes: [...actor.scopes] }, options, now });
-    // Decoded here, not as the messages arrive: queued messages are delivered in one turn.
-    const budget = new LoopBudget();
-    const results: BulkItemResult[] = [];
-    for (const json of await replies) {
-      await budget.breathe();
-      for (const result of JSON.parse(json) as BulkItemResult[]) results.push(result);
-    }
-    return results;
+    return { results: decoded(replies), settled };
   }
 
   async close(): Promise<void> {
@@ -93,7 +114,11 @@ export class BulkImportWorker {
     worker.on('message', (reply: WorkerReply) => this.receive(reply));
     const fail = (error: Error) => {
       if (this.worker === worker) this.worker = null;
-      for (const waiting of [...this.decodes.values(), ...this.runs.values()]) waiting.reject(error);
+      for (const waiting of this.decodes.values()) waiting.reject(error);
+      for (const running of this.runs.values()) {
+        running.reject(error);
+        running.settle();
+      }
       this.decodes.clear();
       this.runs.clear();
     };
@@ -114,12 +139,24 @@ export class BulkImportWorker {
     const run = this.runs.get(reply.id);
     if (!run) return;
     if (reply.type === 'results') run.replies.push(reply.json);
-    else if (reply.type === 'done' || reply.type === 'failed') {
+    else if (reply.type === 'done') run.resolve(run.replies);
+    else if (reply.type === 'checkpointed' || reply.type === 'failed') {
       this.runs.delete(reply.id);
-      if (reply.type === 'done') run.resolve(run.replies);
-      else run.reject(errorOf(reply.error));
+      if (reply.type === 'failed') run.reject(errorOf(reply.error));
+      run.settle();
     }
   }
+}
+
+/** The results, decoded here, not as the messages arrive: queued messages are delivered in one turn. */
+async function decoded(replies: Promise<string[]>): Promise<BulkItemResult[]> {
+  const budget = new LoopBudget();
+  const results: BulkItemResult[] = [];
+  for (const json of await replies) {
+    await budget.breathe();
+    for (const result of JSON.parse(json) as BulkItemResult[]) results.push(result);
+  }
+  return results;
 }
 
 function post(worker: Worker, message: WorkerRequest): void {

@@ -61,7 +61,6 @@ export async function serveBulkImports(decode: ImportDecoder): Promise<void> {
       now = new Date(job.now);
       const actor = { workspaceId: job.actor.workspaceId, keyId: job.actor.keyId, scopes: new Set(job.actor.scopes as Scope[]) };
       const results = await service.importMany(actor, inputs as never, job.options);
-      await checkpoint();
       // In slices, so that the main thread decodes each in a short turn of its event loop.
       for (let start = 0; start < results.length; start += setup.replySlice) {
         reply({ type: 'results', id, json: JSON.stringify(results.slice(start, start + setup.replySlice)) });
@@ -69,7 +68,12 @@ export async function serveBulkImports(decode: ImportDecoder): Promise<void> {
       reply({ type: 'done', id });
     } catch (error) {
       reply({ type: 'failed', id, error: describe(error) });
+      return;
     }
+    // While the main thread takes in the results (the routing index, the response), which it may:
+    // the import is committed. It holds its write connection until this is done.
+    await checkpoint();
+    reply({ type: 'checkpointed', id });
   }
 
   /**

@@ -12,7 +12,7 @@ import { ConflictError, NotFoundError, PreconditionFailedError, ValidationError,
 import type { Page } from '../pages.ts';
 import { LoopBudget } from '../loop-budget.ts';
 import { ConcurrentChange, inTransaction, isConcurrentChange, retrying, type Db } from '../transactions.ts';
-import { BulkImportWorker, type DecodedOnWorker } from './bulk-worker-client.ts';
+import { BulkImportWorker, type DecodedOnWorker, type WorkerRun } from './bulk-worker-client.ts';
 import { changedFields, eventRow, eventsOf, givenFields, type NumberEvent } from './audit.ts';
 import { countNumbers, listHeld, type CountQuery, type ListQuery } from './listing.ts';
 import { AGENT_LISTS, type PhoneNumber, type PhoneNumberChanges, type PhoneNumberImport } from './model.ts';
@@ -252,11 +252,22 @@ export class PhoneNumberService {
     this.bulkWorker?.drop(decoded.id);
   }
 
-  private async onWorker(budget: LoopBudget, importing: () => Promise<BulkItemResult[]>): Promise<BulkItemResult[]> {
+  private async onWorker(budget: LoopBudget, start: () => WorkerRun): Promise<BulkItemResult[]> {
     // This thread's write connection is held meanwhile: its other writes wait for the import's
     // commit in Kysely's queue (as behind an in-process transaction) instead of blocking the
-    // event loop in SQLite's busy handler; reads go on (`database.reads`, WAL).
-    const results = await this.db.connection().execute(importing);
+    // event loop in SQLite's busy handler; reads go on (`database.reads`, WAL). It is held on
+    // until the worker's checkpoint is done, while the results are already taken in here.
+    const run = await new Promise<WorkerRun>((resolve, reject) => {
+      this.db
+        .connection()
+        .execute(async () => {
+          const started = start();
+          resolve(started);
+          await started.settled;
+        })
+        .catch(reject);
+    });
+    const results = await run.results;
     await this.publishCreated(results.filter((result) => result.status === 'created').map((result) => result.phone_number), budget);
     return results;
   }
