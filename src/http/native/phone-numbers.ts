@@ -256,7 +256,8 @@ async function decodeDeferredBody(request: FastifyRequest, numbers: PhoneNumberS
   const decoded = await numbers.decodeOnWorker(request.body as Buffer, wanted);
   if (decoded.fingerprint !== undefined) bodyFingerprints.set(request, decoded.fingerprint);
   decodedOnWorker.set(request, decoded);
-  if (request.raw.destroyed) dropUnimported(request, numbers);
+  // The client went away while the body was decoded (the request stream itself always ends destroyed once read).
+  if (request.socket.destroyed) dropUnimported(request, numbers);
   // The items stay on the worker; the route's validator passes this stand-in (checked there).
   const checked = { items: [] };
   validatedBodies.add(checked);
@@ -297,6 +298,8 @@ const bulkImportRoute: FastifyPluginAsync<{ numbers: PhoneNumberService }> = asy
     async (request, reply) => {
       const decoded = decodedOnWorker.get(request);
       decodedOnWorker.delete(request);
+      // The stand-in body of a decoded request carries no items: never import it as such.
+      if (!decoded && deferredBodies.has(request)) throw new Error('the bulk body decoded on the worker is no longer held');
       const results = decoded ? await numbers.importDecoded(request.actor, decoded) : await numbers.importMany(request.actor, request.body.items);
       const data = results.map((result) =>
         result.status === 'created'
