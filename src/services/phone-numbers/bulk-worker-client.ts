@@ -176,15 +176,26 @@ function errorOf(error: WorkerError): Error {
  * transport's decoder.
  */
 function workerFor(setup: WorkerSetup): Worker {
-  const here = import.meta.url;
   // A worker inherits the process's Node flags; `--input-type` (a CLI run as `node -e`) is refused for a file.
-  const options = { workerData: setup, execArgv: process.execArgv.filter((flag) => !flag.startsWith('--input-type')) };
+  const inherited = process.execArgv.filter((flag) => !flag.startsWith('--input-type'));
+  try {
+    return new Worker(workerEntry(), { workerData: setup, execArgv: inherited });
+  } catch (error) {
+    // Per-process flags (`--max-old-space-size`, `--trace-gc`, `--title`) are refused for a
+    // thread; the process already applies them, and the worker needs none of its own.
+    if ((error as { code?: unknown }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw error;
+    return new Worker(workerEntry(), { workerData: setup, execArgv: [] });
+  }
+}
+
+function workerEntry(): URL | string {
+  const here = import.meta.url;
   if (here.endsWith('.ts')) {
     const entry = new URL('../../bulk-import-worker.ts', here).href;
     const boot = `import { register } from ${JSON.stringify(import.meta.resolve('tsx/esm/api'))}; register(); await import(${JSON.stringify(entry)});`;
-    return new Worker(new URL(`data:text/javascript,${encodeURIComponent(boot)}`), options);
+    return new URL(`data:text/javascript,${encodeURIComponent(boot)}`);
   }
   let dir = path.dirname(fileURLToPath(here));
   if (path.basename(dir) === 'chunks') dir = path.dirname(dir);
-  return new Worker(path.join(dir, 'bulk-import-worker.js'), options);
+  return path.join(dir, 'bulk-import-worker.js');
 }
