@@ -94,6 +94,12 @@ describe.skipIf(onPostgres)('bulk bodies decoded on the worker thread', () => {
     expect(worker.body).toBe(main.body);
   });
 
+  test('a key without numbers:write is 403 for a large body too, and the worker lets its items go', async () => {
+    const readOnly = await (await onWorker.workspace()).key(['numbers:read']);
+    const response = await onWorker.request('POST', '/v1/phone-numbers/bulk', { key: readOnly, json: json({ items: items(400) }), headers: { 'content-type': 'application/json' } });
+    expect(response.status).toBe(403);
+  });
+
   test('a valid large body imports on the worker, with defaults applied and the same response shape', async () => {
     const body = json({ items: items(400) });
     const [worker, main] = [await send(onWorker, body), await send(inProcess, body)];

@@ -240,7 +240,7 @@ export const phoneNumberRoutes: FastifyPluginAsync<{ services: Services }> = asy
 };
 
 
-/** Bulk bodies decoded on the worker, until the route imports them (or the request ends without). */
+/** Bulk bodies decoded on the worker, until the request ends (dropping them is a no-op once imported). */
 const decodedOnWorker = new WeakMap<FastifyRequest, DecodedImport>();
 
 /**
@@ -296,8 +296,8 @@ const bulkImportRoute: FastifyPluginAsync<{ numbers: PhoneNumberService }> = asy
       },
     },
     async (request, reply) => {
+      // Left in the map: onResponse drops it from the worker if the import never took it (a 403).
       const decoded = decodedOnWorker.get(request);
-      decodedOnWorker.delete(request);
       // The stand-in body of a decoded request carries no items: never import it as such.
       if (!decoded && deferredBodies.has(request)) throw new Error('the bulk body decoded on the worker is no longer held');
       const results = decoded ? await numbers.importDecoded(request.actor, decoded) : await numbers.importMany(request.actor, request.body.items);
