@@ -111,16 +111,23 @@ test.skipIf(onPostgres)('the bulk endpoint keeps per-item results and one transa
 // and validated there too. What is left on this thread (handing the body over, decoding the
 // results, indexing the records, writing the response) runs in slices. Measured: BENCHMARKS.md,
 // "Decisions during a bulk import" (longest stall ≈ 20-40 ms of main-thread CPU on a loaded 2-core
-// machine; the whole body parsed and validated here was one stall of ≈ 60-110 ms). The wall-clock
-// bound is generous: on a loaded machine the main thread also waits for a core.
+// machine; the whole body parsed and validated here was one stall of ≈ 60-110 ms). The bound is on
+// the main thread's own running time: on a loaded machine a gap's wall time is mostly waiting for a
+// core (a 372 ms gap held 18 ms of running), which says nothing of the code. Where the kernel does
+// not say (no /proc schedstat), the old generous wall-clock bound stands in.
 const STALL_CPU_MS = 50;
 const STALL_WALL_MS = 250;
+
+function expectShortStalls(stallMs: number, stallCpuMs: number): void {
+  const measured = `longest stall ${stallMs.toFixed(1)} ms, ${stallCpuMs.toFixed(1)} ms of it running`;
+  if (mainThreadCpuNs) expect(stallCpuMs, measured).toBeLessThan(STALL_CPU_MS);
+  else expect(stallMs, measured).toBeLessThan(STALL_WALL_MS);
+}
 
 test.skipIf(onPostgres)(`on a SQLite file a 10,000-number import never runs the event loop's thread for ${STALL_CPU_MS} ms at a time`, async () => {
   const { result, stallMs, stallCpuMs } = await longestStall(() => h.runtime.services.phoneNumbers.importMany(ws.actor, items(220, 10_000) as never));
   expect(result.filter((item) => item.status === 'created')).toHaveLength(10_000);
-  expect(stallCpuMs).toBeLessThan(STALL_CPU_MS);
-  expect(stallMs).toBeLessThan(STALL_WALL_MS);
+  expectShortStalls(stallMs, stallCpuMs);
 }, 120_000);
 
 test.skipIf(onPostgres)(`on a SQLite file a 10,000-number POST /v1/phone-numbers/bulk never runs the event loop's thread for ${STALL_CPU_MS} ms at a time`, async () => {
@@ -136,8 +143,7 @@ test.skipIf(onPostgres)(`on a SQLite file a 10,000-number POST /v1/phone-numbers
   });
   expect(result.status).toBe(200);
   expect(result.head).toMatch(/^\{"created":10000,"failed":0,/);
-  expect(stallCpuMs).toBeLessThan(STALL_CPU_MS);
-  expect(stallMs).toBeLessThan(STALL_WALL_MS);
+  expectShortStalls(stallMs, stallCpuMs);
 }, 120_000);
 
 test.skipIf(onPostgres)('an import on the worker thread answers, audits, routes and replays exactly as in process', async () => {
