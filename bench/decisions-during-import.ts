@@ -7,7 +7,9 @@
  * (app.inject: body parsing, validation, the service, the response), one after another, while an
  * inbound decision is sent every `--interval-ms` through `POST /v1/routing/inbound`. Prints one JSON
  * line: decision latency p50/p99/max over the decisions that overlapped an import, and the longest
- * event-loop stall (perf_hooks.monitorEventLoopDelay max, and the largest gap of a 1 ms timer).
+ * event-loop stall (perf_hooks.monitorEventLoopDelay max, and the largest gap of a 1 ms timer),
+ * and the most CPU time the main thread itself spent in any one gap of that timer (Linux): on a
+ * loaded machine a gap is partly time spent waiting for a core, which no code change removes.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -55,11 +57,22 @@ const payloads = Array.from({ length: Number(args.imports) }, (_, round) =>
 
 const loop = monitorEventLoopDelay({ resolution: 1 });
 let largestGapMs = 0;
+// On a loaded machine most of a long gap can be time the main thread waited for a core (other
+// processes, or this import's own worker thread): Linux's schedstat says how much of each gap the
+// main thread spent running, i.e. how long our own code held the loop.
+const cpuNs = mainThreadCpuNs();
+let largestGapCpuMs = 0;
 let lastTick = performance.now();
+let lastCpu = cpuNs?.() ?? 0;
 const probe = setInterval(() => {
   const now = performance.now();
   largestGapMs = Math.max(largestGapMs, now - lastTick);
   lastTick = now;
+  if (cpuNs) {
+    const cpu = cpuNs();
+    largestGapCpuMs = Math.max(largestGapCpuMs, (cpu - lastCpu) / 1e6);
+    lastCpu = cpu;
+  }
 }, 1);
 
 let importing = true;
@@ -108,5 +121,14 @@ process.stdout.write(
     decisionMs: { p50: quantile(0.5), p99: quantile(0.99), max: Number(latencies.at(-1)!.toFixed(1)) },
     loopDelayMaxMs: Number((loop.max / 1e6).toFixed(1)),
     timerGapMaxMs: Number(largestGapMs.toFixed(1)),
+    // The most main-thread CPU time between two turns of the 1 ms timer (null where /proc has no schedstat).
+    timerGapCpuMaxMs: cpuNs ? Number(largestGapCpuMs.toFixed(1)) : null,
   })}\n`,
 );
+
+/** Nanoseconds the main thread has run on a CPU (Linux: /proc/self/task/<pid>/schedstat), or null. */
+function mainThreadCpuNs(): (() => number) | null {
+  const file = `/proc/self/task/${process.pid}/schedstat`;
+  if (!fs.existsSync(file)) return null;
+  return () => Number(fs.readFileSync(file, 'utf8').split(' ')[0]);
+}

@@ -20,8 +20,8 @@ const staging = `${target}.tmp-${process.pid}`;
 fs.rmSync(staging, { recursive: true, force: true });
 const result = await build({
   absWorkingDir: root,
-  // The bulk-import worker thread runs a module of its own (src/services/phone-numbers/bulk-worker-client.ts finds it).
-  entryPoints: { switchboard: 'src/cli/main.ts', 'bulk-import-worker': 'src/services/phone-numbers/bulk-worker.ts' },
+  // The bulk-import worker thread runs a module of its own (src/bulk-import-worker.ts; src/services/phone-numbers/bulk-worker-client.ts finds it).
+  entryPoints: { switchboard: 'src/cli/main.ts', 'bulk-import-worker': 'src/bulk-import-worker.ts' },
   outdir: staging,
   bundle: true,
   splitting: true,

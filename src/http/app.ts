@@ -1,8 +1,6 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { Ajv } from 'ajv';
-import addFormats from 'ajv-formats';
 import { SerializerSelector } from '@fastify/fast-json-stringify-compiler';
 import type { Config } from '../config.ts';
 import type { Services } from '../services/index.ts';
@@ -11,7 +9,8 @@ import { isStoreUnavailable, ValidationError, type FieldIssue } from '../service
 import { STORE_RETRY_AFTER_SECONDS } from './problem.ts';
 import { useDialect } from './dialect.ts';
 import { healthRoutes } from './health.ts';
-import { plainBodies, registerJsonBodies } from './json-body.ts';
+import { plainBodies, registerJsonBodies, unstorableText } from './json-body.ts';
+import { validatorFactory } from './validators.ts';
 import { registerIdempotency } from './idempotency.ts';
 import { registerRateLimit } from './rate-limit.ts';
 import { flushPeriodically, registerAccessLog, stdoutDestination, type LogStream } from './access-log.ts';
@@ -22,7 +21,7 @@ import { topcallsApi } from './topcalls/index.ts';
 import { routingApi } from './routing/index.ts';
 import { consoleApp } from './console.ts';
 import { registerMetrics } from './metrics.ts';
-import { polishDocument, withEnums } from './openapi.ts';
+import { polishDocument } from './openapi.ts';
 import { registerTracing, type TracingOptions } from './tracing.ts';
 
 /** Settings of the HTTP edge, as `loadConfig` parsed them (its defaults applied, none kept here). */
@@ -87,65 +86,6 @@ export function registeredRoutes(app: FastifyInstance): RegisteredRoute[] {
 }
 
 const PUBLIC_PATHS = [/^\/(healthz|livez|readyz)$/, /^\/openapi\.json$/, /^\/docs(\/|$)/, /^\/console(\/|$)/];
-
-function ajvFor(part: 'body' | 'other', externalSchemas: Record<string, unknown>) {
-  // Bodies are checked exactly as sent: no type coercion (a "true" string is not a boolean) and
-  // unknown fields are errors, not silently dropped. Query strings and params arrive as text and
-  // are coerced to the declared types.
-  const ajv = new Ajv({
-    coerceTypes: part === 'body' ? false : 'array',
-    useDefaults: true,
-    removeAdditional: false,
-    allErrors: true,
-    allowUnionTypes: true,
-    strict: false,
-  }).addKeyword('example');
-  addFormats.default(ajv);
-  for (const schema of Object.values(externalSchemas)) ajv.addSchema(withEnums(schema) as object);
-  return ajv;
-}
-
-/**
- * Installed as the compilers factory (not setValidatorCompiler) so that every encapsulated
- * plugin, including ones that add shared schemas, validates with these rules.
- */
-function validatorFactory() {
-  // Fastify asks for a validator per plugin context; each new Ajv compiles its meta-schemas and
-  // formats again (over a second of the server's startup, see BENCHMARKS.md). Contexts that
-  // share the same shared schemas share one pair of Ajv instances. Per app, never per process.
-  const pairs = new Map<string, { body: Ajv; other: Ajv }>();
-  return (externalSchemas: Record<string, unknown>) => {
-    const key = Object.keys(externalSchemas).sort().join('\n');
-    let pair = pairs.get(key);
-    if (!pair) {
-      pair = { body: ajvFor('body', externalSchemas), other: ajvFor('other', externalSchemas) };
-      pairs.set(key, pair);
-    }
-    const { body, other } = pair;
-    return ({ schema, httpPart }: { schema: object; httpPart?: string }) =>
-      // Enums as `enum`, so an error lists the allowed values (see openapi.ts).
-      validatorOnFirstUse(() => (httpPart === 'body' ? body : other).compile(withEnums(schema)));
-  };
-}
-
-type Validator = ((data: unknown) => boolean) & { errors?: unknown };
-
-/**
- * Compiling every schema of every route of every dialect at startup was about a quarter of the
- * time to ready (BENCHMARKS.md), while an installation typically uses one dialect: validators and
- * serializers are compiled on a route's first request instead (a few ms, once). Fastify reads
- * `errors` off the function it was given, so the compiled validator's errors are passed on.
- */
-function validatorOnFirstUse(compile: () => Validator): Validator {
-  let compiled: Validator | undefined;
-  const validate: Validator = (data) => {
-    compiled ??= compile();
-    const valid = compiled(data);
-    validate.errors = compiled.errors;
-    return valid;
-  };
-  return validate;
-}
 
 function serializerFactory() {
   const fastJsonStringify = SerializerSelector();
@@ -313,41 +253,3 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
 /** What a client is told to wait after a carrier failure (502/504). */
 const CARRIER_RETRY_AFTER_SECONDS = '5';
-
-/** Adds to `issues` the strings (values and keys) anywhere in a parsed request part that contain NUL or a lone surrogate. */
-function unstorableText(root: unknown, prefix: string, issues: FieldIssue[]): void {
-  // Most requests: no params or query at all.
-  if (root === undefined || root === null || (typeof root === 'object' && isEmpty(root))) return;
-  const stack: Array<[unknown, string]> = [[root, prefix]];
-  while (stack.length > 0 && issues.length < 20) {
-    const [value, path] = stack.pop()!;
-    if (typeof value === 'string') {
-      const rule = brokenRule(value);
-      if (rule) issues.push({ field: path || 'body', message: `must not contain ${rule}` });
-    } else if (Array.isArray(value)) {
-      value.forEach((item, index) => stack.push([item, `${path}[${index}]`]));
-    } else if (value !== null && typeof value === 'object') {
-      for (const [key, item] of Object.entries(value)) {
-        const field = path ? `${path}.${key}` : key;
-        const rule = brokenRule(key);
-        if (rule) issues.push({ field: path || 'body', message: `field names must not contain ${rule}` });
-        stack.push([item, field]);
-      }
-    }
-  }
-}
-
-function isEmpty(value: object): boolean {
-  for (const _key in value) return false;
-  return true;
-}
-
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-/** The rule the text breaks, in the words of the error message; null when it is storable. */
-function brokenRule(text: string): string | null {
-  if (text.includes('\u0000')) return 'NUL characters';
-  // A `\uD83D` escape without its pair is no character at all: UTF-8 cannot encode it.
-  if (LONE_SURROGATE.test(text)) return 'unpaired UTF-16 surrogate escapes (a \\uD800-\\uDFFF escape must be half of a pair)';
-  return null;
-}

@@ -15,6 +15,12 @@ declare module 'fastify' {
 type IdempotencyState = { replayed: true } | { replayed: false; workspaceId: string; key: string; token: string };
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
+
+/**
+ * Fingerprints (`requestFingerprint`) of requests whose body was decoded off the main thread, and
+ * fingerprinted there from the same decoded body (a large bulk import, src/http/native/bulk-body.ts).
+ */
+export const bodyFingerprints = new WeakMap<object, string>();
 export const REPLAYED_HEADER = 'idempotent-replayed';
 /** The response headers a replay repeats; the rest (request id, date) describe the new exchange. */
 const REPLAYED_HEADERS = ['content-type', 'location', 'etag', 'cache-control'];
@@ -54,7 +60,7 @@ export function registerIdempotency(app: FastifyInstance, services: Services): v
     const claim = await services.idempotency.claim(
       workspaceId,
       String(key),
-      requestFingerprint(request.method, request.url, request.body),
+      bodyFingerprints.get(request) ?? requestFingerprint(request.method, request.url, request.body),
     );
     if (claim.kind === 'replay') {
       request.idempotency = { replayed: true };

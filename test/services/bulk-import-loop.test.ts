@@ -32,19 +32,38 @@ function items(exchange: number, count: number) {
   }));
 }
 
-/** Runs `work` while a 1 ms timer records the longest time the event loop went without a turn. */
-async function longestStall<T>(work: () => Promise<T>): Promise<{ result: T; stallMs: number; tookMs: number }> {
+/** Nanoseconds the main thread has run on a CPU (Linux schedstat), or null where /proc does not say. */
+const mainThreadCpuNs = (() => {
+  const file = `/proc/self/task/${process.pid}/schedstat`;
+  return fs.existsSync(file) ? () => Number(fs.readFileSync(file, 'utf8').split(' ')[0]) : null;
+})();
+
+/**
+ * Runs `work` while a 1 ms timer records the longest time the event loop went without a turn
+ * (`stallMs`), and the most CPU time the main thread spent in any one such gap (`stallCpuMs`; on a
+ * loaded machine much of a long gap is time spent waiting for a core, which says nothing of the code).
+ */
+async function longestStall<T>(work: () => Promise<T>): Promise<{ result: T; stallMs: number; stallCpuMs: number; tookMs: number }> {
   let last = performance.now();
+  let lastCpu = mainThreadCpuNs?.() ?? 0;
   let stallMs = 0;
-  const probe = setInterval(() => {
+  let stallCpuMs = 0;
+  const tick = () => {
     const now = performance.now();
     stallMs = Math.max(stallMs, now - last);
     last = now;
-  }, 1);
+    if (mainThreadCpuNs) {
+      const cpu = mainThreadCpuNs();
+      stallCpuMs = Math.max(stallCpuMs, (cpu - lastCpu) / 1e6);
+      lastCpu = cpu;
+    }
+  };
+  const probe = setInterval(tick, 1);
   const started = performance.now();
   try {
     const result = await work();
-    return { result, stallMs: Math.max(stallMs, performance.now() - last), tookMs: performance.now() - started };
+    tick();
+    return { result, stallMs, stallCpuMs, tookMs: performance.now() - started };
   } finally {
     clearInterval(probe);
   }
@@ -88,12 +107,43 @@ test.skipIf(onPostgres)('the bulk endpoint keeps per-item results and one transa
 });
 
 // On a SQLite file, imports of 100 numbers or more run on the bulk-import worker thread: the
-// validation, inserts, commit and WAL checkpoint stall only that thread. Measured: BENCHMARKS.md,
-// "Decisions during a bulk import" (longest stall of the service path ≈ 20-60 ms on a loaded machine).
-test.skipIf(onPostgres)('on a SQLite file a 10,000-number import never blocks the event loop for 250 ms', async () => {
-  const { result, stallMs } = await longestStall(() => h.runtime.services.phoneNumbers.importMany(ws.actor, items(220, 10_000) as never));
+// validation, inserts, commit and WAL checkpoint stall only that thread, and a large body is parsed
+// and validated there too. What is left on this thread (handing the body over, decoding the
+// results, indexing the records, writing the response) runs in slices. Measured: BENCHMARKS.md,
+// "Decisions during a bulk import" (longest stall ≈ 20-40 ms of main-thread CPU on a loaded 2-core
+// machine; the whole body parsed and validated here was one stall of ≈ 60-110 ms). The bound is on
+// the main thread's own running time: on a loaded machine a gap's wall time is mostly waiting for a
+// core (a 372 ms gap held 18 ms of running), which says nothing of the code. Where the kernel does
+// not say (no /proc schedstat), the old generous wall-clock bound stands in.
+const STALL_CPU_MS = 50;
+const STALL_WALL_MS = 250;
+
+function expectShortStalls(stallMs: number, stallCpuMs: number): void {
+  const measured = `longest stall ${stallMs.toFixed(1)} ms, ${stallCpuMs.toFixed(1)} ms of it running`;
+  if (mainThreadCpuNs) expect(stallCpuMs, measured).toBeLessThan(STALL_CPU_MS);
+  else expect(stallMs, measured).toBeLessThan(STALL_WALL_MS);
+}
+
+test.skipIf(onPostgres)(`on a SQLite file a 10,000-number import never runs the event loop's thread for ${STALL_CPU_MS} ms at a time`, async () => {
+  const { result, stallMs, stallCpuMs } = await longestStall(() => h.runtime.services.phoneNumbers.importMany(ws.actor, items(220, 10_000) as never));
   expect(result.filter((item) => item.status === 'created')).toHaveLength(10_000);
-  expect(stallMs).toBeLessThan(250);
+  expectShortStalls(stallMs, stallCpuMs);
+}, 120_000);
+
+test.skipIf(onPostgres)(`on a SQLite file a 10,000-number POST /v1/phone-numbers/bulk never runs the event loop's thread for ${STALL_CPU_MS} ms at a time`, async () => {
+  // Encoded before the clock starts: the client's work is not the server's.
+  const payload = Buffer.from(JSON.stringify({ items: items(240, 10_000) }));
+  const headers = { authorization: `Bearer ${ws.admin}`, 'content-type': 'application/json' };
+  const { result, stallMs, stallCpuMs } = await longestStall(async () => {
+    const response = await h.app.inject({ method: 'POST', url: '/v1/phone-numbers/bulk', headers, payload, payloadAsStream: true });
+    // The count only: decoding the 10 MB answer here would be the client's stall, not the server's.
+    let head = '';
+    for await (const chunk of response.stream()) if (head.length < 100) head += (chunk as Buffer).subarray(0, 100).toString();
+    return { status: response.statusCode, head };
+  });
+  expect(result.status).toBe(200);
+  expect(result.head).toMatch(/^\{"created":10000,"failed":0,/);
+  expectShortStalls(stallMs, stallCpuMs);
 }, 120_000);
 
 test.skipIf(onPostgres)('an import on the worker thread answers, audits, routes and replays exactly as in process', async () => {

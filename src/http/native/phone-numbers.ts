@@ -1,15 +1,19 @@
-import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { Services } from '../../services/index.ts';
 import { LoopBudget } from '../../services/loop-budget.ts';
 import type { PhoneNumber } from '../../services/phone-numbers/model.ts';
+import type { DecodedImport, PhoneNumberService } from '../../services/phone-numbers/service.ts';
 import { CountryCode, ListLimit, Nullable } from '../schemas/common.ts';
 import { NumberEventSchema, PhoneNumberChangesSchema, PhoneNumberImportSchema, PhoneNumberSchema } from '../schemas/phone-number.ts';
 import { problemResponses, ERROR_STATUS } from '../problem.ts';
 import { RecordJson, sendJson } from '../record-json.ts';
-
-export const MAX_BULK_ITEMS = 10_000;
+import { bodyFingerprints, IDEMPOTENCY_HEADER } from '../idempotency.ts';
+import { deferredBodies, registerJsonBodies } from '../json-body.ts';
+import { validatedBodies } from '../validators.ts';
+import { BulkImportBody, DEFER_BULK_BODY_BYTES, type BulkBodyRequest } from './bulk-body.ts';
 
 const IdOrNumber = Type.Object({
   id: Type.String({ minLength: 1, maxLength: 64, description: 'The number\'s id, or the number itself (`+14157774444`, `%2B14157774444` or `14157774444`)' }),
@@ -84,6 +88,8 @@ async function bulkResponseJson(body: Static<typeof BulkResponse>): Promise<Buff
     chunks.push(Buffer.from(start === 0 ? items.join(',') : `,${items.join(',')}`));
   }
   chunks.push(Buffer.from(']}'));
+  // A turn of its own for the copy of ≈ 10 MB (≈ 10 ms), not the end of the last slice's.
+  await nextTurn();
   return Buffer.concat(chunks);
 }
 
@@ -136,46 +142,9 @@ export const phoneNumberRoutes: FastifyPluginAsync<{ services: Services }> = asy
     },
   );
 
-  app.post(
-    '/phone-numbers/bulk',
-    {
-      config: { idempotent: true },
-      schema: {
-        tags,
-        operationId: 'bulkImportPhoneNumbers',
-        summary: 'Import up to 10,000 numbers in one request',
-        description:
-          'One transaction with batched inserts; each item succeeds or fails on its own (per-item results, in request order). The response is 200 whenever the request itself was valid; look at `failed` and each item\'s `status`.',
-        body: Type.Object({ items: Type.Array(PhoneNumberImportSchema, { minItems: 1, maxItems: MAX_BULK_ITEMS }) }, { additionalProperties: false }),
-        response: {
-          200: BulkResponse,
-          ...problemResponses(400, 401, 403, 413),
-        },
-      },
-    },
-    async (request, reply) => {
-      const results = await numbers.importMany(request.actor, request.body.items);
-      const data = results.map((result) =>
-        result.status === 'created'
-          ? result
-          : {
-              index: result.index,
-              status: result.status,
-              error: {
-                status: ERROR_STATUS[result.code as keyof typeof ERROR_STATUS]?.status ?? 400,
-                code: result.code,
-                detail: result.errors.length > 0 ? result.errors.map((e) => `${e.field}: ${e.message}`).join('; ') : result.message,
-                errors: result.errors,
-              },
-            },
-      );
-      const created = results.filter((result) => result.status === 'created').length;
-      const json = await bulkResponseJson({ created, failed: results.length - created, data });
-      // Bytes are sent as they are (the schema's serializer would write the body again, in one
-      // piece); the type provider only knows the body as an object.
-      return reply.type('application/json; charset=utf-8').send(json as never);
-    },
-  );
+  // In a context of its own: where the service imports on the worker thread, a large body reaches
+  // this route as bytes, decoded there (bulk-body.ts) instead of on this thread's event loop.
+  await app.register(bulkImportRoute, { numbers });
 
   app.get(
     '/phone-numbers',
@@ -270,3 +239,87 @@ export const phoneNumberRoutes: FastifyPluginAsync<{ services: Services }> = asy
   );
 };
 
+
+/** Bulk bodies decoded on the worker, until the request ends (dropping them is a no-op once imported). */
+const decodedOnWorker = new WeakMap<FastifyRequest, DecodedImport>();
+
+/**
+ * A body left as bytes (registerJsonBodies' `deferFromBytes`) is decoded on the bulk-import
+ * worker: the same JSON rules, walk, schema and Ajv options as the main thread's path, and the
+ * same errors (bulk-body.ts). Before the schema check, as the parser and the walk run on other
+ * routes, and before the Idempotency-Key is claimed (preHandler), with the fingerprint of the
+ * decoded body: a body the schema rejects never ran and is not stored.
+ */
+async function decodeDeferredBody(request: FastifyRequest, numbers: PhoneNumberService): Promise<void> {
+  if (!deferredBodies.has(request)) return;
+  const wanted: BulkBodyRequest = request.headers[IDEMPOTENCY_HEADER] === undefined ? {} : { fingerprint: { method: request.method, url: request.url } };
+  const decoded = await numbers.decodeOnWorker(request.body as Buffer, wanted);
+  if (decoded.fingerprint !== undefined) bodyFingerprints.set(request, decoded.fingerprint);
+  decodedOnWorker.set(request, decoded);
+  // The client went away while the body was decoded (the request stream itself always ends destroyed once read).
+  if (request.socket.destroyed) dropUnimported(request, numbers);
+  // The items stay on the worker; the route's validator passes this stand-in (checked there).
+  const checked = { items: [] };
+  validatedBodies.add(checked);
+  request.body = checked;
+}
+
+function dropUnimported(request: FastifyRequest, numbers: PhoneNumberService): void {
+  const decoded = decodedOnWorker.get(request);
+  decodedOnWorker.delete(request);
+  if (decoded) numbers.dropDecoded(decoded);
+}
+
+const bulkImportRoute: FastifyPluginAsync<{ numbers: PhoneNumberService }> = async (plain, { numbers }) => {
+  const app = plain.withTypeProvider<TypeBoxTypeProvider>();
+  const tags = ['phone-numbers'];
+  if (numbers.decodesOnWorker) registerJsonBodies(app, undefined, { deferFromBytes: DEFER_BULK_BODY_BYTES });
+
+  app.post(
+    '/phone-numbers/bulk',
+    {
+      config: { idempotent: true },
+      preValidation: (request) => decodeDeferredBody(request, numbers),
+      onResponse: async (request) => dropUnimported(request, numbers),
+      onRequestAbort: async (request) => dropUnimported(request, numbers),
+      schema: {
+        tags,
+        operationId: 'bulkImportPhoneNumbers',
+        summary: 'Import up to 10,000 numbers in one request',
+        description:
+          'One transaction with batched inserts; each item succeeds or fails on its own (per-item results, in request order). The response is 200 whenever the request itself was valid; look at `failed` and each item\'s `status`.',
+        body: BulkImportBody,
+        response: {
+          200: BulkResponse,
+          ...problemResponses(400, 401, 403, 413),
+        },
+      },
+    },
+    async (request, reply) => {
+      // Left in the map: onResponse drops it from the worker if the import never took it (a 403).
+      const decoded = decodedOnWorker.get(request);
+      // The stand-in body of a decoded request carries no items: never import it as such.
+      if (!decoded && deferredBodies.has(request)) throw new Error('the bulk body decoded on the worker is no longer held');
+      const results = decoded ? await numbers.importDecoded(request.actor, decoded) : await numbers.importMany(request.actor, request.body.items);
+      const data = results.map((result) =>
+        result.status === 'created'
+          ? result
+          : {
+              index: result.index,
+              status: result.status,
+              error: {
+                status: ERROR_STATUS[result.code as keyof typeof ERROR_STATUS]?.status ?? 400,
+                code: result.code,
+                detail: result.errors.length > 0 ? result.errors.map((e) => `${e.field}: ${e.message}`).join('; ') : result.message,
+                errors: result.errors,
+              },
+            },
+      );
+      const created = results.filter((result) => result.status === 'created').length;
+      const json = await bulkResponseJson({ created, failed: results.length - created, data });
+      // Bytes are sent as they are (the schema's serializer would write the body again, in one
+      // piece); the type provider only knows the body as an object.
+      return reply.type('application/json; charset=utf-8').send(json as never);
+    },
+  );
+};

@@ -12,7 +12,7 @@ import { ConflictError, NotFoundError, PreconditionFailedError, ValidationError,
 import type { Page } from '../pages.ts';
 import { LoopBudget } from '../loop-budget.ts';
 import { ConcurrentChange, inTransaction, isConcurrentChange, retrying, type Db } from '../transactions.ts';
-import { BulkImportWorker } from './bulk-worker-client.ts';
+import { BulkImportWorker, type DecodedOnWorker, type WorkerRun } from './bulk-worker-client.ts';
 import { changedFields, eventRow, eventsOf, givenFields, type NumberEvent } from './audit.ts';
 import { countNumbers, listHeld, type CountQuery, type ListQuery } from './listing.ts';
 import { AGENT_LISTS, type PhoneNumber, type PhoneNumberChanges, type PhoneNumberImport } from './model.ts';
@@ -40,6 +40,9 @@ export interface ImportOptions {
   /** The numbers were bought (stock or carrier), not imported: only the inventory service says so. */
   purchased?: boolean;
 }
+
+/** Encoded input decoded on the bulk-import worker and held there (`decodeOnWorker`): how many items, and the decoder's fingerprint of it. */
+export type DecodedImport = DecodedOnWorker;
 
 export type BulkItemResult =
   | { index: number; status: 'created'; phone_number: PhoneNumber }
@@ -135,12 +138,7 @@ export class PhoneNumberService {
     const budget = new LoopBudget();
     if (this.bulkWorker && inputs.length >= WORKER_MIN_ITEMS) {
       const worker = this.bulkWorker;
-      // This thread's write connection is held meanwhile: its other writes wait for the import's
-      // commit in Kysely's queue (as behind an in-process transaction) instead of blocking the
-      // event loop in SQLite's busy handler; reads go on (`database.reads`, WAL).
-      const results = await this.db.connection().execute(() => worker.importMany(actor, inputs, options, now));
-      await this.publishCreated(results.filter((result) => result.status === 'created').map((result) => result.phone_number), budget);
-      return results;
+      return this.onWorker(budget, () => worker.importMany(actor, inputs, options, now));
     }
     const between = () => budget.breathe();
     const results = new Array<BulkItemResult>(inputs.length);
@@ -215,6 +213,58 @@ export class PhoneNumberService {
       return record;
     });
     await this.publishCreated(records, budget, notice !== null);
+    return results;
+  }
+
+  /**
+   * Whether `decodeOnWorker` can take encoded input: on a SQLite file, where imports run on the
+   * bulk-import worker thread. Elsewhere the transport decodes the input itself and calls `importMany`.
+   */
+  get decodesOnWorker(): boolean {
+    return this.bulkWorker !== null;
+  }
+
+  /**
+   * Hands an import's encoded input (the bytes of a bulk request) to the bulk-import worker, whose
+   * decoder (the transport's, see src/bulk-import-worker.ts) turns it into the items there, so that
+   * parsing and validating them never stalls this thread. Rejects with what the decoder threw. The
+   * items stay on the worker for `importDecoded` (or `dropDecoded`).
+   */
+  async decodeOnWorker(bytes: Uint8Array, request: unknown): Promise<DecodedImport> {
+    if (!this.bulkWorker) throw new Error('no bulk-import worker: decodeOnWorker needs a SQLite file');
+    return this.bulkWorker.decode(bytes, request);
+  }
+
+  /** `importMany` of the items `decodeOnWorker` left on the worker: the same checks, transaction, audit and results. */
+  async importDecoded(actor: Actor, decoded: DecodedImport, options: ImportOptions = {}): Promise<BulkItemResult[]> {
+    requireScope(actor, 'numbers:write');
+    const worker = this.bulkWorker!;
+    const now = nowIso(this.deps);
+    return this.onWorker(new LoopBudget(), () => worker.run(decoded.id, actor, options, now));
+  }
+
+  /** Forgets decoded items that will not be imported. */
+  dropDecoded(decoded: DecodedImport): void {
+    this.bulkWorker?.drop(decoded.id);
+  }
+
+  private async onWorker(budget: LoopBudget, start: () => WorkerRun): Promise<BulkItemResult[]> {
+    // This thread's write connection is held meanwhile: its other writes wait for the import's
+    // commit in Kysely's queue (as behind an in-process transaction) instead of blocking the
+    // event loop in SQLite's busy handler; reads go on (`database.reads`, WAL). It is held on
+    // until the worker's checkpoint is done, while the results are already taken in here.
+    const run = await new Promise<WorkerRun>((resolve, reject) => {
+      this.db
+        .connection()
+        .execute(async () => {
+          const started = start();
+          resolve(started);
+          await started.settled;
+        })
+        .catch(reject);
+    });
+    const results = await run.results;
+    await this.publishCreated(results.filter((result) => result.status === 'created').map((result) => result.phone_number), budget);
     return results;
   }
 
