@@ -24,6 +24,7 @@ import { consoleApp } from './console.ts';
 import { registerMetrics } from './metrics.ts';
 import { polishDocument, withEnums } from './openapi.ts';
 import { registerTracing, type TracingOptions } from './tracing.ts';
+import { deferredChildLogger } from './request-logger.ts';
 
 /** Settings of the HTTP edge, as `loadConfig` parsed them (its defaults applied, none kept here). */
 export type EdgeConfig = Pick<
@@ -180,6 +181,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // One access-log line per request (onResponse below) instead of Fastify's two: at the default
     // `info` level the pair cost about a third of the CPU of a GET (BENCHMARKS.md).
     logController: new LogController({ disableRequestLogging: true }),
+    // `request.log` is built only by a request that logs through it (request-logger.ts).
+    childLoggerFactory: deferredChildLogger,
     // Slow or stalled clients are cut off rather than holding a socket forever (slow loris).
     requestTimeout: edge.REQUEST_TIMEOUT_MS,
     connectionTimeout: edge.CONNECTION_TIMEOUT_MS,
