@@ -11,9 +11,10 @@ import { isStoreUnavailable, ValidationError, type FieldIssue } from '../service
 import { STORE_RETRY_AFTER_SECONDS } from './problem.ts';
 import { useDialect } from './dialect.ts';
 import { healthRoutes } from './health.ts';
-import { plainBodies, registerJsonBodies } from './json-body.ts';
+import { registerJsonBodies } from './json-body.ts';
 import { registerIdempotency } from './idempotency.ts';
 import { registerRateLimit } from './rate-limit.ts';
+import { decorateRequestsForAuth } from './auth.ts';
 import { flushPeriodically, registerAccessLog, stdoutDestination, type LogStream } from './access-log.ts';
 import { nativeApi, nativeDialect } from './native/index.ts';
 import { retellApi } from './retell/index.ts';
@@ -228,6 +229,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // JSON only: a text/plain body is 415, not a string handed to a handler.
   app.removeContentTypeParser(['text/plain']);
 
+  decorateRequestsForAuth(app);
   // JSON bodies: valid UTF-8, no NUL, and no body on a route that takes none (json-body.ts).
   registerJsonBodies(app);
   // Callback-style (not async) hooks on the path of every request: an async hook costs a promise
@@ -255,7 +257,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     const issues: FieldIssue[] = [];
     unstorableText(request.params, 'params', issues);
     unstorableText(request.query, 'query', issues);
-    if (!plainBodies.has(request)) unstorableText(request.body, '', issues);
+    if (!request.bodyWithoutEscapes) unstorableText(request.body, '', issues);
     done(issues.length > 0 ? new ValidationError(issues) : undefined);
   });
 

@@ -2,11 +2,15 @@ import { isUtf8 } from 'node:buffer';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ValidationError } from '../services/errors.ts';
 
-/**
- * Requests whose JSON body the parser saw without any `\u` escape: such a body holds no NUL and
- * no lone surrogate, so the app's walk over parsed values (app.ts) can skip it.
- */
-export const plainBodies = new WeakSet<object>();
+declare module 'fastify' {
+  interface FastifyRequest {
+    /**
+     * True when the JSON body was parsed without any `\u` escape: such a body holds no NUL and no
+     * lone surrogate, so the app's walk over parsed values (app.ts) can skip it.
+     */
+    bodyWithoutEscapes: boolean;
+  }
+}
 
 /**
  * Parses `application/json` bodies for `app` (and the routes it encapsulates). The body is read as
@@ -19,6 +23,8 @@ export const plainBodies = new WeakSet<object>();
  * one that takes a body; a dialect whose SDK sends no body for "all defaults" passes `() => ({})`.
  */
 export function registerJsonBodies(app: FastifyInstance, emptyBody: (request: FastifyRequest) => object | undefined | null = noBodyUnlessTaken): void {
+  // Once, on the outermost app that parses bodies: every request object is built with the field.
+  if (!app.hasRequestDecorator('bodyWithoutEscapes')) app.decorateRequest('bodyWithoutEscapes', false);
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
@@ -38,7 +44,7 @@ export function registerJsonBodies(app: FastifyInstance, emptyBody: (request: Fa
     // NUL and lone surrogates can only be written as `\u` escapes in valid UTF-8 JSON (a raw
     // control character is a JSON syntax error, a surrogate cannot be encoded in UTF-8): a body
     // without any escape needs no walk over its parsed values.
-    if (!text.includes('\\u')) plainBodies.add(request);
+    if (!text.includes('\\u')) request.bodyWithoutEscapes = true;
     else if (text.includes('\\u0000')) {
       done(new ValidationError([{ field: 'body', message: 'must not contain NUL (\\u0000) characters' }]), undefined);
       return;
