@@ -253,10 +253,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Text the store cannot keep exactly, after parsing (the NUL guards above see raw text): lone
   // UTF-16 surrogates would be stored as U+FFFD (silently changed data), NUL fails PostgreSQL.
   // Checked in params, query and body (values and field names) on every route.
+  // Params and query come from the URL, which spells neither without a `%` escape or the
+  // character itself (over HTTP a raw NUL byte is refused by the parser, and other raw bytes are
+  // read as Latin-1, never surrogates): most requests skip that walk.
   app.addHook('preValidation', (request, _reply, done) => {
     const issues: FieldIssue[] = [];
-    unstorableText(request.params, 'params', issues);
-    unstorableText(request.query, 'query', issues);
+    if (URL_MAY_HOLD_UNSTORABLE.test(request.url)) {
+      unstorableText(request.params, 'params', issues);
+      unstorableText(request.query, 'query', issues);
+    }
     if (!request.bodyWithoutEscapes) unstorableText(request.body, '', issues);
     done(issues.length > 0 ? new ValidationError(issues) : undefined);
   });
@@ -346,6 +351,9 @@ function isEmpty(value: object): boolean {
   for (const _key in value) return false;
   return true;
 }
+
+/** A `%` escape, NUL or a surrogate anywhere in the URL: only then can params or query hold NUL or a lone surrogate. */
+const URL_MAY_HOLD_UNSTORABLE = /[%\u0000\uD800-\uDFFF]/;
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
