@@ -306,8 +306,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   // A carrier that failed or timed out (502/504) may well answer a little later; every dialect's
   // error handler renders its own envelope, so the hint is added here once for all of them.
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if ((reply.statusCode === 502 || reply.statusCode === 504) && !reply.hasHeader('retry-after')) reply.header('retry-after', CARRIER_RETRY_AFTER_SECONDS);
+    done(null, payload);
   });
   await app.register(healthRoutes, { services: options.services, isReady: options.isReady });
   await app.register(nativeApi, { prefix: '/v1', services: options.services });
