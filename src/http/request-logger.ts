@@ -2,7 +2,8 @@ import type { FastifyBaseLogger, FastifyServerOptions } from 'fastify';
 
 type Bindings = Parameters<FastifyBaseLogger['child']>[0];
 type ChildOptions = NonNullable<Parameters<FastifyBaseLogger['child']>[1]>;
-type Level = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+type Level = (typeof LEVELS)[number];
 
 /**
  * `request.log` built when it is first used. Fastify makes a child logger for every request
@@ -20,7 +21,8 @@ class DeferredChildLogger {
     private readonly options: ChildOptions,
   ) {}
 
-  private get logger(): FastifyBaseLogger {
+  /** The child Fastify would have built, built now. */
+  get logger(): FastifyBaseLogger {
     return (this.#child ??= this.parent.child(this.bindings, this.options));
   }
 
@@ -32,46 +34,20 @@ class DeferredChildLogger {
     this.logger.level = level;
   }
 
-  fatal(...args: unknown[]): void {
-    this.log('fatal', args);
-  }
-
-  error(...args: unknown[]): void {
-    this.log('error', args);
-  }
-
-  warn(...args: unknown[]): void {
-    this.log('warn', args);
-  }
-
-  info(...args: unknown[]): void {
-    this.log('info', args);
-  }
-
-  debug(...args: unknown[]): void {
-    this.log('debug', args);
-  }
-
-  trace(...args: unknown[]): void {
-    this.log('trace', args);
-  }
-
-  silent(...args: unknown[]): void {
-    this.log('silent', args);
-  }
-
-  /** pino's methods take several argument lists: whatever came is passed on as it came. */
-  private log(level: Level, args: unknown[]): void {
-    const logger = this.logger;
-    Reflect.apply(logger[level], logger, args);
-  }
-
   child(bindings: Bindings, options?: ChildOptions): FastifyBaseLogger {
     return this.logger.child(bindings, options);
   }
 }
 
+// One method per level, on the prototype (nothing per instance): pino's methods take several
+// argument lists, so whatever came is passed on as it came, to the child.
+for (const level of LEVELS) {
+  (DeferredChildLogger.prototype as unknown as Record<Level, (...args: unknown[]) => void>)[level] = function (this: DeferredChildLogger, ...args: unknown[]) {
+    const logger = this.logger;
+    Reflect.apply(logger[level], logger, args);
+  };
+}
+
 /** Fastify's `childLoggerFactory`: the per-request child, built on first use. */
 export const deferredChildLogger: NonNullable<FastifyServerOptions['childLoggerFactory']> = (logger, bindings, options) =>
-  // Methods on the prototype, not per instance: the point is to allocate next to nothing per request.
-  new DeferredChildLogger(logger, bindings, options);
+  new DeferredChildLogger(logger, bindings, options) as unknown as FastifyBaseLogger;
