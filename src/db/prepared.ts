@@ -42,8 +42,8 @@ export function preparedRead<Row, const Name extends string>(
   };
 }
 
-/** The compiled query, and a function that binds new values into its parameters. */
-function compiledOnce<Row, const Name extends string>(
+/** The compiled query, and a function that binds new values into its parameters (`build` as for `preparedQuery`). */
+export function compiledOnce<Row, const Name extends string>(
   db: Kysely<Tables>,
   names: readonly Name[],
   build: (db: Kysely<Tables>, values: Record<Name, string>) => Compilable<Row>,

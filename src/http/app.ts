@@ -9,10 +9,11 @@ import { isStoreUnavailable, ValidationError, type FieldIssue } from '../service
 import { STORE_RETRY_AFTER_SECONDS } from './problem.ts';
 import { useDialect } from './dialect.ts';
 import { healthRoutes } from './health.ts';
-import { plainBodies, registerJsonBodies, unstorableText } from './json-body.ts';
+import { registerJsonBodies, unstorableText, URL_MAY_HOLD_UNSTORABLE } from './json-body.ts';
 import { validatorFactory } from './validators.ts';
 import { registerIdempotency } from './idempotency.ts';
 import { registerRateLimit } from './rate-limit.ts';
+import { decorateRequestsForAuth } from './auth.ts';
 import { flushPeriodically, registerAccessLog, stdoutDestination, type LogStream } from './access-log.ts';
 import { nativeApi, nativeDialect } from './native/index.ts';
 import { retellApi } from './retell/index.ts';
@@ -23,6 +24,7 @@ import { consoleApp } from './console.ts';
 import { registerMetrics } from './metrics.ts';
 import { polishDocument } from './openapi.ts';
 import { registerTracing, type TracingOptions } from './tracing.ts';
+import { deferredChildLogger } from './request-logger.ts';
 
 /** Settings of the HTTP edge, as `loadConfig` parsed them (its defaults applied, none kept here). */
 export type EdgeConfig = Pick<
@@ -120,6 +122,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // One access-log line per request (onResponse below) instead of Fastify's two: at the default
     // `info` level the pair cost about a third of the CPU of a GET (BENCHMARKS.md).
     logController: new LogController({ disableRequestLogging: true }),
+    // `request.log` is built only by a request that logs through it (request-logger.ts).
+    childLoggerFactory: deferredChildLogger,
     // Slow or stalled clients are cut off rather than holding a socket forever (slow loris).
     requestTimeout: edge.REQUEST_TIMEOUT_MS,
     connectionTimeout: edge.CONNECTION_TIMEOUT_MS,
@@ -165,6 +169,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // JSON only: a text/plain body is 415, not a string handed to a handler.
   app.removeContentTypeParser(['text/plain']);
 
+  decorateRequestsForAuth(app);
   // JSON bodies: valid UTF-8, no NUL, and no body on a route that takes none (json-body.ts).
   registerJsonBodies(app);
   // Callback-style (not async) hooks on the path of every request: an async hook costs a promise
@@ -188,11 +193,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Text the store cannot keep exactly, after parsing (the NUL guards above see raw text): lone
   // UTF-16 surrogates would be stored as U+FFFD (silently changed data), NUL fails PostgreSQL.
   // Checked in params, query and body (values and field names) on every route.
+  // Params and query come from the URL, which spells neither without a `%` escape or the
+  // character itself (over HTTP a raw NUL byte is refused by the parser, and other raw bytes are
+  // read as Latin-1, never surrogates): most requests skip that walk.
   app.addHook('preValidation', (request, _reply, done) => {
     const issues: FieldIssue[] = [];
-    unstorableText(request.params, 'params', issues);
-    unstorableText(request.query, 'query', issues);
-    if (!plainBodies.has(request)) unstorableText(request.body, '', issues);
+    if (URL_MAY_HOLD_UNSTORABLE.test(request.url)) {
+      unstorableText(request.params, 'params', issues);
+      unstorableText(request.query, 'query', issues);
+    }
+    if (!request.bodyWithoutEscapes) unstorableText(request.body, '', issues);
     done(issues.length > 0 ? new ValidationError(issues) : undefined);
   });
 
@@ -236,8 +246,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   // A carrier that failed or timed out (502/504) may well answer a little later; every dialect's
   // error handler renders its own envelope, so the hint is added here once for all of them.
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if ((reply.statusCode === 502 || reply.statusCode === 504) && !reply.hasHeader('retry-after')) reply.header('retry-after', CARRIER_RETRY_AFTER_SECONDS);
+    done(null, payload);
   });
   await app.register(healthRoutes, { services: options.services, isReady: options.isReady });
   await app.register(nativeApi, { prefix: '/v1', services: options.services });

@@ -6,6 +6,8 @@ import type { Services } from '../services/index.ts';
 declare module 'fastify' {
   interface FastifyRequest {
     actor: Actor;
+    /** What the request's key resolved to, once looked up (`withCredential`); undefined before. */
+    credential: Credential | Promise<Credential> | undefined;
   }
 }
 
@@ -19,7 +21,17 @@ export function bearerToken(request: FastifyRequest): string | undefined {
 
 /** What a request's key resolved to: its actor, or the error `requireApiKey` reports. */
 type Credential = Actor | Error;
-const resolved = new WeakMap<FastifyRequest, Credential | Promise<Credential>>();
+
+/**
+ * Declares the request fields auth sets, on the root app: fields every request object is built
+ * with keep requests of one shape (a field added later changes it per request), and need no
+ * side table (a WeakMap entry per request was garbage the collector had to trace).
+ */
+export function decorateRequestsForAuth(app: FastifyInstance): void {
+  // Undefined until `requireApiKey` (or a handler) sets it: public routes never have one.
+  app.decorateRequest('actor', undefined as unknown as Actor);
+  app.decorateRequest('credential', undefined);
+}
 
 /**
  * The actor of the request's bearer key, looked up once per request: the rate limiter (which
@@ -28,7 +40,7 @@ const resolved = new WeakMap<FastifyRequest, Credential | Promise<Credential>>()
  * the store is asked otherwise.
  */
 export function withCredential(request: FastifyRequest, services: Services, callback: (credential: Credential) => void): void {
-  const known = resolved.get(request);
+  const known = request.credential;
   if (known instanceof Promise) {
     void known.then(callback);
     return;
@@ -41,7 +53,7 @@ export function withCredential(request: FastifyRequest, services: Services, call
   const actor = services.workspaces.knownActor(token);
   if (actor !== undefined) {
     const credential = actor ?? new UnauthorizedError();
-    resolved.set(request, credential);
+    request.credential = credential;
     callback(credential);
     return;
   }
@@ -49,9 +61,9 @@ export function withCredential(request: FastifyRequest, services: Services, call
     (found): Credential => found,
     (error: unknown): Credential => (error instanceof Error ? error : new Error(String(error))),
   );
-  resolved.set(request, pending);
+  request.credential = pending;
   void pending.then((credential) => {
-    resolved.set(request, credential);
+    request.credential = credential;
     callback(credential);
   });
 }

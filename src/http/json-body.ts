@@ -3,13 +3,17 @@ import { errorCodes, type FastifyInstance, type FastifyRequest } from 'fastify';
 import secureJsonParse from 'secure-json-parse';
 import { ValidationError, type FieldIssue } from '../services/errors.ts';
 
-/**
- * Requests whose body needs no walk over its parsed values by the app's preValidation hook
- * (`unstorableText`): bodies the parser saw without any `\u` escape (such a body holds no NUL and
- * no lone surrogate), and bodies left as bytes for a later decode by these same rules
- * (`deferredBodies`).
- */
-export const plainBodies = new WeakSet<object>();
+declare module 'fastify' {
+  interface FastifyRequest {
+    /**
+     * True when the body needs no walk over its parsed values by the app's preValidation hook
+     * (`unstorableText`): the parser saw no `\u` escape in it (such a body holds no NUL and no
+     * lone surrogate), or it was left as bytes for a later decode by these same rules
+     * (`deferredBodies`). A field, not a WeakSet entry per request: it is read on every request.
+     */
+    bodyWithoutEscapes: boolean;
+  }
+}
 
 /** Requests whose body is still the bytes sent: see `registerJsonBodies`'s `deferFromBytes`. */
 export const deferredBodies = new WeakSet<object>();
@@ -54,7 +58,7 @@ export function decodeJson(bytes: Buffer): DecodedJson {
  * one that takes a body; a dialect whose SDK sends no body for "all defaults" passes `() => ({})`.
  *
  * With `deferFromBytes`, a body of at least that many bytes is left as the Buffer (the request in
- * `deferredBodies` and `plainBodies`) for the route to have it decoded elsewhere by `decodeJson`
+ * `deferredBodies`, its `bodyWithoutEscapes` set) for the route to have it decoded elsewhere by `decodeJson`
  * (the bulk import, on its worker thread). The body limit applies as to any other body.
  */
 export function registerJsonBodies(
@@ -62,6 +66,8 @@ export function registerJsonBodies(
   emptyBody: (request: FastifyRequest) => object | undefined | null = noBodyUnlessTaken,
   { deferFromBytes }: { deferFromBytes?: number } = {},
 ): void {
+  // Once, on the outermost app that parses bodies: every request object is built with the field.
+  if (!app.hasRequestDecorator('bodyWithoutEscapes')) app.decorateRequest('bodyWithoutEscapes', false);
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     const bytes = body as Buffer;
@@ -74,7 +80,7 @@ export function registerJsonBodies(
     }
     if (deferFromBytes !== undefined && bytes.length >= deferFromBytes) {
       deferredBodies.add(request);
-      plainBodies.add(request);
+      request.bodyWithoutEscapes = true;
       done(null, bytes);
       return;
     }
@@ -85,7 +91,7 @@ export function registerJsonBodies(
       done(error as Error, undefined);
       return;
     }
-    if (!decoded.escaped) plainBodies.add(request);
+    if (!decoded.escaped) request.bodyWithoutEscapes = true;
     done(null, decoded.value);
   });
 }
@@ -126,6 +132,9 @@ function isEmpty(value: object): boolean {
   for (const _key in value) return false;
   return true;
 }
+
+/** A `%` escape, NUL or a surrogate anywhere in the URL: only then can params or query hold NUL or a lone surrogate. */
+export const URL_MAY_HOLD_UNSTORABLE = /[%\u0000\uD800-\uDFFF]/;
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 

@@ -59,6 +59,28 @@ describe('the access line', () => {
     }
   });
 
+  test('a line logged through request.log is bound to the request id and redacted like every other', async () => {
+    const lines: string[] = [];
+    const app = await buildApp({ config: { ...h.config, LOG_LEVEL: 'info' }, services: h.runtime.services, logStream: { write: (line: string) => void lines.push(line) } });
+    app.get('/logs-through-request-log', async (request) => {
+      request.log.warn({ trunk: { password: 'sk_secret' } }, 'something to say');
+      request.log.child({ step: 'inner' }).info('and more');
+      return { level: request.log.level };
+    });
+    await app.ready();
+    try {
+      const response = await app.inject({ method: 'GET', url: '/logs-through-request-log' });
+      expect(response.json()).toEqual({ level: 'info' });
+      const entries = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+      const reqId = response.headers['x-request-id'];
+      expect(entries.find((entry) => entry.msg === 'something to say')).toMatchObject({ level: 40, reqId, trunk: { password: '[redacted]' } });
+      expect(entries.find((entry) => entry.msg === 'and more')).toMatchObject({ level: 30, reqId, step: 'inner' });
+      expect(lines.join('')).not.toContain('sk_secret');
+    } finally {
+      await app.close();
+    }
+  });
+
   test('LOG_LEVEL=warn writes no access lines; a level changed at run time applies at once', async () => {
     const { app, lines } = await appLogging('warn');
     try {

@@ -41,3 +41,26 @@ test('cursor pages walk exactly the live numbers of one workspace, ascending and
     expect(seen).toEqual(order === 'asc' ? live : [...live].reverse());
   }
 });
+
+// A page's statement is compiled once per shape of query and bound to each query's values
+// (listing.ts): queries of one shape with other values must each get their own rows.
+test('pages of the same shape with other filter values, workspaces and limits each get their own numbers', async () => {
+  const { phoneNumbers } = h.runtime.services;
+  const a = operatorActor((await h.workspace()).id);
+  const b = operatorActor((await h.workspace()).id);
+  const inA = [];
+  for (const nickname of ['alpha one', 'alpha two', 'beta one']) inA.push(await phoneNumbers.importNumber(a, { phone_number: freshNumber(), nickname }));
+  const inB = await phoneNumbers.importNumber(b, { phone_number: freshNumber(), nickname: 'alpha three' });
+  const ids = async (actor: typeof a, query: { q?: string; limit?: number; cursor?: string }) => (await phoneNumbers.list(actor, { limit: 50, ...query })).data.map((record) => record.id);
+
+  expect(await ids(a, { q: 'alpha' })).toEqual([inA[0]!.id, inA[1]!.id]);
+  expect(await ids(a, { q: 'beta' })).toEqual([inA[2]!.id]);
+  expect(await ids(b, { q: 'alpha' })).toEqual([inB.id]);
+  expect(await ids(a, { q: 'gamma' })).toEqual([]);
+  expect(await ids(a, { limit: 1 })).toEqual([inA[0]!.id]);
+  const firstPage = await phoneNumbers.list(a, { limit: 2 });
+  expect(firstPage.has_more).toBe(true);
+  expect(await ids(a, { limit: 2, cursor: firstPage.next_cursor! })).toEqual([inA[2]!.id]);
+  // The cursor is an id: in the other workspace it names a place, and b's number was imported after it.
+  expect(await ids(b, { limit: 2, cursor: firstPage.next_cursor! })).toEqual([inB.id]);
+});

@@ -1,5 +1,6 @@
 import { sql, type CompiledQuery, type Kysely } from 'kysely';
 import type { Database } from '../../db/database.ts';
+import { compiledOnce } from '../../db/prepared.ts';
 import type { PhoneNumberRow, Tables } from '../../db/tables.ts';
 import { decodeCursor, pageOf, type Page } from '../pages.ts';
 import type { PhoneNumber } from './model.ts';
@@ -34,7 +35,8 @@ export type CountQuery = Omit<ListQuery, 'limit' | 'cursor' | 'offset' | 'order'
  */
 export async function listHeld(database: Database, held: RecentRecords, workspaceId: string, query: ListQuery): Promise<Page<PhoneNumber>> {
   const db = database.db;
-  const versions = await readNow<{ id: string; version: number }>(database, pageQuery(db, workspaceId, query).select(['id', 'version']).compile());
+  const values = pageValues(workspaceId, query);
+  const versions = await readNow<{ id: string; version: number }>(database, versionsOfPage(db, query, values));
   const page = pageOf(versions, query.limit, (live) => live);
   const records = new Array<PhoneNumber>(page.data.length);
   const missing = new Map<string, number>();
@@ -50,7 +52,7 @@ export async function listHeld(database: Database, held: RecentRecords, workspac
     );
     const current = rows.every((row) => page.data[missing.get(row.id)!]?.version === row.version);
     if (rows.length !== missing.size || !current) {
-      return pageOf(await pageQuery(db, workspaceId, query).selectAll().execute(), query.limit, (row) => held.remember(row));
+      return pageOf(await pageQuery(db, query, values).selectAll().execute(), query.limit, (row) => held.remember(row));
     }
     for (const row of rows) records[missing.get(row.id)!] = held.remember(row);
   }
@@ -63,11 +65,58 @@ async function readNow<Row>(database: Database, query: CompiledQuery): Promise<R
   return Array.isArray(rows) ? rows : await rows;
 }
 
+/** Everything in a page query that is a value (bound as a parameter): the rest is its shape. */
+const PAGE_VALUES = ['workspaceId', 'after', 'limit', 'offset', 'status', 'country', 'hasInboundAgent', 'agentId', 'numberPattern', 'nicknamePattern'] as const;
+type PageValue = (typeof PAGE_VALUES)[number];
+type PageValues = Partial<Record<PageValue, unknown>>;
+
+/** The query's values by name, each present only when the query uses it. */
+function pageValues(workspaceId: string, query: CountQuery & Partial<ListQuery>): PageValues {
+  const values: PageValues = { workspaceId };
+  if (query.limit !== undefined) values.limit = query.limit + 1;
+  if (query.cursor !== undefined) values.after = decodeCursor(query.cursor);
+  if (query.offset) values.offset = query.offset;
+  if (query.status) values.status = query.status;
+  if (query.country) values.country = query.country.toUpperCase();
+  if (query.available !== undefined) values.hasInboundAgent = query.available ? 0 : 1;
+  if (query.agent_id) values.agentId = query.agent_id;
+  const text = query.q?.trim();
+  if (text) {
+    // A query string decodes `+` as a space, and people type numbers with spaces, dashes and
+    // parentheses: anything that looks like part of a number is matched on its digits.
+    const digits = /^[\d\s()+.-]+$/.test(text) ? text.replace(/\D/g, '') : null;
+    values.numberPattern = likePattern(digits ?? text);
+    values.nicknamePattern = likePattern(text.toLowerCase());
+  }
+  return values;
+}
+
+/**
+ * The ids and versions of a page, its statement built and compiled once per shape of query
+ * (order, which values it has, the capability column) and bound to this query's values: Kysely
+ * built and compiled it on every request, as the single-number reads once did (src/db/prepared.ts).
+ */
+function versionsOfPage(db: Kysely<Tables>, query: ListQuery, values: PageValues): CompiledQuery {
+  let byShape = versionStatements.get(db);
+  if (!byShape) versionStatements.set(db, (byShape = new Map<string, PageBinder>()));
+  const names = PAGE_VALUES.filter((name) => values[name] !== undefined);
+  const shape = `${query.order ?? 'asc'} ${query.capability ?? ''} ${names.join(',')}`;
+  let bind = byShape.get(shape);
+  if (!bind) {
+    bind = compiledOnce(db, names, (built, placeholders) => pageQuery(built, query, placeholders).select(['id', 'version']));
+    byShape.set(shape, bind);
+  }
+  return bind(values as Record<PageValue, unknown>);
+}
+
+type PageBinder = (values: Record<PageValue, unknown>) => CompiledQuery;
+const versionStatements = new WeakMap<Kysely<Tables>, Map<string, PageBinder>>();
+
 /** The rows of one page: the filters, the keyset after the cursor, the order and `limit + 1` (the extra row says there is more). */
-function pageQuery(db: Kysely<Tables>, workspaceId: string, query: ListQuery) {
+function pageQuery(db: Kysely<Tables>, query: Pick<ListQuery, 'order' | 'capability'>, values: PageValues) {
   const order = query.order ?? 'asc';
-  const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
-  let select = filtered(db, workspaceId, query, after === undefined);
+  const after = values.after;
+  let select = filtered(db, query, values, after === undefined);
   if (after !== undefined) {
     // Keyset on (workspace_id, id) as one row value, the workspace bounded on the far side
     // instead of by equality: PostgreSQL then seeks the (workspace_id, id) index straight to
@@ -76,50 +125,44 @@ function pageQuery(db: Kysely<Tables>, workspaceId: string, query: ListQuery) {
     // numbers), and with the equality beside the row value it read the workspace from its
     // first entry. Same rows either way: only this workspace's, after the cursor.
     select = select
-      .where((eb) => eb(eb.refTuple('workspace_id', 'id'), order === 'asc' ? '>' : '<', eb.tuple(workspaceId, after)))
-      .where('workspace_id', order === 'asc' ? '<=' : '>=', workspaceId);
+      .where((eb) => eb(eb.refTuple('workspace_id', 'id'), order === 'asc' ? '>' : '<', eb.tuple(values.workspaceId as string, after as string)))
+      .where('workspace_id', order === 'asc' ? '<=' : '>=', values.workspaceId as string);
   }
-  select = select.orderBy('workspace_id', order).orderBy('id', order).limit(query.limit + 1);
-  if (query.offset) select = select.offset(query.offset);
+  select = select.orderBy('workspace_id', order).orderBy('id', order).limit(values.limit as number);
+  if (values.offset !== undefined) select = select.offset(values.offset as number);
   return select;
 }
 
 export async function countNumbers(db: Kysely<Tables>, workspaceId: string, query: CountQuery): Promise<number> {
-  const row = await filtered(db, workspaceId, query)
+  const row = await filtered(db, query, pageValues(workspaceId, query))
     .select((eb) => eb.fn.countAll<number>().as('total'))
     .executeTakeFirstOrThrow();
   return Number(row.total);
 }
 
 /** The live numbers of the workspace that match the query's filters (`pageQuery` may bound the workspace itself). */
-function filtered(db: Kysely<Tables>, workspaceId: string, query: CountQuery, pinWorkspace = true) {
+function filtered(db: Kysely<Tables>, query: Pick<CountQuery, 'capability'>, values: PageValues, pinWorkspace = true) {
   let select = db.selectFrom('phone_numbers').where('deleted_at', 'is', null);
-  if (pinWorkspace) select = select.where('workspace_id', '=', workspaceId);
-  if (query.status) select = select.where('status', '=', query.status);
-  if (query.country) select = select.where('country', '=', query.country.toUpperCase());
+  if (pinWorkspace) select = select.where('workspace_id', '=', values.workspaceId as string);
+  if (values.status !== undefined) select = select.where('status', '=', values.status as string);
+  if (values.country !== undefined) select = select.where('country', '=', values.country as string);
   if (query.capability) select = select.where(query.capability, '=', 1);
-  if (query.available !== undefined) select = select.where('has_inbound_agent', '=', query.available ? 0 : 1);
-  if (query.agent_id) {
-    const agentId = query.agent_id;
+  if (values.hasInboundAgent !== undefined) select = select.where('has_inbound_agent', '=', values.hasInboundAgent as number);
+  if (values.agentId !== undefined) {
+    const agentId = values.agentId as string;
     select = select.where('id', 'in', (eb) =>
       eb
         .selectFrom('phone_number_agents')
         .select('phone_number_id')
-        .where('workspace_id', '=', workspaceId)
+        .where('workspace_id', '=', values.workspaceId as string)
         .where('agent_id', '=', agentId),
     );
   }
-  const text = query.q?.trim();
-  if (text) {
-    // A query string decodes `+` as a space, and people type numbers with spaces, dashes and
-    // parentheses: anything that looks like part of a number is matched on its digits.
-    const digits = /^[\d\s()+.-]+$/.test(text) ? text.replace(/\D/g, '') : null;
-    const numberPattern = likePattern(digits ?? text);
-    const nicknamePattern = likePattern(text.toLowerCase());
+  if (values.numberPattern !== undefined) {
     select = select.where((eb) =>
       eb.or([
-        sql<boolean>`${sql.ref('e164')} like ${numberPattern} escape '\\'`,
-        sql<boolean>`lower(${sql.ref('nickname')}) like ${nicknamePattern} escape '\\'`,
+        sql<boolean>`${sql.ref('e164')} like ${values.numberPattern} escape '\\'`,
+        sql<boolean>`lower(${sql.ref('nickname')}) like ${values.nicknamePattern} escape '\\'`,
       ]),
     );
   }
