@@ -1,4 +1,4 @@
-import { Migrator, type Migration, type MigrationProvider } from 'kysely';
+import { Migrator, sql, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely';
 import type { Database } from './database.ts';
 import * as core from './migrations/0001_core.ts';
 import * as inventory from './migrations/0002_inventory.ts';
@@ -63,13 +63,14 @@ function isDroppedSchemaError(error: unknown): boolean {
   return code === '3F000' || code === '42703' || code === '42P01';
 }
 
-/** Applies pending migrations, each in its own transaction; throws on the first failure. */
+/**
+ * Applies pending migrations (PostgreSQL: in one transaction under Kysely's migration lock;
+ * SQLite: see `underWriteLock`); throws on the first failure.
+ */
 export async function migrateToLatest(database: Database): Promise<string[]> {
   const migrator = migratorFor(database);
-  const { error, results } = await despiteDroppedSchemas(
-    () => migrator.migrateToLatest(),
-    (outcome) => outcome.error,
-  );
+  const run = () => despiteDroppedSchemas(() => migrator.migrateToLatest(), (outcome) => outcome.error);
+  const { error, results } = database.engine === 'sqlite' ? await underWriteLock(database, run) : await run();
   if (error) {
     const failed = results?.find((result) => result.status === 'Error')?.migrationName ?? 'unknown';
     throw new Error(`migration ${failed} failed: ${error instanceof Error ? error.message : JSON.stringify(error)}`, {
@@ -77,6 +78,27 @@ export async function migrateToLatest(database: Database): Promise<string[]> {
     });
   }
   return (results ?? []).filter((result) => result.status === 'Success').map((result) => result.migrationName);
+}
+
+/**
+ * SQLite: the whole run in one IMMEDIATE transaction. Kysely takes no migration lock on SQLite (it
+ * assumes a single connection) and runs its DDL outside any transaction, so two processes started
+ * together on a new file (two CLI commands; `serve` and `keys create`) both found it unmigrated and
+ * the later one failed with "table … already exists", or both left half a migration. Now the
+ * second waits for the first's commit (busy_timeout) and finds nothing left to do, and a failed
+ * migration is rolled back whole.
+ */
+async function underWriteLock(database: Database, run: () => Promise<MigrationResultSet>): Promise<MigrationResultSet> {
+  await sql`begin immediate`.execute(database.db);
+  let outcome: MigrationResultSet;
+  try {
+    outcome = await run();
+  } catch (error) {
+    await sql`rollback`.execute(database.db);
+    throw error;
+  }
+  await (outcome.error === undefined ? sql`commit` : sql`rollback`).execute(database.db);
+  return outcome;
 }
 
 /** True when every known migration has been applied (used by /healthz). */
