@@ -239,7 +239,6 @@ export const phoneNumberRoutes: FastifyPluginAsync<{ services: Services }> = asy
   );
 };
 
-
 /** Bulk bodies decoded on the worker, until the request ends (dropping them is a no-op once imported). */
 const decodedOnWorker = new WeakMap<FastifyRequest, DecodedImport>();
 
