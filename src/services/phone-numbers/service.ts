@@ -425,17 +425,21 @@ export class PhoneNumberService {
   async remove(actor: Actor, idOrNumber: string): Promise<PhoneNumber> {
     requireScope(actor, 'numbers:write');
     const now = nowIso(this.deps);
+    // PostgreSQL: the other instances' notice goes out with the delete's own statement, at its
+    // commit (a notice sent after the commit is lost if the process dies in between).
+    let notice: WriteNotice | null = null;
     const before = await retrying(concurrentWritePolicy(CONCURRENT_UPDATE_ATTEMPTS), () => inTransaction(this.db, async (trx) => {
       const current = await this.liveRow(trx, actor, idOrNumber);
       const gone = { status: 'deleted', deleted_at: now, updated_at: now, version: current.version + 1 };
       // Conditional on the version read, so the audit trail's "before" is the state deleted.
       const record = rowToPhoneNumber(current);
       const after = rowToPhoneNumber({ ...current, ...gone });
-      await this.updateAtVersion(trx, current, gone, eventRow(actor, { action: 'delete', phoneNumberId: current.id, changed: ['status'], before: record, after, at: now }));
+      notice = this.feed.numbersNotice([current.id]);
+      await this.updateAtVersion(trx, current, gone, eventRow(actor, { action: 'delete', phoneNumberId: current.id, changed: ['status'], before: record, after, at: now }), notice);
       await trx.deleteFrom('phone_number_agents').where('phone_number_id', '=', current.id).execute();
       return record;
     }));
-    this.feed.publishNumbers([{ before, after: null }]);
+    this.feed.publishNumbers([{ before, after: null }], { noticeSent: notice !== null });
     return before;
   }
 
