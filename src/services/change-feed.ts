@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { PhoneNumber } from './phone-numbers/model.ts';
-import { PgSync, type SqlNotice, type SyncHealth } from './routing/sync.ts';
+import type { WriteNotice } from '../db/single-writes.ts';
+import { PgSync, type SyncHealth } from './routing/sync.ts';
 
 export interface NumberChange {
   /** The record before the change (null on create). */
@@ -44,7 +45,7 @@ export class ChangeFeed {
    * The notice to other instances of a write of these numbers, for the write to send in its own
    * statement (PgSync.noticeFor); null on SQLite, or when it must be published afterwards.
    */
-  numbersNotice(ids: string[]): SqlNotice | null {
+  numbersNotice(ids: string[]): WriteNotice | null {
     return this.remote?.noticeFor({ numbers: ids }) ?? null;
   }
 

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import type pg from 'pg';
+import type { WriteNotice } from '../../db/single-writes.ts';
 
 /** What changed, by id; other instances reload exactly these from the store. */
 export interface ChangeNotice {
@@ -13,12 +14,6 @@ export interface ChangeNotice {
 }
 
 const NOTICE_KINDS = ['numbers', 'workspaces', 'pools', 'leases', 'revokedKeys'] as const;
-
-/** A notice as the arguments of `select pg_notify(channel, payload)`, for a write to send in its own statement. */
-export interface SqlNotice {
-  channel: string;
-  payload: string;
-}
 
 /** Whether this instance hears every other instance's writes right now. */
 export type SyncState = 'live' | 'reconnecting';
@@ -220,11 +215,11 @@ export class PgSync {
    * own); null when that cannot be done (the channel is not known yet, the notice needs more
    * than one payload): then the write is published afterwards as usual.
    */
-  noticeFor(notice: ChangeNotice): SqlNotice | null {
+  noticeFor(notice: ChangeNotice): WriteNotice | null {
     if (this.stopped || this.knownChannel === null) return null;
     const parts = [...chunks(notice)];
     if (parts.length !== 1) return null;
-    return { channel: this.knownChannel, payload: JSON.stringify({ ...parts[0], origin: this.origin, sent_at: Date.now() }) };
+    return { channel: this.knownChannel, payload: this.payloadOf(parts[0]!) };
   }
 
   /** Sends the notice and resolves once PostgreSQL has it (revocations, the CLI before it exits). */
@@ -232,8 +227,13 @@ export class PgSync {
     if (this.stopped) return;
     const channel = await this.channel();
     for (const chunk of chunks(notice)) {
-      await this.pool.query('select pg_notify($1, $2)', [channel, JSON.stringify({ ...chunk, origin: this.origin, sent_at: Date.now() })]);
+      await this.pool.query('select pg_notify($1, $2)', [channel, this.payloadOf(chunk)]);
     }
+  }
+
+  /** One chunk of a notice as sent: signed with this instance's origin (its own notices are ignored) and the time sent (the lag). */
+  private payloadOf(chunk: ChangeNotice): string {
+    return JSON.stringify({ ...chunk, origin: this.origin, sent_at: Date.now() });
   }
 
   async stop(): Promise<void> {
