@@ -28,8 +28,8 @@ export interface WorkerRun {
   settled: Promise<void>;
 }
 
-interface Running extends Waiting<string[]> {
-  replies: string[];
+interface Running extends Waiting<Uint8Array[]> {
+  replies: Uint8Array[];
   settle(): void;
 }
 
@@ -37,9 +37,9 @@ interface Running extends Waiting<string[]> {
  * The main thread's side of the bulk-import worker (bulk-worker.ts), for a SQLite file: a
  * 10,000-number import's validation, inserts, commit and WAL checkpoint run there, on a connection
  * of their own, while this thread's event loop keeps answering routing decisions. What crosses
- * between the threads is JSON text in slices (a structured clone of 10,000 items was 100-260 ms
- * of this thread's time), encoded and decoded here a slice per turn of the event loop, or the
- * bytes of a request, decoded there (`decode`).
+ * between the threads is JSON in slices (a structured clone of 10,000 items was 100-260 ms of
+ * this thread's time), encoded and decoded here a slice per turn of the event loop, or the bytes
+ * of a request, decoded there (`decode`); the results come back as JSON bytes, transferred.
  *
  * Started on the first import that needs it, and kept (unref'd: it never holds the process open).
  */
@@ -96,7 +96,7 @@ export class BulkImportWorker {
     const worker = this.started();
     let settle!: () => void;
     const settled = new Promise<void>((resolve) => (settle = resolve));
-    const replies = new Promise<string[]>((resolve, reject) => this.runs.set(id, { replies: [], resolve, reject, settle }));
+    const replies = new Promise<Uint8Array[]>((resolve, reject) => this.runs.set(id, { replies: [], resolve, reject, settle }));
     post(worker, { type: 'run', id, actor: { workspaceId: actor.workspaceId, keyId: actor.keyId, scopes: [...actor.scopes] }, options, now });
     return { results: decoded(replies), settled };
   }
@@ -149,12 +149,13 @@ export class BulkImportWorker {
 }
 
 /** The results, decoded here, not as the messages arrive: queued messages are delivered in one turn. */
-async function decoded(replies: Promise<string[]>): Promise<BulkItemResult[]> {
+async function decoded(replies: Promise<Uint8Array[]>): Promise<BulkItemResult[]> {
   const budget = new LoopBudget();
+  const utf8 = new TextDecoder();
   const results: BulkItemResult[] = [];
   for (const json of await replies) {
     await budget.breathe();
-    for (const result of JSON.parse(json) as BulkItemResult[]) results.push(result);
+    for (const result of JSON.parse(utf8.decode(json)) as BulkItemResult[]) results.push(result);
   }
   return results;
 }

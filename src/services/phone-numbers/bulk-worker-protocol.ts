@@ -34,13 +34,13 @@ export type WorkerError =
   | { service: false; code: string | undefined; message: string; properties: Record<string, unknown> };
 
 /**
- * Worker → main thread: encoded input decoded (and held); the per-item results in slices, then
- * done, then checkpointed (the WAL copied into the file, after the results are on their way); or
- * the error that ended the job.
+ * Worker → main thread: encoded input decoded (and held); the per-item results in slices (JSON as
+ * UTF-8 bytes whose buffer is transferred, not copied), then done, then checkpointed (the WAL
+ * copied into the file, after the results are on their way); or the error that ended the job.
  */
 export type WorkerReply =
   | { type: 'decoded'; id: number; count: number; fingerprint?: string }
-  | { type: 'results'; id: number; json: string }
+  | { type: 'results'; id: number; json: Uint8Array }
   | { type: 'done'; id: number }
   | { type: 'checkpointed'; id: number }
   | { type: 'failed'; id: number; error: WorkerError };

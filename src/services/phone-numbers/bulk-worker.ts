@@ -29,7 +29,8 @@ export async function serveBulkImports(decode: ImportDecoder): Promise<void> {
   // No listeners: the main thread publishes what was created into its own feed, once it has the results.
   const service = new PhoneNumberService({ database, secrets: new SecretBox(Buffer.from(setup.secretKey)), clock: () => now }, new ChangeFeed(), { bulkImportWorker: false });
   const pending = new Map<number, unknown[]>();
-  const reply = (message: WorkerReply) => port.postMessage(message);
+  const reply = (message: WorkerReply, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
+  const utf8 = new TextEncoder();
 
   port.on('message', (message: WorkerRequest) => {
     switch (message.type) {
@@ -61,9 +62,13 @@ export async function serveBulkImports(decode: ImportDecoder): Promise<void> {
       now = new Date(job.now);
       const actor = { workspaceId: job.actor.workspaceId, keyId: job.actor.keyId, scopes: new Set(job.actor.scopes as Scope[]) };
       const results = await service.importMany(actor, inputs as never, job.options);
-      // In slices, so that the main thread decodes each in a short turn of its event loop.
+      // In slices, so that the main thread decodes each in a short turn of its event loop. As
+      // bytes whose buffer is handed over: the main thread takes every message that is waiting
+      // in one turn, and a copied 330 KB string each took 3-6 ms there (40 queued ones, one
+      // 130-250 ms stall on a loaded machine); a transferred buffer costs it nothing to receive.
       for (let start = 0; start < results.length; start += setup.replySlice) {
-        reply({ type: 'results', id, json: JSON.stringify(results.slice(start, start + setup.replySlice)) });
+        const json = utf8.encode(JSON.stringify(results.slice(start, start + setup.replySlice)));
+        reply({ type: 'results', id, json }, [json.buffer]);
       }
       reply({ type: 'done', id });
     } catch (error) {
