@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { createHarness, onPostgres, type Harness } from '../helpers/harness.ts';
 import { routingWorkspace, type RoutingWorkspace } from '../helpers/routing-fixtures.ts';
@@ -40,32 +41,47 @@ const mainThreadCpuNs = (() => {
 
 /**
  * Runs `work` while a 1 ms timer records the longest time the event loop went without a turn
- * (`stallMs`), and the most CPU time the main thread spent in any one such gap (`stallCpuMs`; on a
- * loaded machine much of a long gap is time spent waiting for a core, which says nothing of the code).
+ * (`stallMs`), and the most CPU time the main thread spent in any one such gap outside garbage
+ * collection (`stallCpuMs`). On a loaded machine much of a long gap is time spent waiting for a
+ * core, and a young-generation collection, whose parallel helpers get no core, was seen to take
+ * 80-155 ms of the main thread (measured with a `gc` PerformanceObserver); neither says whether
+ * the code gives the loop its turns, which is what these tests are about. The collections are
+ * reported after the fact, so each gap is kept and the collections inside it subtracted at the end.
  */
 async function longestStall<T>(work: () => Promise<T>): Promise<{ result: T; stallMs: number; stallCpuMs: number; tookMs: number }> {
+  const gaps: Array<{ from: number; to: number; cpuMs: number }> = [];
+  const collections: PerformanceEntry[] = [];
+  const observer = new PerformanceObserver((list) => collections.push(...list.getEntries()));
+  observer.observe({ entryTypes: ['gc'] });
   let last = performance.now();
   let lastCpu = mainThreadCpuNs?.() ?? 0;
   let stallMs = 0;
-  let stallCpuMs = 0;
   const tick = () => {
     const now = performance.now();
     stallMs = Math.max(stallMs, now - last);
-    last = now;
     if (mainThreadCpuNs) {
       const cpu = mainThreadCpuNs();
-      stallCpuMs = Math.max(stallCpuMs, (cpu - lastCpu) / 1e6);
+      // Gaps of under 5 ms of running cannot matter to a bound many times that.
+      if (cpu - lastCpu > 5e6) gaps.push({ from: last, to: now, cpuMs: (cpu - lastCpu) / 1e6 });
       lastCpu = cpu;
     }
+    last = now;
   };
   const probe = setInterval(tick, 1);
   const started = performance.now();
   try {
     const result = await work();
     tick();
-    return { result, stallMs, stallCpuMs, tookMs: performance.now() - started };
+    const tookMs = performance.now() - started;
+    // The observer hears of the last collections on a later turn.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const collecting = (gap: { from: number; to: number }) =>
+      collections.reduce((sum, gc) => sum + Math.max(0, Math.min(gap.to, gc.startTime + gc.duration) - Math.max(gap.from, gc.startTime)), 0);
+    const stallCpuMs = Math.max(0, ...gaps.map((gap) => gap.cpuMs - collecting(gap)));
+    return { result, stallMs, stallCpuMs, tookMs };
   } finally {
     clearInterval(probe);
+    observer.disconnect();
   }
 }
 
@@ -112,16 +128,15 @@ test.skipIf(onPostgres)('the bulk endpoint keeps per-item results and one transa
 // results, indexing the records, writing the response) runs in slices. Measured: BENCHMARKS.md,
 // "Decisions during a bulk import" (longest stall ≈ 20-40 ms of main-thread CPU on a loaded 2-core
 // machine; the whole body parsed and validated here was one stall of ≈ 60-110 ms). The bound is on
-// the main thread's own running time: on a loaded machine a gap's wall time is mostly waiting for a
-// core (a 372 ms gap held 18 ms of running), which says nothing of the code. Where the kernel does
-// not say (no /proc schedstat), the old generous wall-clock bound stands in. The bound is generous
-// (the benchmark shows the 50 ms figure): under load a minor garbage collection alone took up to
-// 69 ms of running, which says nothing of the code either.
+// the main thread's own running time outside garbage collection (see `longestStall`): on a loaded
+// machine a gap's wall time is mostly waiting for a core (a 372 ms gap held 18 ms of running), which
+// says nothing of the code. Where the kernel does not say (no /proc schedstat), the old generous
+// wall-clock bound stands in. The bound is generous (the benchmark shows the 50 ms figure).
 const STALL_CPU_MS = 80;
 const STALL_WALL_MS = 250;
 
 function expectShortStalls(stallMs: number, stallCpuMs: number): void {
-  const measured = `longest stall ${stallMs.toFixed(1)} ms, ${stallCpuMs.toFixed(1)} ms of it running`;
+  const measured = `longest stall ${stallMs.toFixed(1)} ms, ${stallCpuMs.toFixed(1)} ms of it running`
   if (mainThreadCpuNs) expect(stallCpuMs, measured).toBeLessThan(STALL_CPU_MS);
   else expect(stallMs, measured).toBeLessThan(STALL_WALL_MS);
 }
