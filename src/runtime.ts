@@ -5,6 +5,7 @@ import type { Config } from './config.ts';
 import { openDatabase, parseDatabaseUrl, type Database, type OpenOptions } from './db/database.ts';
 import { hasInstallation, isMigrated, migrateToLatest } from './db/migrate.ts';
 import { resolveSecretKey, SecretBox } from './domain/secrets.ts';
+import { checkSecretKey } from './services/secret-key-check.ts';
 import type { AppOptions } from './http/app.ts';
 import type { ServiceDeps } from './services/context.ts';
 import { createServices, type CarrierOptions, type Services } from './services/index.ts';
@@ -35,7 +36,9 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
   const database = await openDatabase(config.DATABASE_URL, options);
   try {
     await migrateToLatest(database);
-    const secrets = new SecretBox(resolveSecretKey(config.SWITCHBOARD_SECRET_KEY, database.dataDir));
+    const secretKey = resolveSecretKey(config.SWITCHBOARD_SECRET_KEY, database.dataDir);
+    const secrets = new SecretBox(secretKey.key);
+    await checkSecretKey(database, secrets, secretKey.source, options.clock);
     const deps: ServiceDeps = { database, secrets, ...(options.clock ? { clock: options.clock } : {}) };
     const services = createServices(deps, {
       webhookTimeoutMs: config.ROUTING_WEBHOOK_TIMEOUT_MS,

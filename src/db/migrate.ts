@@ -8,6 +8,7 @@ import * as synthflow from './migrations/0005_synthflow.ts';
 import * as carrierNumbers from './migrations/0006_carrier_numbers.ts';
 import * as liveCallLeases from './migrations/0007_live_call_leases.ts';
 import * as originDefaultCarrier from './migrations/0008_origin_default_carrier.ts';
+import * as secretKeyCheck from './migrations/0009_secret_key_check.ts';
 
 /**
  * The ordered, forward-only migration list. New migrations are appended here with the next
@@ -22,6 +23,7 @@ const migrations: Record<string, Migration> = {
   '0006_carrier_numbers': carrierNumbers,
   '0007_live_call_leases': liveCallLeases,
   '0008_origin_default_carrier': originDefaultCarrier,
+  '0009_secret_key_check': secretKeyCheck,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

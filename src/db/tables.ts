@@ -240,6 +240,13 @@ export interface CarrierNumberRow {
   released_at: string | null;
 }
 
+/** A known value sealed with the installation's secret key (one row): a start with another key is refused. */
+export interface SecretKeyCheckRow {
+  id: number;
+  sealed: string;
+  created_at: string;
+}
+
 export interface Tables {
   workspaces: WorkspaceRow;
   api_keys: ApiKeyRow;
@@ -254,4 +261,5 @@ export interface Tables {
   idempotency_keys: IdempotencyKeyRow;
   inventory_numbers: InventoryNumberRow;
   carrier_numbers: CarrierNumberRow;
+  secret_key_check: SecretKeyCheckRow;
 }

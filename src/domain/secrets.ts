@@ -41,13 +41,20 @@ export function parseSecretKey(base64: string): Buffer {
   return key;
 }
 
+/** The installation's secret key and where it came from (for messages about it). */
+export interface SecretKey {
+  key: Buffer;
+  /** `SWITCHBOARD_SECRET_KEY`, or the key file's path. */
+  source: string;
+}
+
 /**
  * The configured key, or in embedded mode the key in `<dataDir>/secret.key`, generated on first
  * start (mode 0600). PostgreSQL installations must configure one explicitly: several instances
  * have to share it.
  */
-export function resolveSecretKey(configured: string | undefined, dataDir: string | null): Buffer {
-  if (configured) return parseSecretKey(configured);
+export function resolveSecretKey(configured: string | undefined, dataDir: string | null): SecretKey {
+  if (configured) return { key: parseSecretKey(configured), source: 'SWITCHBOARD_SECRET_KEY' };
   if (!dataDir) {
     throw new Error('SWITCHBOARD_SECRET_KEY is required with PostgreSQL (openssl rand -base64 32)');
   }
@@ -56,7 +63,7 @@ export function resolveSecretKey(configured: string | undefined, dataDir: string
     fs.mkdirSync(dataDir, { recursive: true });
     fs.writeFileSync(file, crypto.randomBytes(32).toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
   }
-  return parseSecretKey(fs.readFileSync(file, 'utf8').trim());
+  return { key: parseSecretKey(fs.readFileSync(file, 'utf8').trim()), source: file };
 }
 
 export function sha256Hex(value: string): string {
