@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { registerBackupCommand } from './backup.ts';
 import { CliContext, withExamples, type CliIo } from './context.ts';
 import { registerInventoryCommands } from './inventory.ts';
 import { registerKeyCommands } from './keys.ts';
@@ -57,6 +58,7 @@ function buildProgram(io: CliIo): { program: Command; cli: CliContext } {
   registerKeyCommands(program, cli);
   registerNumberCommands(program, cli);
   registerInventoryCommands(program, cli);
+  registerBackupCommand(program, cli);
   usageAfterErrors(program);
   return { program, cli };
 }
