@@ -54,10 +54,14 @@ export async function exportCsv(numbers: PhoneNumberService, actor: Actor, file:
     })(),
   );
   const partial = `${file}.partial`;
+  const out = fs.createWriteStream(partial);
   try {
-    await pipeline(rows, stringify({ header: true, columns: CSV_COLUMNS }), fs.createWriteStream(partial));
+    await pipeline(rows, stringify({ header: true, columns: CSV_COLUMNS }), out);
     fs.renameSync(partial, file);
   } finally {
+    // The stream opens its file asynchronously: when the first read fails at once, the file can
+    // appear after the pipeline has already rejected. Removed only once the stream has closed.
+    if (!out.closed) await new Promise<void>((resolve) => out.once('close', () => resolve()));
     fs.rmSync(partial, { force: true });
   }
   return count;

@@ -22,6 +22,8 @@ describe('compiled build', () => {
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
+  // Builds, then starts the CLI and a server as processes and imports 2,500 numbers: about 10 s idle,
+  // over 30 s (the suite's default limit) on a loaded two-core machine.
   it('bundles src/ into an entry that runs the CLI and opens the store without tsx', async () => {
     await run(process.execPath, ['scripts/build.mjs', '--outdir', outdir], { cwd: root });
     const entry = path.join(outdir, 'switchboard.js');
@@ -64,7 +66,7 @@ describe('compiled build', () => {
     } finally {
       await killHard(server);
     }
-  });
+  }, 120_000);
 
 });
 
