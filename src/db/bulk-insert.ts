@@ -8,8 +8,13 @@ type Db = Kysely<Tables> | Transaction<Tables>;
 const MAX_PARAMETERS: Record<Engine, number> = { sqlite: 32_766, postgres: 65_535 };
 /** Longer statements than this saved nothing measurable on either engine. */
 const MAX_ROWS = 1024;
-/** SQLite: 64-row statements keep a bulk import's slices short, at no measurable throughput cost (no round trips to save). */
-const MAX_SQLITE_ROWS = 64;
+/**
+ * SQLite: statements of at most 4,096 parameters (64 rows of `phone_numbers`) keep a bulk
+ * import's slices short. Sized by parameters, not rows: a narrow table (an agent row has three
+ * columns) takes 1,024 rows a statement, and fewer statements cost less per row (BENCHMARKS.md,
+ * "Fourth round"), while no statement is longer than the widest table's.
+ */
+const MAX_SQLITE_PARAMETERS = 4_096;
 
 /**
  * Inserts many rows of one table with few statements, for the bulk import.
@@ -29,7 +34,8 @@ export function rowInserter<T extends Extract<keyof Tables, string>>(
   columns: ReadonlyArray<keyof Tables[T] & string>,
 ): (db: Db, rows: ReadonlyArray<Tables[T]>, between?: () => Promise<void>) => Promise<void> {
   // On SQLite a statement runs synchronously on the event loop: short ones keep each stall small.
-  const maxRows = Math.min(engine === 'sqlite' ? MAX_SQLITE_ROWS : MAX_ROWS, 2 ** Math.floor(Math.log2(MAX_PARAMETERS[engine] / columns.length)));
+  const parameters = engine === 'sqlite' ? MAX_SQLITE_PARAMETERS : MAX_PARAMETERS[engine];
+  const maxRows = Math.min(MAX_ROWS, 2 ** Math.floor(Math.log2(parameters / columns.length)));
   const head = `insert into ${quoted(table)} (${columns.map(quoted).join(', ')}) values `;
   const sqlByRows = new Map<number, string>();
   const sqlFor = (count: number) => {

@@ -421,6 +421,69 @@ describe('GET /v1/phone-numbers/{id}/events', () => {
     await db.updateTable('phone_number_events').set({ before: JSON.stringify(view(created)), after: JSON.stringify(view(renamed)) }).where('id', '=', rows[1]!.id).execute();
     expect(await trail()).toEqual(events);
   });
+
+  test('a create stores only the fields away from the defaults; the trail shows the whole record, in its order', async () => {
+    const workspace = await h.workspace();
+    const key = await workspace.key(['numbers:read', 'numbers:write']);
+    const actor = await keyActor(key);
+    const view = ({ version: _version, ...rest }: Record<string, unknown>) => rest;
+    const db = h.runtime.database.db;
+    const everyField = {
+      status: 'pending', source: 'twilio', provider_sid: 'PN1', nickname: 'n', capabilities: { voice: false, sms: true },
+      sip: { termination_uri: 't.example.com', outbound_proxy: 'p.example.com', auth_username: 'u', auth_password: 'create-secret-pw', transport: 'UDP', uac_enabled: true, uac_register_expires: 60 },
+      inbound_agents: [{ agent_id: 'a', weight: 1 }], outbound_agents: [{ agent_id: 'b', weight: 1, agent_version: 2 }],
+      inbound_sms_agents: [{ agent_id: 'c', weight: 1 }], outbound_sms_agents: [{ agent_id: 'd', weight: 1 }],
+      allowed_inbound_country_list: ['US'], allowed_outbound_country_list: ['CA'], inbound_webhook_url: 'https://hooks.example.com/in',
+      inbound_sms_webhook_url: 'https://hooks.example.com/sms', fallback_number: freshNumber(), max_concurrent_calls: 3,
+      calling_hours: { days: [1, 2], start: '09:00', end: '17:00' }, error_message: 'e',
+    };
+    const bodies = [{}, { nickname: 'only this', sip: { transport: 'TLS' } }, everyField];
+    for (const body of bodies) {
+      const created = await importNumber(key, body);
+      const [event] = (await h.request('GET', `/v1/phone-numbers/${created.id}/events`, { key })).json().data;
+      expect(event.after).toEqual(view(created));
+      // In process too, key for key in the record's order (the HTTP answer follows its schema's order).
+      const [served] = await h.runtime.services.phoneNumbers.events(actor, created.id);
+      expect(Object.keys(served!.after!)).toEqual(Object.keys(view(created)));
+      expect(Object.keys(served!.after!.sip)).toEqual(Object.keys(created.sip));
+      expect(served!.after).toEqual(view(created));
+
+      const row = await db.selectFrom('phone_number_events').selectAll().where('phone_number_id', '=', created.id).executeTakeFirstOrThrow();
+      expect(row.after).not.toContain('create-secret-pw');
+      const stored = JSON.parse(row.after!);
+      // Always stored: the ids, the number and its facts, the timestamps; a default never.
+      for (const field of ['id', 'workspace_id', 'phone_number', 'country', 'region', 'locality', 'area_code', 'number_type', 'time_zones', 'phone_number_pretty', 'created_at', 'updated_at']) {
+        expect(stored).toHaveProperty(field);
+      }
+      if (body === bodies[0]) expect(Object.keys(stored)).not.toContain('status');
+      if (body === bodies[1]) expect(stored.sip).toEqual({ transport: 'TLS' });
+      if (body === everyField) {
+        // Set away from its default, every field is stored; only those the import cannot set are left out.
+        const unset = ['carrier_id', 'purchased'];
+        expect(Object.keys(stored).sort()).toEqual(['$defaults', ...Object.keys(view(created)).filter((field) => !unset.includes(field))].sort());
+      } else {
+        expect(row.after!.length).toBeLessThan(JSON.stringify(view(created)).length / 2);
+      }
+
+      // A create event written whole (as earlier versions did) reads exactly the same.
+      const trail = (await h.request('GET', `/v1/phone-numbers/${created.id}/events`, { key })).json().data;
+      await db.updateTable('phone_number_events').set({ after: JSON.stringify(view(created)) }).where('id', '=', row.id).execute();
+      expect((await h.request('GET', `/v1/phone-numbers/${created.id}/events`, { key })).json().data).toEqual(trail);
+    }
+  });
+
+  test('updates after a create are laid over its whole record, defaults included', async () => {
+    const workspace = await h.workspace();
+    const key = await workspace.key(['numbers:read', 'numbers:write']);
+    const view = ({ version: _version, ...rest }: Record<string, unknown>) => rest;
+    const created = await importNumber(key);
+    const changed = (await h.request('PATCH', `/v1/phone-numbers/${created.id}`, { key, json: { sip: { uac_enabled: true }, nickname: 'x' } })).json();
+    const events = (await h.request('GET', `/v1/phone-numbers/${created.id}/events`, { key })).json().data;
+    expect(events.map((e: { before: unknown; after: unknown }) => [e.before, e.after])).toEqual([
+      [null, view(created)],
+      [view(created), view(changed)],
+    ]);
+  });
 });
 
 describe('secrets', () => {
@@ -616,7 +679,10 @@ describe('POST /v1/phone-numbers/bulk', () => {
       const event = eventByNumber.get(record.id)!;
       expect(event).toMatchObject({ action: 'create', before: null });
       const { version: _version, ...view } = record;
-      expect(JSON.parse(event.after!)).toEqual(view);
+      // Stored without its defaults; the trail answers with the whole record.
+      const [served] = (await h.request('GET', `/v1/phone-numbers/${record.id}/events`, { key })).json().data;
+      expect(served.after).toEqual(view);
+      expect(JSON.parse(event.after!)).toMatchObject({ id: record.id, phone_number: record.phone_number });
     }
     expect((await h.request('GET', '/v1/phone-numbers?limit=1000&agent_id=agent_x', { key })).json().data).toHaveLength(withAgents.length);
   }, 240_000);
