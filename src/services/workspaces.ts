@@ -5,7 +5,7 @@ import { sha256Hex } from '../domain/secrets.ts';
 import { nowIso, requireScope, SCOPES, type Actor, type Scope, type ServiceDeps } from './context.ts';
 import type { ChangeFeed } from './change-feed.ts';
 import { NotFoundError, UnauthorizedError, ValidationError } from './errors.ts';
-import { onUniqueViolation } from './transactions.ts';
+import { notifyingWrite, onUniqueViolation } from './transactions.ts';
 
 export interface Workspace {
   id: string;
@@ -272,11 +272,11 @@ export class WorkspaceService {
     const row = await query.executeTakeFirst();
     if (!row) throw new NotFoundError(`API key ${keyId} not found`);
     const revokedAt = row.revoked_at ?? nowIso(this.deps);
-    await this.db.updateTable('api_keys').set({ revoked_at: revokedAt }).where('id', '=', row.id).execute();
+    // The UPDATE itself tells every other instance (at its commit, before this returns and before
+    // the CLI exits): no revocation committed without its notice, whatever happens next.
+    const revoke = this.db.updateTable('api_keys').set({ revoked_at: revokedAt }).where('id', '=', row.id);
+    await notifyingWrite(this.db, revoke, { revokedKeys: [row.id] }, this.feed.remote);
     this.authCache.delete(row.key_hash);
-    // Awaited, so the other instances have it before this returns (and before the CLI exits).
-    // Should the notice fail, their caches still expire within AUTH_CACHE_MS.
-    await this.feed.remote?.publishNow({ revokedKeys: [row.id] }).catch(() => {});
     return toApiKey({ ...row, revoked_at: revokedAt });
   }
 
