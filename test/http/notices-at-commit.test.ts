@@ -9,12 +9,10 @@
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { sql } from 'kysely';
-import { loadConfig } from '../../src/config.ts';
-import { openRuntime } from '../../src/runtime.ts';
 import { operatorActor } from '../../src/services/context.ts';
 import type { ChangeNotice } from '../../src/services/routing/sync.ts';
-import { onPostgres, TEST_DATABASE_URL, TEST_SECRET_KEY, type Harness } from '../helpers/harness.ts';
-import { twoInstances, within } from '../helpers/instances.ts';
+import { onPostgres, type Harness } from '../helpers/harness.ts';
+import { revokeFromCli, twoInstances, within } from '../helpers/instances.ts';
 import { loseNoticesSentAfterCommit } from '../helpers/lost-notices.ts';
 import { freshNumber, routingWorkspace } from '../helpers/routing-fixtures.ts';
 
@@ -150,12 +148,7 @@ test.skipIf(!onPostgres)('a revocation tells the other instance by its own state
 
   const created = await first.runtime.services.workspaces.createKey(ws.id, ['numbers:read']);
   expect((await second.request('GET', '/v1/phone-numbers', { key: created.key })).status).toBe(200);
-  const cli = await openRuntime(loadConfig({ DATABASE_URL: TEST_DATABASE_URL, SWITCHBOARD_SECRET_KEY: TEST_SECRET_KEY, LOG_LEVEL: 'silent' }), { schema: first.schema!, poolSize: 1 });
-  try {
-    await cli.services.workspaces.revokeKey(created.id);
-  } finally {
-    await cli.close();
-  }
+  await revokeFromCli(first, created.id);
   await refusedWithin1s(second, created.key);
 });
 
