@@ -14,6 +14,39 @@ export interface WriteNotice {
   payload: string;
 }
 
+/**
+ * Sends `notices` from inside an open PostgreSQL transaction, as one statement however many there
+ * are: PostgreSQL delivers them at that transaction's COMMIT and drops them on ROLLBACK. Nothing
+ * to send (SQLite, or nothing changed): no statement.
+ */
+export async function sendNotices(trx: Transaction<Tables>, notices: readonly WriteNotice[]): Promise<void> {
+  if (notices.length === 0) return;
+  await trx.executeQuery(
+    CompiledQuery.raw('select pg_notify(n.channel, n.payload) from unnest($1::text[], $2::text[]) as n(channel, payload)', [
+      notices.map((notice) => notice.channel),
+      notices.map((notice) => notice.payload),
+    ]),
+  );
+}
+
+/**
+ * Runs one writing statement (an INSERT, UPDATE or DELETE without RETURNING) that also sends
+ * `notices` when it wrote a row: on PostgreSQL `WITH written AS (<statement> RETURNING 1) SELECT
+ * pg_notify(…) … WHERE EXISTS (SELECT 1 FROM written)`, delivered at its commit, with no round
+ * trip of its own. Without notices (SQLite) the statement as it is. Resolves to the rows written.
+ */
+export async function writeNotifying(db: Db, statement: CompiledQuery, notices: readonly WriteNotice[]): Promise<number> {
+  if (notices.length === 0) return Number((await db.executeQuery(statement)).numAffectedRows ?? 0);
+  const [channels, payloads] = [statement.parameters.length + 1, statement.parameters.length + 2];
+  const text =
+    `with written as (${statement.sql} returning 1) ` +
+    `select (select count(*) from written) as written, pg_notify(n.channel, n.payload) ` +
+    `from unnest($${channels}::text[], $${payloads}::text[]) as n(channel, payload) where exists (select 1 from written)`;
+  const parameters = [...statement.parameters, notices.map((notice) => notice.channel), notices.map((notice) => notice.payload)];
+  const { rows } = await db.executeQuery<{ written: number }>(CompiledQuery.raw(text, parameters));
+  return Number(rows[0]?.written ?? 0);
+}
+
 /** Single-number writes: as few statements and round trips as each engine allows (BENCHMARKS.md). */
 
 const MAX_TEXTS = 256;

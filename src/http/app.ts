@@ -9,7 +9,7 @@ import { isStoreUnavailable, ValidationError, type FieldIssue } from '../service
 import { STORE_RETRY_AFTER_SECONDS } from './problem.ts';
 import { useDialect } from './dialect.ts';
 import { healthRoutes } from './health.ts';
-import { registerJsonBodies, unstorableText, URL_MAY_HOLD_UNSTORABLE } from './json-body.ts';
+import { deferredBodies, deferredUrlIssues, registerJsonBodies, unstorableText, URL_MAY_HOLD_UNSTORABLE } from './json-body.ts';
 import { validatorFactory } from './validators.ts';
 import { registerIdempotency } from './idempotency.ts';
 import { registerRateLimit } from './rate-limit.ts';
@@ -201,6 +201,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     if (URL_MAY_HOLD_UNSTORABLE.test(request.url)) {
       unstorableText(request.params, 'params', issues);
       unstorableText(request.query, 'query', issues);
+    }
+    if (issues.length > 0 && deferredBodies.has(request)) {
+      deferredUrlIssues.set(request, issues);
+      done();
+      return;
     }
     if (!request.bodyWithoutEscapes) unstorableText(request.body, '', issues);
     done(issues.length > 0 ? new ValidationError(issues) : undefined);

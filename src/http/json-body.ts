@@ -18,6 +18,13 @@ declare module 'fastify' {
 /** Requests whose body is still the bytes sent: see `registerJsonBodies`'s `deferFromBytes`. */
 export const deferredBodies = new WeakSet<object>();
 
+/**
+ * Unstorable text the app's preValidation hook found in the URL (params, query) of a request whose
+ * body is deferred: handed on with the body to where it is decoded and walked, so that both are
+ * reported together (the URL's issues first, 20 at most), as for a body parsed here.
+ */
+export const deferredUrlIssues = new WeakMap<object, FieldIssue[]>();
+
 /** A JSON body decoded by the rules below: the value, and whether its text held any `\u` escape. */
 export interface DecodedJson {
   value: unknown;

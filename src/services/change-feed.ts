@@ -10,14 +10,15 @@ export interface NumberChange {
   after: PhoneNumber | null;
 }
 
-/** Told of committed number changes, and whether other instances were told already (by the write's own statement). */
-export type NumberListener = (changes: NumberChange[], noticeSent: boolean) => void;
+/** Told of committed number changes (the other instances were told by the writes themselves). */
+export type NumberListener = (changes: NumberChange[]) => void;
 
 /**
  * Notification of committed changes. In process, listeners run synchronously after the commit
  * and before the service call returns, so an in-memory index (routing) is never behind the
  * response the client receives. Other instances on the same PostgreSQL hear of changes through
- * `remote` (LISTEN/NOTIFY), eventually (BENCHMARKS.md has the measured delay).
+ * `remote` (LISTEN/NOTIFY), sent by each write's own statement or transaction at its commit, and
+ * reload what changed a few milliseconds later (BENCHMARKS.md has the measured delay).
  */
 export class ChangeFeed {
   private readonly numberListeners: Array<NumberListener> = [];
@@ -41,17 +42,22 @@ export class ChangeFeed {
     };
   }
 
-  /**
-   * The notice to other instances of a write of these numbers, for the write to send in its own
-   * statement (PgSync.noticeFor); null on SQLite, or when it must be published afterwards.
-   */
-  numbersNotice(ids: string[]): WriteNotice | null {
-    return this.remote?.noticeFor({ numbers: ids }) ?? null;
+  /** Resolves once `numberNotice` can build notices (awaited before a write, see PgSync.ready). */
+  ready(): Promise<void> | undefined {
+    return this.remote?.ready();
   }
 
-  /** `noticeSent`: the write sent the other instances' notice itself (`numbersNotice`). */
-  publishNumbers(changes: NumberChange[], { noticeSent = false }: { noticeSent?: boolean } = {}): void {
+  /**
+   * The notice to other instances of a write of this number, for the write to send in its own
+   * statement (PgSync.noticesFor, after `ready`); null on SQLite.
+   */
+  numberNotice(id: string): WriteNotice | null {
+    return this.remote?.noticesFor({ numbers: [id] })[0] ?? null;
+  }
+
+  /** This process's listeners (the routing index): told after the commit, before the write returns. */
+  publishNumbers(changes: NumberChange[]): void {
     if (changes.length === 0) return;
-    for (const listener of this.numberListeners) listener(changes, noticeSent);
+    for (const listener of this.numberListeners) listener(changes);
   }
 }

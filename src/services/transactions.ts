@@ -1,6 +1,8 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { Compilable, Kysely, Transaction } from 'kysely';
 import { isUniqueViolation } from '../db/database.ts';
+import { sendNotices, writeNotifying, type WriteNotice } from '../db/single-writes.ts';
 import type { Tables } from '../db/tables.ts';
+import type { ChangeNotice } from './routing/sync.ts';
 
 /**
  * Transactions, retries and unique-violation handling for every service: the few ways a write
@@ -10,8 +12,42 @@ import type { Tables } from '../db/tables.ts';
 /** The store or an open transaction: the queries that may run in either take this. */
 export type Db = Kysely<Tables> | Transaction<Tables>;
 
-export function inTransaction<T>(db: Kysely<Tables>, work: (trx: Transaction<Tables>) => Promise<T>): Promise<T> {
-  return db.transaction().execute(work);
+/**
+ * Builds the notices a write sends the other instances itself (PgSync, `ChangeFeed.remote`); null
+ * on SQLite, where one process is the whole installation and nobody is to be told.
+ */
+export interface NoticeSigner {
+  ready(): Promise<void>;
+  noticesFor(...notices: ChangeNotice[]): WriteNotice[];
+}
+
+/** What a write inside `inTransaction` changed, for the other instances. */
+export type Notify = (notice: ChangeNotice) => void;
+
+/**
+ * Runs `work` in a transaction. What it reports to `notify` is sent by that transaction, as its
+ * last statement (with a `signer`, on PostgreSQL): the other instances hear of it exactly at its
+ * commit, never of a write that rolled back, and nothing is left to send after the commit (a
+ * process dying in between would leave them on stale state).
+ */
+export async function inTransaction<T>(db: Kysely<Tables>, work: (trx: Transaction<Tables>, notify: Notify) => Promise<T>, signer: NoticeSigner | null = null): Promise<T> {
+  if (signer) await signer.ready();
+  return db.transaction().execute(async (trx) => {
+    const pending: ChangeNotice[] = [];
+    const result = await work(trx, (notice) => pending.push(notice));
+    if (signer && pending.length > 0) await sendNotices(trx, signer.noticesFor(...pending));
+    return result;
+  });
+}
+
+/**
+ * One writing statement that tells the other instances of `notice` itself, when it wrote (see
+ * `writeNotifying`): for the writes that are one statement, so no transaction or round trip is
+ * added for the notice. Resolves to the rows written.
+ */
+export async function notifyingWrite(db: Db, statement: Compilable, notice: ChangeNotice, signer: NoticeSigner | null): Promise<number> {
+  if (signer) await signer.ready();
+  return writeNotifying(db, statement.compile(), signer ? signer.noticesFor(notice) : []);
 }
 
 /**

@@ -5,7 +5,7 @@ import { sha256Hex } from '../domain/secrets.ts';
 import { nowIso, requireScope, SCOPES, type Actor, type Scope, type ServiceDeps } from './context.ts';
 import type { ChangeFeed } from './change-feed.ts';
 import { NotFoundError, UnauthorizedError, ValidationError } from './errors.ts';
-import { onUniqueViolation } from './transactions.ts';
+import { notifyingWrite, onUniqueViolation } from './transactions.ts';
 
 export interface Workspace {
   id: string;
@@ -73,6 +73,13 @@ function toApiKey(row: ApiKeyRow): ApiKey {
 
 export class WorkspaceService {
   private readonly authCache = new Map<string, { actor: Actor; until: number }>();
+  /**
+   * The store lookups under way, by key hash: concurrent misses of one key (at 50 connections its
+   * cache entry expires for every in-flight request at once) share one query.
+   */
+  private readonly lookups = new Map<string, Promise<Actor | null>>();
+  /** Bumped whenever cached keys are dropped: a lookup that began before is answered, never cached. */
+  private generation = 0;
 
   constructor(
     private readonly deps: ServiceDeps,
@@ -213,6 +220,21 @@ export class WorkspaceService {
       return known;
     }
     const hash = sha256Hex(secret!);
+    let lookup = this.lookups.get(hash);
+    if (lookup === undefined) {
+      const started = this.lookUp(hash).finally(() => {
+        if (this.lookups.get(hash) === started) this.lookups.delete(hash);
+      });
+      this.lookups.set(hash, (lookup = started));
+    }
+    const actor = await lookup;
+    if (actor === null) throw new UnauthorizedError();
+    return actor;
+  }
+
+  /** The key's actor from the store (null: no such live key), cached unless keys were dropped meanwhile. */
+  private async lookUp(hash: string): Promise<Actor | null> {
+    const generation = this.generation;
     const now = Date.now();
     // Every request authenticates: off the write connection, so a long import never holds it up.
     const row = await this.deps.database.reads
@@ -223,9 +245,11 @@ export class WorkspaceService {
       .executeTakeFirst();
     if (!row) {
       this.authCache.delete(hash);
-      throw new UnauthorizedError();
+      return null;
     }
     const actor: Actor = { workspaceId: row.workspace_id, keyId: row.id, scopes: new Set(scopesColumn.decode(row.scopes)) };
+    // A revocation heard while the row was read may be of this very key: answer, but do not keep it.
+    if (generation !== this.generation) return actor;
     if (this.authCache.size > 10_000) this.authCache.clear();
     this.authCache.set(hash, { actor, until: now + AUTH_CACHE_MS });
     return actor;
@@ -272,20 +296,29 @@ export class WorkspaceService {
     const row = await query.executeTakeFirst();
     if (!row) throw new NotFoundError(`API key ${keyId} not found`);
     const revokedAt = row.revoked_at ?? nowIso(this.deps);
-    await this.db.updateTable('api_keys').set({ revoked_at: revokedAt }).where('id', '=', row.id).execute();
+    // The UPDATE itself tells every other instance (at its commit, before this returns and before
+    // the CLI exits): no revocation committed without its notice, whatever happens next.
+    const revoke = this.db.updateTable('api_keys').set({ revoked_at: revokedAt }).where('id', '=', row.id);
+    await notifyingWrite(this.db, revoke, { revokedKeys: [row.id] }, this.feed.remote);
     this.authCache.delete(row.key_hash);
-    // Awaited, so the other instances have it before this returns (and before the CLI exits).
-    // Should the notice fail, their caches still expire within AUTH_CACHE_MS.
-    await this.feed.remote?.publishNow({ revokedKeys: [row.id] }).catch(() => {});
+    this.droppedKeys();
     return toApiKey({ ...row, revoked_at: revokedAt });
   }
 
   /** Drops every cached credential. */
   forgetCachedKeys(): void {
     this.authCache.clear();
+    this.droppedKeys();
   }
 
   private forgetKeys(keyIds: Set<string>): void {
     for (const [hash, entry] of this.authCache) if (entry.actor.keyId !== null && keyIds.has(entry.actor.keyId)) this.authCache.delete(hash);
+    this.droppedKeys();
+  }
+
+  /** Lookups under way may have read a key just revoked: requests from now on ask the store afresh. */
+  private droppedKeys(): void {
+    this.generation++;
+    this.lookups.clear();
   }
 }

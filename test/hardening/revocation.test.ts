@@ -4,10 +4,8 @@
  * comes through the API of one, or through a CLI-style runtime that serves nothing.
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { loadConfig } from '../../src/config.ts';
-import { openRuntime } from '../../src/runtime.ts';
-import { onPostgres, TEST_DATABASE_URL, TEST_SECRET_KEY, type Harness } from '../helpers/harness.ts';
-import { twoInstances } from '../helpers/instances.ts';
+import { onPostgres, type Harness } from '../helpers/harness.ts';
+import { revokeFromCli, twoInstances } from '../helpers/instances.ts';
 
 let first: Harness;
 let second: Harness;
@@ -54,12 +52,7 @@ test.skipIf(!onPostgres)('a key revoked from the CLI (a runtime that serves noth
   const created = await first.runtime.services.workspaces.createKey(ws.id, ['numbers:read']);
   expect((await first.request('GET', '/v1/phone-numbers', { key: created.key })).status).toBe(200);
   expect((await second.request('GET', '/v1/phone-numbers', { key: created.key })).status).toBe(200);
-  const cli = await openRuntime(loadConfig({ DATABASE_URL: TEST_DATABASE_URL, SWITCHBOARD_SECRET_KEY: TEST_SECRET_KEY, LOG_LEVEL: 'silent' }), { schema: first.schema!, poolSize: 1 });
-  try {
-    await cli.services.workspaces.revokeKey(created.id);
-  } finally {
-    await cli.close();
-  }
+  await revokeFromCli(first, created.id);
   expect(await refusedWithin1s(first, created.key)).toBeLessThan(1000);
   expect(await refusedWithin1s(second, created.key)).toBeLessThan(1000);
 });

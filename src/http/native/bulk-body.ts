@@ -20,6 +20,8 @@ export const DEFER_BULK_BODY_BYTES = 64 * 1024;
 /** What the route asks of the decoder besides the items: the Idempotency-Key fingerprint, when the request names a key. */
 export interface BulkBodyRequest {
   fingerprint?: { method: string; url: string };
+  /** Unstorable text already found in the URL (json-body.ts `deferredUrlIssues`): reported with the body's. */
+  urlIssues?: FieldIssue[];
 }
 
 let validate: ReturnType<typeof bodyValidator> | undefined;
@@ -27,18 +29,17 @@ let validate: ReturnType<typeof bodyValidator> | undefined;
 /**
  * A bulk body's bytes to the items, by exactly the steps of the main thread's path: the JSON body
  * rules (json-body.ts: UTF-8, NUL, prototype poisoning), the walk for unstorable text of the app's
- * preValidation hook, then the route's schema with the app's Ajv options. Runs on the bulk-import
+ * preValidation hook (with what it found in the URL), then the route's schema with the app's Ajv options. Runs on the bulk-import
  * worker thread (src/bulk-import-worker.ts); throws what the request fails with, in the shape the
  * dialect's error handler formats (a ServiceError, Fastify's JSON error, or a validation error with
  * `validation` and `validationContext: 'body'`, as Fastify's own validation throws it).
  */
 export function decodeBulkBody(bytes: Uint8Array, request: BulkBodyRequest): { items: unknown[]; fingerprint?: string } {
   const { value, escaped } = decodeJson(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-  if (escaped) {
-    const issues: FieldIssue[] = [];
-    unstorableText(value, '', issues);
-    if (issues.length > 0) throw new ValidationError(issues);
-  }
+  // The URL's issues first, then the body's (the walk stops at 20 in all), as the app's hook reports them.
+  const issues: FieldIssue[] = [...(request.urlIssues ?? [])];
+  if (escaped) unstorableText(value, '', issues);
+  if (issues.length > 0) throw new ValidationError(issues);
   validate ??= bodyValidator(BulkImportBody);
   const errors = validate(value);
   if (errors) {

@@ -10,7 +10,7 @@ import { NumberEventSchema, PhoneNumberChangesSchema, PhoneNumberImportSchema, P
 import { problemResponses, ERROR_STATUS } from '../problem.ts';
 import { RecordJson, sendJson } from '../record-json.ts';
 import { bodyFingerprints, IDEMPOTENCY_HEADER } from '../idempotency.ts';
-import { deferredBodies, registerJsonBodies } from '../json-body.ts';
+import { deferredBodies, deferredUrlIssues, registerJsonBodies } from '../json-body.ts';
 import { validatedBodies } from '../validators.ts';
 import { BulkImportBody, DEFER_BULK_BODY_BYTES, type BulkBodyRequest } from './bulk-body.ts';
 
@@ -257,7 +257,11 @@ const decodedOnWorker = new WeakMap<FastifyRequest, DecodedImport>();
  */
 async function decodeDeferredBody(request: FastifyRequest, numbers: PhoneNumberService): Promise<void> {
   if (!deferredBodies.has(request)) return;
-  const wanted: BulkBodyRequest = request.headers[IDEMPOTENCY_HEADER] === undefined ? {} : { fingerprint: { method: request.method, url: request.url } };
+  const urlIssues = deferredUrlIssues.get(request);
+  const wanted: BulkBodyRequest = {
+    ...(request.headers[IDEMPOTENCY_HEADER] === undefined ? {} : { fingerprint: { method: request.method, url: request.url } }),
+    ...(urlIssues ? { urlIssues } : {}),
+  };
   const decoded = await numbers.decodeOnWorker(request.body as Buffer, wanted);
   if (decoded.fingerprint !== undefined) bodyFingerprints.set(request, decoded.fingerprint);
   decodedOnWorker.set(request, decoded);

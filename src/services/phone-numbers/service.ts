@@ -11,7 +11,7 @@ import { nowIso, requireScope, type Actor, type ServiceDeps } from '../context.t
 import { ConflictError, NotFoundError, PreconditionFailedError, ValidationError, type ErrorCode, type FieldIssue } from '../errors.ts';
 import type { Page } from '../pages.ts';
 import { LoopBudget } from '../loop-budget.ts';
-import { ConcurrentChange, inTransaction, isConcurrentChange, retrying, type Db } from '../transactions.ts';
+import { ConcurrentChange, inTransaction, isConcurrentChange, retrying, type Db, type Notify } from '../transactions.ts';
 import { BulkImportWorker, type DecodedOnWorker, type WorkerRun } from './bulk-worker-client.ts';
 import { changedFields, eventRow, eventsOf, givenFields, type NumberEvent } from './audit.ts';
 import { countNumbers, listHeld, type CountQuery, type ListQuery } from './listing.ts';
@@ -170,17 +170,16 @@ export class PhoneNumberService {
     }
 
     const importPolicy = { attempts: IMPORT_ATTEMPTS, retryOn: isUniqueViolation, exhausted: () => new ConflictError('the number is already registered') };
+    if (candidates.length > 0) await this.feed.ready();
     // Nothing valid to write (a rejected single import): no transaction at all.
-    let notice: WriteNotice | null = null;
     const created = candidates.length === 0 ? [] : await retrying(importPolicy, (attempt) => {
-      notice = null;
       // One number: the unique index answers "already registered" as well as a read would, so
       // the first attempt just inserts; a unique violation rolls it back, and the attempt after
       // it reads (and reports the number taken like any other import). Its inserts are one
       // statement on PostgreSQL (insertsTogether), which needs no transaction around it.
       const optimistic = attempt === 1 && candidates.length === 1;
-      const write = <T>(work: (db: Db) => Promise<T>) => (optimistic && this.insertOne.atomic ? work(this.db) : inTransaction(this.db, work));
-      return write(async (trx) => {
+      const write = <T>(work: (db: Db, notify?: Notify) => Promise<T>) => (optimistic && this.insertOne.atomic ? work(this.db) : inTransaction(this.db, work, this.feed.remote));
+      return write(async (trx, notify) => {
         const accepted = optimistic ? await this.checkRules(trx, actor, candidates, results) : await this.checkAgainstStore(trx, actor, candidates, results);
         const events = [];
         for (const c of accepted) {
@@ -189,11 +188,13 @@ export class PhoneNumberService {
           events.push(eventRow(actor, { action: 'create', phoneNumberId: c.row.id, changed: c.given, before: null, after: c.record, at: now }));
         }
         if (optimistic) {
-          // Other instances are told by the insert itself where it can (PostgreSQL: its statement ends with the NOTIFY).
-          notice = accepted.length === 1 ? this.feed.numbersNotice([accepted[0]!.row.id]) : null;
+          // Other instances are told by the insert itself (PostgreSQL: its statement ends with the NOTIFY).
+          const notice = accepted.length === 1 ? this.feed.numberNotice(accepted[0]!.row.id) : null;
           await this.insertOne.run(trx, [accepted.map((c) => c.row), accepted.flatMap((c) => agentRowsOf(c.row)), events], notice);
           return accepted;
         }
+        // Sent by this transaction, at its commit (inTransaction).
+        if (accepted.length > 0) notify?.({ numbers: accepted.map((c) => c.row.id) });
         await between();
         await this.insertNumbers(trx, accepted.map((c) => c.row), between);
         await between();
@@ -212,7 +213,7 @@ export class PhoneNumberService {
       results[c.index] = { index: c.index, status: 'created', phone_number: record };
       return record;
     });
-    await this.publishCreated(records, budget, notice !== null);
+    await this.publishCreated(records, budget);
     return results;
   }
 
@@ -268,11 +269,11 @@ export class PhoneNumberService {
     return results;
   }
 
-  /** Into the routing index (and on to other instances) in slices too, all before the import returns. */
-  private async publishCreated(records: PhoneNumber[], budget: LoopBudget, noticeSent = false): Promise<void> {
+  /** Into the routing index in slices too, all before the import returns (the other instances were told by the import's transaction). */
+  private async publishCreated(records: PhoneNumber[], budget: LoopBudget): Promise<void> {
     for (let start = 0; start < records.length; start += PUBLISH_SLICE) {
       await budget.breathe();
-      this.feed.publishNumbers(records.slice(start, start + PUBLISH_SLICE).map((after) => ({ before: null, after })), { noticeSent });
+      this.feed.publishNumbers(records.slice(start, start + PUBLISH_SLICE).map((after) => ({ before: null, after })));
     }
   }
 
@@ -371,8 +372,7 @@ export class PhoneNumberService {
     // Where the update and its event are one statement (PostgreSQL) and the agent rows stay as
     // they are, that statement is the whole write: no transaction (BEGIN, COMMIT) around it.
     const write = <T>(work: (db: Db) => Promise<T>) => (this.updateNumber.atomic && !agentsChange ? work(this.db) : inTransaction(this.db, work));
-    // Other instances are told by the write itself where it can (PostgreSQL: its statement ends with the NOTIFY).
-    const notice = isId(idOrNumber) ? this.feed.numbersNotice([idOrNumber]) : null;
+    await this.feed.ready();
     const applyTo = async (trx: Db, current: Readonly<PhoneNumberRow>, beforeRecord = rowToPhoneNumber(current)): Promise<UpdateOutcome> => {
       if (options.ifVersion !== undefined && current.version !== options.ifVersion) {
         throw new PreconditionFailedError(`the number changed since version ${options.ifVersion} (now ${current.version})`);
@@ -392,7 +392,8 @@ export class PhoneNumberService {
       if (broken.length > 0) throw new ValidationError(broken.map(({ issue }) => issue));
       // Conditional on the version we read, so two racing updates cannot both apply.
       const event = eventRow(actor, { action: 'update', phoneNumberId: current.id, changed, before: beforeRecord, after: afterRecord, at: now });
-      await this.updateAtVersion(trx, current, next, event, notice);
+      // Other instances are told by the UPDATE itself (PostgreSQL: its statement ends with the NOTIFY).
+      await this.updateAtVersion(trx, current, next, event, this.feed.numberNotice(current.id));
       if (agentsChange) {
         await trx.deleteFrom('phone_number_agents').where('phone_number_id', '=', current.id).execute();
         await this.insertAgents(trx, agentRowsOf(next));
@@ -410,7 +411,7 @@ export class PhoneNumberService {
     if (!outcome.written) return outcome.after;
     // Committed: the new version is held (the next read or update of it starts from there).
     const after = this.recent.remember(outcome.written.row, outcome.after);
-    this.feed.publishNumbers([{ before: outcome.written.before, after }], { noticeSent: notice !== null });
+    this.feed.publishNumbers([{ before: outcome.written.before, after }]);
     return after;
   }
 
@@ -427,19 +428,19 @@ export class PhoneNumberService {
     const now = nowIso(this.deps);
     // PostgreSQL: the other instances' notice goes out with the delete's own statement, at its
     // commit (a notice sent after the commit is lost if the process dies in between).
-    let notice: WriteNotice | null = null;
+    await this.feed.ready();
     const before = await retrying(concurrentWritePolicy(CONCURRENT_UPDATE_ATTEMPTS), () => inTransaction(this.db, async (trx) => {
       const current = await this.liveRow(trx, actor, idOrNumber);
       const gone = { status: 'deleted', deleted_at: now, updated_at: now, version: current.version + 1 };
       // Conditional on the version read, so the audit trail's "before" is the state deleted.
       const record = rowToPhoneNumber(current);
       const after = rowToPhoneNumber({ ...current, ...gone });
-      notice = this.feed.numbersNotice([current.id]);
+      const notice = this.feed.numberNotice(current.id);
       await this.updateAtVersion(trx, current, gone, eventRow(actor, { action: 'delete', phoneNumberId: current.id, changed: ['status'], before: record, after, at: now }), notice);
       await trx.deleteFrom('phone_number_agents').where('phone_number_id', '=', current.id).execute();
       return record;
     }));
-    this.feed.publishNumbers([{ before, after: null }], { noticeSent: notice !== null });
+    this.feed.publishNumbers([{ before, after: null }]);
     return before;
   }
 

@@ -4,6 +4,7 @@ import { ConflictError, NotFoundError, OverCapacityError } from '../errors.ts';
 import { IssueCollector } from '../phone-numbers/validate.ts';
 import { CONTROL_CHARACTERS, type RoutingContext } from './context.ts';
 import type { IndexLoader } from './index-loader.ts';
+import { notifyingWrite } from '../transactions.ts';
 import { takeSlot } from './slots.ts';
 import { leaseOf, type StateSync } from './state-sync.ts';
 
@@ -59,7 +60,7 @@ export class Calls {
       nowMs,
       expiresMs: nowMs + (input.lease_seconds ?? this.context.options.callLeaseSeconds) * 1000,
       caps: this.context.router.capsOf(entry),
-    });
+    }, this.state.notices);
     switch (outcome.kind) {
       case 'elsewhere':
         throw new ConflictError(`call ${callId} was started on another number`, [{ field: 'phone_number_id', message: 'differs from the call\'s number' }]);
@@ -78,10 +79,9 @@ export class Calls {
     }
   }
 
-  /** A slot the store granted: into this instance's lease book, and on to the other instances. */
+  /** A slot the store granted: into this instance's lease book (its write told the other instances). */
   held(row: CallLeaseRow): void {
     this.context.router.leases.put(leaseOf(row));
-    this.state.publish({ leases: [row.phone_number_id] });
   }
 
   /** Frees the call's slot. Idempotent: ending an ended call returns it unchanged. */
@@ -93,26 +93,26 @@ export class Calls {
     const existing = await this.leaseRow(actor.workspaceId, callId);
     if (!existing) throw new NotFoundError(`call ${callId} not found`);
     if (existing.ended_at !== null) return callRecord(existing);
-    await this.context.db
+    const { db } = this.context;
+    const end = db
       .updateTable('call_leases')
       .set({ ended_at: this.context.nowIso() })
       .where('workspace_id', '=', actor.workspaceId)
       .where('call_id', '=', callId)
-      .where('ended_at', 'is', null)
-      .execute();
-    return this.changed(actor.workspaceId, callId, existing.phone_number_id);
+      .where('ended_at', 'is', null);
+    await notifyingWrite(db, end, { leases: [existing.phone_number_id] }, this.state.notices);
+    return this.changed(actor.workspaceId, callId);
   }
 
   private leaseRow(workspaceId: string, callId: string): Promise<CallLeaseRow | undefined> {
     return this.context.db.selectFrom('call_leases').selectAll().where('workspace_id', '=', workspaceId).where('call_id', '=', callId).executeTakeFirst();
   }
 
-  private async changed(workspaceId: string, callId: string, numberId: string): Promise<CallRecord> {
+  private async changed(workspaceId: string, callId: string): Promise<CallRecord> {
     const row = (await this.leaseRow(workspaceId, callId))!;
     const { leases } = this.context.router;
     if (row.ended_at === null) leases.put(leaseOf(row));
     else leases.drop(workspaceId, callId);
-    this.state.publish({ leases: [numberId] });
     return callRecord(row);
   }
 }

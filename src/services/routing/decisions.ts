@@ -118,7 +118,7 @@ export class Decisions {
     const caps = router.capsOf(entry);
     if (!caps.number && !caps.workspace) return null;
     const nowMs = this.context.nowMs();
-    const outcome = await takeSlot(deps.database, { workspaceId, callId, numberId: entry.id, direction, nowMs, expiresMs: nowMs + options.callLeaseSeconds * 1000, caps });
+    const outcome = await takeSlot(deps.database, { workspaceId, callId, numberId: entry.id, direction, nowMs, expiresMs: nowMs + options.callLeaseSeconds * 1000, caps }, this.state.notices);
     if (outcome.kind === 'held') this.calls.held(outcome.row);
     if (outcome.kind !== 'full') return null;
     // This instance counted fewer calls than the store: learn the number's leases before deciding again.

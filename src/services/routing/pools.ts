@@ -1,9 +1,10 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { isUniqueViolation } from '../../db/database.ts';
 import type { NumberPoolRow, Tables } from '../../db/tables.ts';
 import { isId, newId } from '../../domain/ids.ts';
 import { requireScope, type Actor } from '../context.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
+import { inTransaction } from '../transactions.ts';
 import type { CallingHours } from '../phone-numbers/model.ts';
 import { IssueCollector, validateCallingHours } from '../phone-numbers/validate.ts';
 import { CONTROL_CHARACTERS, type RoutingContext } from './context.ts';
@@ -73,13 +74,10 @@ export class Pools {
       created_at: now,
       updated_at: now,
     };
-    await this.context.db
-      .transaction()
-      .execute(async (trx) => {
-        await trx.insertInto('number_pools').values(row).execute();
-        await insertMembers(trx, actor.workspaceId, row.id, members, now);
-      })
-      .catch(nameTaken);
+    await this.write(async (trx) => {
+      await trx.insertInto('number_pools').values(row).execute();
+      await insertMembers(trx, actor.workspaceId, row.id, members, now);
+    }, row.id).catch(nameTaken);
     return this.changed(row.id);
   }
 
@@ -92,25 +90,22 @@ export class Pools {
     const members = input.members ? await this.checkMembers(actor, issues, 'members', input.members) : null;
     issues.throwIfAny();
     const now = this.context.nowIso();
-    await this.context.db
-      .transaction()
-      .execute(async (trx) => {
-        await trx
-          .updateTable('number_pools')
-          .set({
-            updated_at: now,
-            ...(input.name !== undefined ? { name: input.name.trim() } : {}),
-            ...(input.strategy !== undefined ? { strategy: input.strategy } : {}),
-            ...(hours !== undefined ? { calling_hours: hours === null ? null : JSON.stringify(hours) } : {}),
-          })
-          .where('id', '=', pool.id)
-          .execute();
-        if (members) {
-          await trx.deleteFrom('number_pool_members').where('pool_id', '=', pool.id).execute();
-          await insertMembers(trx, actor.workspaceId, pool.id, members, now);
-        }
-      })
-      .catch(nameTaken);
+    await this.write(async (trx) => {
+      await trx
+        .updateTable('number_pools')
+        .set({
+          updated_at: now,
+          ...(input.name !== undefined ? { name: input.name.trim() } : {}),
+          ...(input.strategy !== undefined ? { strategy: input.strategy } : {}),
+          ...(hours !== undefined ? { calling_hours: hours === null ? null : JSON.stringify(hours) } : {}),
+        })
+        .where('id', '=', pool.id)
+        .execute();
+      if (members) {
+        await trx.deleteFrom('number_pool_members').where('pool_id', '=', pool.id).execute();
+        await insertMembers(trx, actor.workspaceId, pool.id, members, now);
+      }
+    }, pool.id).catch(nameTaken);
     return this.changed(pool.id);
   }
 
@@ -124,20 +119,21 @@ export class Pools {
     if (pool.members.length + fresh.length > MAX_POOL_MEMBERS) issues.add('members', `a pool holds at most ${MAX_POOL_MEMBERS} numbers`);
     issues.throwIfAny();
     const now = this.context.nowIso();
-    const { db } = this.context;
     if (fresh.length > 0) {
-      const last = await db
-        .selectFrom('number_pool_members')
-        .select((eb) => eb.fn.max('position').as('position'))
-        .where('pool_id', '=', pool.id)
-        .executeTakeFirst();
-      const next = (last?.position ?? -1) + 1;
-      await db
-        .insertInto('number_pool_members')
-        .values(fresh.map((member, offset) => ({ pool_id: pool.id, phone_number_id: member, workspace_id: actor.workspaceId, added_at: now, position: next + offset })))
-        .onConflict((conflict) => conflict.columns(['pool_id', 'phone_number_id']).doNothing())
-        .execute();
-      await db.updateTable('number_pools').set({ updated_at: now }).where('id', '=', pool.id).execute();
+      await this.write(async (trx) => {
+        const last = await trx
+          .selectFrom('number_pool_members')
+          .select((eb) => eb.fn.max('position').as('position'))
+          .where('pool_id', '=', pool.id)
+          .executeTakeFirst();
+        const next = (last?.position ?? -1) + 1;
+        await trx
+          .insertInto('number_pool_members')
+          .values(fresh.map((member, offset) => ({ pool_id: pool.id, phone_number_id: member, workspace_id: actor.workspaceId, added_at: now, position: next + offset })))
+          .onConflict((conflict) => conflict.columns(['pool_id', 'phone_number_id']).doNothing())
+          .execute();
+        await trx.updateTable('number_pools').set({ updated_at: now }).where('id', '=', pool.id).execute();
+      }, pool.id);
     }
     return this.changed(pool.id);
   }
@@ -146,21 +142,21 @@ export class Pools {
     requireScope(actor, 'numbers:write');
     const pool = this.poolOf(actor, id);
     if (!pool.members.includes(phoneNumberId)) throw new NotFoundError(`phone number ${phoneNumberId} is not a member of pool ${pool.id}`);
-    const { db } = this.context;
-    await db.deleteFrom('number_pool_members').where('pool_id', '=', pool.id).where('phone_number_id', '=', phoneNumberId).execute();
-    await db.updateTable('number_pools').set({ updated_at: this.context.nowIso() }).where('id', '=', pool.id).execute();
+    await this.write(async (trx) => {
+      await trx.deleteFrom('number_pool_members').where('pool_id', '=', pool.id).where('phone_number_id', '=', phoneNumberId).execute();
+      await trx.updateTable('number_pools').set({ updated_at: this.context.nowIso() }).where('id', '=', pool.id).execute();
+    }, pool.id);
     return this.changed(pool.id);
   }
 
   async delete(actor: Actor, id: string): Promise<void> {
     requireScope(actor, 'numbers:write');
     const pool = this.poolOf(actor, id);
-    await this.context.db.transaction().execute(async (trx) => {
+    await this.write(async (trx) => {
       await trx.deleteFrom('number_pool_members').where('pool_id', '=', pool.id).execute();
       await trx.deleteFrom('number_pools').where('id', '=', pool.id).execute();
-    });
+    }, pool.id);
     this.context.router.pools.delete(pool.id);
-    this.state.publish({ pools: [pool.id] });
   }
 
   /** The actor's pool; another workspace's is as unknown as a missing one. */
@@ -185,9 +181,21 @@ export class Pools {
     };
   }
 
+  /** A write of the pool in one transaction, which also tells the other instances (at its commit). */
+  private write(work: (trx: Transaction<Tables>) => Promise<void>, poolId: string): Promise<void> {
+    return inTransaction(
+      this.context.db,
+      async (trx, notify) => {
+        await work(trx);
+        notify({ pools: [poolId] });
+      },
+      this.state.notices,
+    );
+  }
+
+  /** This instance's copy of the pool, reloaded after its write. */
   private async changed(id: string): Promise<NumberPool> {
     await this.state.reloadPools([id]);
-    this.state.publish({ pools: [id] });
     return this.view(this.context.router.pools.get(id)!);
   }
 

@@ -39,7 +39,7 @@ export class RoutingService {
     this.pools = new Pools(this.context, this.loader, this.state);
     this.calls = new Calls(this.context, this.loader, this.state);
     this.decisions = new Decisions(this.context, this.loader, this.pools, this.settings, this.calls, this.state, new Trunks(deps));
-    feed.onNumbers((changes, noticeSent) => this.state.applyNumberChanges(changes, noticeSent));
+    feed.onNumbers((changes) => this.state.applyNumberChanges(changes));
   }
 
   get router(): Router {

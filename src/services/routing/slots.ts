@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../db/database.ts';
 import type { CallLeaseRow, Tables } from '../../db/tables.ts';
+import { notifyingWrite, type NoticeSigner } from '../transactions.ts';
 
 export type CapacityRule = 'number_capacity' | 'workspace_capacity';
 
@@ -36,14 +37,19 @@ export type SlotOutcome =
  * or else on the number; on SQLite a `BEGIN IMMEDIATE` transaction (writers are serialised).
  * Without a cap the lease is written directly: nothing to count.
  */
-export async function takeSlot(database: Database, request: SlotRequest): Promise<SlotOutcome> {
+export async function takeSlot(database: Database, request: SlotRequest, signer: NoticeSigner | null): Promise<SlotOutcome> {
   const { caps } = request;
-  if (!caps.number && !caps.workspace) return writeLease(database.db, request);
+  if (!caps.number && !caps.workspace) return writeLease(database.db, request, signer);
   const lockKey = caps.workspace ? `workspace:${request.workspaceId}` : `number:${request.numberId}`;
-  return serialised(database, lockKey, (db) => writeLease(db, request));
+  return serialised(database, lockKey, (db) => writeLease(db, request, signer));
 }
 
-async function writeLease(db: Kysely<Tables>, request: SlotRequest, attempt = 0): Promise<SlotOutcome> {
+/**
+ * The lease's read, then its write (an UPDATE or an INSERT), which also tells the other instances
+ * that the number's leases changed (`notifyingWrite`: inside the statement, so the call path gets
+ * no round trip for it, and under a cap's lock it goes out at that transaction's commit).
+ */
+async function writeLease(db: Kysely<Tables>, request: SlotRequest, signer: NoticeSigner | null, attempt = 0): Promise<SlotOutcome> {
   const { workspaceId, callId, numberId, nowMs } = request;
   const nowIso = new Date(nowMs).toISOString();
   const expires = new Date(request.expiresMs).toISOString();
@@ -57,14 +63,16 @@ async function writeLease(db: Kysely<Tables>, request: SlotRequest, attempt = 0)
     const full = await fullRule(db, request, nowIso);
     if (full) return full;
   }
+  const notice = { leases: [numberId] };
   if (existing) {
-    await db.updateTable('call_leases').set({ expires_at: expires }).where('workspace_id', '=', workspaceId).where('call_id', '=', callId).execute();
+    await notifyingWrite(db, db.updateTable('call_leases').set({ expires_at: expires }).where('workspace_id', '=', workspaceId).where('call_id', '=', callId), notice, signer);
     return { kind: 'held', row: { ...existing, expires_at: expires } };
   }
   const row: CallLeaseRow = { workspace_id: workspaceId, call_id: callId, phone_number_id: numberId, direction: request.direction, started_at: nowIso, expires_at: expires, ended_at: null };
-  const inserted = await db.insertInto('call_leases').values(row).onConflict((conflict) => conflict.columns(['workspace_id', 'call_id']).doNothing()).executeTakeFirst();
+  const insert = db.insertInto('call_leases').values(row).onConflict((conflict) => conflict.columns(['workspace_id', 'call_id']).doNothing());
+  const inserted = await notifyingWrite(db, insert, notice, signer);
   // Only without a lock can another start of the same call id have won the insert: look again.
-  if (inserted.numInsertedOrUpdatedRows === 0n && attempt === 0) return writeLease(db, request, 1);
+  if (inserted === 0 && attempt === 0) return writeLease(db, request, signer, 1);
   return { kind: 'held', row };
 }
 

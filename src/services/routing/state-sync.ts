@@ -8,12 +8,13 @@ import type { Lease } from './leases.ts';
 import { ROUTING_COLUMNS } from './number-index.ts';
 import type { PoolState, PoolStrategy, WorkspaceState } from './router.ts';
 import { isId } from '../../domain/ids.ts';
+import type { NoticeSigner } from '../transactions.ts';
 import type { ChangeNotice, PgSync } from './sync.ts';
 
 /**
  * Keeps the router's state current. Writes in this process reach it before they return (the
  * change feed for numbers; the other parts reload what they wrote); other instances on the
- * same PostgreSQL hear of every change through LISTEN/NOTIFY (`publish`) and reload exactly
+ * same PostgreSQL hear of every change through LISTEN/NOTIFY (sent by the write itself) and reload exactly
  * what it names, or everything after a reconnect (notices may have been missed meanwhile).
  */
 export class StateSync {
@@ -67,20 +68,20 @@ export class StateSync {
     await this.reloads.catch(() => {});
   }
 
-  /** Tells other instances what changed (after the commit). */
-  publish(notice: ChangeNotice): void {
-    this.sync?.publish(notice);
+  /**
+   * How this process's routing writes tell the other instances what they changed: from their own
+   * statement or transaction (`notifyingWrite`, `inTransaction`); null on SQLite.
+   */
+  get notices(): NoticeSigner | null {
+    return this.sync;
   }
 
-  /** Committed number writes of this process, into the index and on to other instances (unless the write told them itself). */
-  applyNumberChanges(changes: NumberChange[], noticeSent = false): void {
-    const ids: string[] = [];
+  /** Committed number writes of this process, into the index (the writes told the other instances themselves). */
+  applyNumberChanges(changes: NumberChange[]): void {
     for (const change of changes) {
       if (change.after) this.context.router.index.upsert(change.after);
       else if (change.before) this.loader.forget(change.before.id);
-      ids.push((change.after ?? change.before)!.id);
     }
-    if (!noticeSent) this.publish({ numbers: ids });
   }
 
   /** Workspace settings, pools and live leases: the small state, loaded whole at start. */

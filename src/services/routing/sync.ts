@@ -36,6 +36,8 @@ export interface SyncHealth {
   secondsSinceLive: number;
 }
 
+const READY = Promise.resolve();
+
 // NOTIFY payloads must stay under 8000 bytes; ids are 36 characters.
 const IDS_PER_NOTICE = 150;
 
@@ -61,15 +63,16 @@ function sleep(ms: number): Promise<void> {
  *
  * The listening connection is never given up: when it is lost the feed reports `reconnecting`
  * (listeners' `down`), reconnects with capped exponential backoff and jitter for as long as it
- * takes, then has every listener resynchronise before it reports `live` again. Publishing needs
- * no listening connection (the CLI publishes without ever listening).
+ * takes, then has every listener resynchronise before it reports `live` again. Notices are sent
+ * by the writes themselves (`noticesFor`), never afterwards: a process that dies between its
+ * commit and a NOTIFY of its own would leave the others on stale state until they reconnect.
  */
 export class PgSync {
   private readonly origin = crypto.randomUUID();
   private readonly listeners: SyncListener[] = [];
   private client: pg.Client | null = null;
   private channelName: Promise<string> | null = null;
-  /** The channel, once `channelName` has resolved (for `noticeFor`, which cannot wait). */
+  /** The channel, once `channelName` has resolved (for `noticesFor`, which cannot wait). */
   private knownChannel: string | null = null;
   private listening: Promise<void> | null = null;
   private reconnecting = false;
@@ -204,31 +207,27 @@ export class PgSync {
     }, HEARTBEAT_MS).unref();
   }
 
-  /** Fire-and-forget after commit; a lost notice is healed by the resync on reconnect. */
-  publish(notice: ChangeNotice): void {
-    this.publishNow(notice).catch(() => {});
+  /**
+   * Resolves once `noticesFor` can build notices (the channel is known: one query, the first
+   * time). Awaited before a write's transaction opens, never inside it: a pool of one connection
+   * (the CLI) has none to spare for the query then.
+   */
+  ready(): Promise<void> {
+    return this.knownChannel === null ? this.channel().then(() => {}) : READY;
   }
 
   /**
-   * The arguments of `pg_notify` for a notice a write sends itself, in its own statement (so it
-   * is delivered at that write's commit, and never lost between the commit and a NOTIFY of its
-   * own); null when that cannot be done (the channel is not known yet, the notice needs more
-   * than one payload): then the write is published afterwards as usual.
+   * The `pg_notify` arguments of what a write changed, for the write to send itself (in its
+   * statement or its transaction: delivered at its commit, and only then), one per payload of
+   * at most IDS_PER_NOTICE ids. Needs `ready` first. Works whether or not this instance listens
+   * (the CLI never does).
    */
-  noticeFor(notice: ChangeNotice): WriteNotice | null {
-    if (this.stopped || this.knownChannel === null) return null;
-    const parts = [...chunks(notice)];
-    if (parts.length !== 1) return null;
-    return { channel: this.knownChannel, payload: this.payloadOf(parts[0]!) };
-  }
-
-  /** Sends the notice and resolves once PostgreSQL has it (revocations, the CLI before it exits). */
-  async publishNow(notice: ChangeNotice): Promise<void> {
-    if (this.stopped) return;
-    const channel = await this.channel();
-    for (const chunk of chunks(notice)) {
-      await this.pool.query('select pg_notify($1, $2)', [channel, this.payloadOf(chunk)]);
-    }
+  noticesFor(...notices: ChangeNotice[]): WriteNotice[] {
+    const channel = this.knownChannel;
+    if (channel === null) throw new Error('PgSync.noticesFor before ready()');
+    const parts: WriteNotice[] = [];
+    for (const notice of notices) for (const chunk of chunks(notice)) parts.push({ channel, payload: this.payloadOf(chunk) });
+    return parts;
   }
 
   /** One chunk of a notice as sent: signed with this instance's origin (its own notices are ignored) and the time sent (the lag). */

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import type { WorkspaceSettingsRow } from '../../db/tables.ts';
 import { requireScope, type Actor } from '../context.ts';
+import { notifyingWrite } from '../transactions.ts';
 import { IssueCollector, validateMaxConcurrentCalls } from '../phone-numbers/validate.ts';
 import type { RoutingContext } from './context.ts';
 import type { StateSync } from './state-sync.ts';
@@ -59,21 +60,27 @@ export class WorkspaceSettings {
     const { db, router, deps } = this.context;
     const held = router.workspace(workspaceId).signingSecret;
     if (held !== null) return held;
-    await db
-      .insertInto('workspace_settings')
-      .values({ ...this.defaults(workspaceId), signing_secret: deps.secrets.seal(newSigningSecret()) })
-      .onConflict((conflict) => conflict.column('workspace_id').doNothing())
-      .execute();
+    const notice = { workspaces: [workspaceId] };
+    // Whichever of the two statements writes the secret tells the other instances (once: the other finds it set).
+    await notifyingWrite(
+      db,
+      db
+        .insertInto('workspace_settings')
+        .values({ ...this.defaults(workspaceId), signing_secret: deps.secrets.seal(newSigningSecret()) })
+        .onConflict((conflict) => conflict.column('workspace_id').doNothing()),
+      notice,
+      this.state.notices,
+    );
     const row = await db.selectFrom('workspace_settings').selectAll().where('workspace_id', '=', workspaceId).executeTakeFirstOrThrow();
     if (row.signing_secret === null) {
-      await db
+      const setSecret = db
         .updateTable('workspace_settings')
         .set({ signing_secret: deps.secrets.seal(newSigningSecret()) })
         .where('workspace_id', '=', workspaceId)
-        .where('signing_secret', 'is', null)
-        .execute();
+        .where('signing_secret', 'is', null);
+      await notifyingWrite(db, setSecret, notice, this.state.notices);
     }
-    await this.changed(workspaceId);
+    await this.state.reloadWorkspaces([workspaceId]);
     return router.workspace(workspaceId).signingSecret!;
   }
 
@@ -93,18 +100,14 @@ export class WorkspaceSettings {
     return { workspace_id: workspaceId, outage: 0, signing_secret: null, max_concurrent_calls: null, updated_at: this.context.nowIso() };
   }
 
+  /** One upsert, which also tells the other instances (at its commit). */
   private async save(workspaceId: string, changes: Partial<Omit<WorkspaceSettingsRow, 'workspace_id'>>): Promise<void> {
     const updated_at = this.context.nowIso();
-    await this.context.db
+    const upsert = this.context.db
       .insertInto('workspace_settings')
       .values({ ...this.defaults(workspaceId), ...changes, updated_at })
-      .onConflict((conflict) => conflict.column('workspace_id').doUpdateSet({ ...changes, updated_at }))
-      .execute();
-    await this.changed(workspaceId);
-  }
-
-  private async changed(workspaceId: string): Promise<void> {
+      .onConflict((conflict) => conflict.column('workspace_id').doUpdateSet({ ...changes, updated_at }));
+    await notifyingWrite(this.context.db, upsert, { workspaces: [workspaceId] }, this.state.notices);
     await this.state.reloadWorkspaces([workspaceId]);
-    this.state.publish({ workspaces: [workspaceId] });
   }
 }
