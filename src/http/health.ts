@@ -60,13 +60,14 @@ export const healthRoutes: FastifyPluginAsync<{ services: Services; isReady?: Re
     async (_request, reply) => {
       const checks = await storeChecks(isReady);
       const ready = checks.migrations === 'applied';
-      const sync = services.feed.health();
+      const feed = services.feed.health();
       return reply.code(ready ? 200 : 503).send({
         status: ready ? 'ok' : 'unavailable',
         store: services.installation.storeEngine,
         routing_index: services.routing.indexState,
-        routing_sync: sync.state,
-        routing_sync_seconds_since_live: sync.secondsSinceLive,
+        // The public word here predates `/readyz`'s: `live` covers SQLite's `local`, `reconnecting` is `down`.
+        routing_sync: feed.state === 'down' ? 'reconnecting' : 'live',
+        routing_sync_seconds_since_live: feed.secondsSinceLive,
       });
     },
   );
@@ -98,9 +99,9 @@ export const healthRoutes: FastifyPluginAsync<{ services: Services; isReady?: Re
       },
     },
     async (_request, reply) => {
-      const change_feed = services.routing.changeFeedState;
+      const change_feed = services.feed.state;
       const checks = { ...(await storeChecks(isReady)), change_feed };
-      const ready = checks.store === 'ok' && checks.migrations === 'applied' && (change_feed === 'local' || change_feed === 'live');
+      const ready = checks.store === 'ok' && checks.migrations === 'applied' && change_feed !== 'down';
       return reply.code(ready ? 200 : 503).send({
         status: ready ? 'ok' : 'unavailable',
         store: services.installation.storeEngine,

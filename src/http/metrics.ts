@@ -68,7 +68,7 @@ export function registerMetrics(app: FastifyInstance, services: Services, option
     'switchboard_change_feed_state',
     'Change feed between instances: 1 for the current state (local: SQLite, one process; live; down: reconnecting)',
     ['local', 'live', 'down'],
-    () => services.routing.changeFeedState,
+    () => services.feed.state,
   );
   new Gauge({
     name: 'switchboard_store_pool_connections',
