@@ -2,7 +2,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { Services } from '../services/index.ts';
 import { literals } from './schemas/common.ts';
-import { problemResponses } from './problem.ts';
+import { errorResponses } from './dialect.ts';
+import { nativeDialect } from './native/dialect.ts';
 
 const Health = Type.Object({
   status: literals(['ok', 'unavailable']),
@@ -54,7 +55,7 @@ export const healthRoutes: FastifyPluginAsync<{ services: Services; isReady?: Re
           'other instances on the same PostgreSQL are heard; while `reconnecting` decisions read from the store as well. ' +
           'See also `/livez` and `/readyz`.',
         security: [],
-        response: { 200: Health, 503: Health, ...problemResponses(429) },
+        response: { 200: Health, 503: Health, ...errorResponses(nativeDialect, 429) },
       },
     },
     async (_request, reply) => {
@@ -79,7 +80,7 @@ export const healthRoutes: FastifyPluginAsync<{ services: Services; isReady?: Re
         operationId: 'getLiveness',
         summary: 'Liveness: the process answers (touches nothing else; restart the process when this fails)',
         security: [],
-        response: { 200: Type.Object({ status: Type.Literal('ok') }), ...problemResponses(429) },
+        response: { 200: Type.Object({ status: Type.Literal('ok') }), ...errorResponses(nativeDialect, 429) },
       },
     },
     async () => ({ status: 'ok' as const }),
@@ -95,7 +96,7 @@ export const healthRoutes: FastifyPluginAsync<{ services: Services; isReady?: Re
           'Route traffic here only while this is 200. `change_feed` is `local` on SQLite (one process) and `live` while this ' +
           'instance hears other instances\' changes on PostgreSQL; `down` (reconnecting) makes it 503.',
         security: [],
-        response: { 200: Readiness, 503: Readiness, ...problemResponses(429) },
+        response: { 200: Readiness, 503: Readiness, ...errorResponses(nativeDialect, 429) },
       },
     },
     async (_request, reply) => {

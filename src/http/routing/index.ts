@@ -4,8 +4,9 @@ import { Type } from '@sinclair/typebox';
 import type { Services } from '../../services/index.ts';
 import { DECISION_RULES, POOL_STRATEGIES, REJECT_REASONS } from '../../services/routing/router.ts';
 import { requireApiKey } from '../auth.ts';
-import { problemResponses } from '../problem.ts';
 import { CallingHoursSchema, E164Input, Id, literals, NumberReference, Nullable, Timestamp } from '../schemas/common.ts';
+import { errorResponses } from '../dialect.ts';
+import { nativeDialect } from '../native/dialect.ts';
 
 const Password = Type.Optional(
   Nullable(Type.String({ description: 'Only for keys with the `routing:credentials` scope (each disclosure is in the number\'s audit trail); absent otherwise' })),
@@ -146,7 +147,7 @@ export const routingApi: FastifyPluginAsync<{ services: Services }> = async (pla
   app.addSchema(DecisionSchema);
   app.addSchema(PoolSchema);
 
-  const decisionResponses = { 200: Type.Ref(DecisionSchema), ...problemResponses(400, 401, 403) };
+  const decisionResponses = { 200: Type.Ref(DecisionSchema), ...errorResponses(nativeDialect, 400, 401, 403) };
 
   app.post(
     '/routing/inbound',
@@ -195,7 +196,7 @@ export const routingApi: FastifyPluginAsync<{ services: Services }> = async (pla
           'or not allowed to call the destination. `reject` reasons: `number_not_found`, `number_inactive`, `destination_not_allowed`, `over_capacity`, ' +
           '`outside_calling_hours` (with `next_allowed_at`), `no_agent`. Scope `routing`.',
         body: OutboundBody,
-        response: { ...decisionResponses, ...problemResponses(404) },
+        response: { ...decisionResponses, ...errorResponses(nativeDialect, 404) },
       },
     },
     async (request) => routing.outbound(request.actor, request.body),
@@ -221,7 +222,7 @@ export const routingApi: FastifyPluginAsync<{ services: Services }> = async (pla
           },
           { additionalProperties: false },
         ),
-        response: { 200: CallRecordSchema, ...problemResponses(400, 401, 403, 404, 409) },
+        response: { 200: CallRecordSchema, ...errorResponses(nativeDialect, 400, 401, 403, 404, 409) },
       },
     },
     async (request) => routing.startCall(request.actor, request.params.call_id, request.body),
@@ -235,7 +236,7 @@ export const routingApi: FastifyPluginAsync<{ services: Services }> = async (pla
         operationId: 'endCall',
         summary: 'Report a call end (frees its slot; idempotent)',
         params: CallParams,
-        response: { 200: CallRecordSchema, ...problemResponses(401, 403, 404) },
+        response: { 200: CallRecordSchema, ...errorResponses(nativeDialect, 401, 403, 404) },
       },
     },
     async (request) => routing.endCall(request.actor, request.params.call_id),
@@ -249,7 +250,7 @@ export const routingApi: FastifyPluginAsync<{ services: Services }> = async (pla
         operationId: 'getWorkspaceRouting',
         summary: 'Routing settings of your workspace',
         description: 'The webhook signing secret itself is never shown here; `signing_secret_set` says whether one exists.',
-        response: { 200: WorkspaceRoutingSchema, ...problemResponses(401, 403) },
+        response: { 200: WorkspaceRoutingSchema, ...errorResponses(nativeDialect, 401, 403) },
       },
     },
     async (request) => withDefaultCarrier(routing.workspaceRouting(request.actor)),
@@ -270,7 +271,7 @@ export const routingApi: FastifyPluginAsync<{ services: Services }> = async (pla
           },
           { additionalProperties: false },
         ),
-        response: { 200: WorkspaceRoutingSchema, ...problemResponses(400, 401, 403) },
+        response: { 200: WorkspaceRoutingSchema, ...errorResponses(nativeDialect, 400, 401, 403) },
       },
     },
     async (request) => {
@@ -290,7 +291,7 @@ export const routingApi: FastifyPluginAsync<{ services: Services }> = async (pla
         summary: 'Turn outage mode on or off (scope admin)',
         description: 'While on, every inbound call is forwarded to its number\'s `fallback_number` (rejected `outage_without_fallback` when it has none).',
         body: Type.Object({ enabled: Type.Boolean() }, { additionalProperties: false }),
-        response: { 200: WorkspaceRoutingSchema, ...problemResponses(400, 401, 403) },
+        response: { 200: WorkspaceRoutingSchema, ...errorResponses(nativeDialect, 400, 401, 403) },
       },
     },
     async (request) => withDefaultCarrier(await routing.setOutage(request.actor, request.body.enabled)),
@@ -304,7 +305,7 @@ export const routingApi: FastifyPluginAsync<{ services: Services }> = async (pla
         operationId: 'rotateSigningSecret',
         summary: 'Create a new webhook signing secret, returned only in this response (scope admin)',
         description: 'Webhooks are signed `x-retell-signature: v=<ms>,d=<hex HMAC-SHA256(secret, body + ms)>`, verifiable with `Retell.verify(body, secret, signature)`.',
-        response: { 200: Type.Object({ signing_secret: Type.String() }), ...problemResponses(401, 403) },
+        response: { 200: Type.Object({ signing_secret: Type.String() }), ...errorResponses(nativeDialect, 401, 403) },
       },
     },
     async (request) => routing.rotateSigningSecret(request.actor),
@@ -324,7 +325,7 @@ export const routingApi: FastifyPluginAsync<{ services: Services }> = async (pla
           { name: PoolName, strategy: Type.Optional(Strategy), members: Type.Optional(Members), calling_hours: Type.Optional(Nullable(CallingHoursSchema)) },
           { additionalProperties: false },
         ),
-        response: { 201: Type.Ref(PoolSchema), ...problemResponses(400, 401, 403, 409) },
+        response: { 201: Type.Ref(PoolSchema), ...errorResponses(nativeDialect, 400, 401, 403, 409) },
       },
     },
     async (request, reply) => {
@@ -340,7 +341,7 @@ export const routingApi: FastifyPluginAsync<{ services: Services }> = async (pla
         tags: poolTags,
         operationId: 'listNumberPools',
         summary: 'List the pools of your workspace',
-        response: { 200: Type.Object({ data: Type.Array(Type.Ref(PoolSchema)), has_more: Type.Boolean(), next_cursor: Nullable(Type.String()) }), ...problemResponses(401, 403) },
+        response: { 200: Type.Object({ data: Type.Array(Type.Ref(PoolSchema)), has_more: Type.Boolean(), next_cursor: Nullable(Type.String()) }), ...errorResponses(nativeDialect, 401, 403) },
       },
     },
     async (request) => ({ data: await routing.listPools(request.actor), has_more: false, next_cursor: null }),
@@ -349,7 +350,7 @@ export const routingApi: FastifyPluginAsync<{ services: Services }> = async (pla
   app.get(
     '/number-pools/:id',
     {
-      schema: { tags: poolTags, operationId: 'getNumberPool', summary: 'Get a pool', params: PoolParams, response: { 200: Type.Ref(PoolSchema), ...problemResponses(401, 403, 404) } },
+      schema: { tags: poolTags, operationId: 'getNumberPool', summary: 'Get a pool', params: PoolParams, response: { 200: Type.Ref(PoolSchema), ...errorResponses(nativeDialect, 401, 403, 404) } },
     },
     async (request) => routing.getPool(request.actor, request.params.id),
   );
@@ -366,7 +367,7 @@ export const routingApi: FastifyPluginAsync<{ services: Services }> = async (pla
           { name: Type.Optional(PoolName), strategy: Type.Optional(Strategy), members: Type.Optional(Members), calling_hours: Type.Optional(Nullable(CallingHoursSchema)) },
           { additionalProperties: false },
         ),
-        response: { 200: Type.Ref(PoolSchema), ...problemResponses(400, 401, 403, 404, 409) },
+        response: { 200: Type.Ref(PoolSchema), ...errorResponses(nativeDialect, 400, 401, 403, 404, 409) },
       },
     },
     async (request) => routing.updatePool(request.actor, request.params.id, request.body),
@@ -382,7 +383,7 @@ export const routingApi: FastifyPluginAsync<{ services: Services }> = async (pla
         summary: 'Add numbers to a pool (members already in it are kept)',
         params: PoolParams,
         body: Type.Object({ members: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 10_000 }) }, { additionalProperties: false }),
-        response: { 200: Type.Ref(PoolSchema), ...problemResponses(400, 401, 403, 404) },
+        response: { 200: Type.Ref(PoolSchema), ...errorResponses(nativeDialect, 400, 401, 403, 404) },
       },
     },
     async (request) => routing.addPoolMembers(request.actor, request.params.id, request.body.members),
@@ -396,7 +397,7 @@ export const routingApi: FastifyPluginAsync<{ services: Services }> = async (pla
         operationId: 'removeNumberPoolMember',
         summary: 'Remove one number from a pool',
         params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }), phone_number_id: Type.String({ minLength: 1, maxLength: 64 }) }),
-        response: { 200: Type.Ref(PoolSchema), ...problemResponses(401, 403, 404) },
+        response: { 200: Type.Ref(PoolSchema), ...errorResponses(nativeDialect, 401, 403, 404) },
       },
     },
     async (request) => routing.removePoolMember(request.actor, request.params.id, request.params.phone_number_id),
@@ -405,7 +406,7 @@ export const routingApi: FastifyPluginAsync<{ services: Services }> = async (pla
   app.delete(
     '/number-pools/:id',
     {
-      schema: { tags: poolTags, operationId: 'deleteNumberPool', summary: 'Delete a pool (its numbers are untouched)', params: PoolParams, response: { 204: Type.Null(), ...problemResponses(401, 403, 404) } },
+      schema: { tags: poolTags, operationId: 'deleteNumberPool', summary: 'Delete a pool (its numbers are untouched)', params: PoolParams, response: { 204: Type.Null(), ...errorResponses(nativeDialect, 401, 403, 404) } },
     },
     async (request, reply) => {
       await routing.deletePool(request.actor, request.params.id);
