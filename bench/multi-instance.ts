@@ -92,7 +92,7 @@ try {
       servedAt = performance.now() - killed;
     }
     serving.push(servedAt);
-    while (a.runtime.services.feed.health().state !== 'live' || b.runtime.services.feed.health().state !== 'live') {
+    while (a.runtime.services.feed.state !== 'live' || b.runtime.services.feed.state !== 'live') {
       if (performance.now() - killed > 30_000) throw new Error('the change feed did not come back within 30 s');
       await new Promise((resolve) => setTimeout(resolve, 5));
     }

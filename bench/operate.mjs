@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { RUN_ENTRY } from '../scripts/run-entry.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
 const runs = Number(process.argv[2] ?? 5);
@@ -16,9 +17,6 @@ const env = { ...process.env, DATABASE_URL: `sqlite:${path.join(work, 'sb.db')}`
 // npm links a package's own bin nowhere in its own node_modules/.bin; `npx switchboard` runs this file.
 const bin = path.join(root, 'bin', 'switchboard.mjs');
 // What the bin does with the sources when dist/ is stale: import runCli from src/cli/main.ts through tsx.
-const RUN_ENTRY =
-  'const { runCli } = await import(process.argv[1]); ' +
-  'process.exitCode = await runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() });';
 const tsxArgs = ['--import', import.meta.resolve('tsx'), '--input-type=module', '-e', RUN_ENTRY, path.join(root, 'src', 'cli', 'main.ts')];
 const version = spawnSync(process.execPath, [bin, '--version'], { env, cwd: work }).status === 0 ? '--version' : '--help';
 

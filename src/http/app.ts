@@ -5,8 +5,7 @@ import { SerializerSelector } from '@fastify/fast-json-stringify-compiler';
 import type { Config } from '../config.ts';
 import type { Services } from '../services/index.ts';
 import { newId } from '../domain/ids.ts';
-import { isStoreUnavailable, ValidationError, type FieldIssue } from '../services/errors.ts';
-import { STORE_RETRY_AFTER_SECONDS } from './problem.ts';
+import { ValidationError, type FieldIssue } from '../services/errors.ts';
 import { useDialect } from './dialect.ts';
 import { healthRoutes } from './health.ts';
 import { deferredBodies, deferredUrlIssues, registerJsonBodies, unstorableText, URL_MAY_HOLD_UNSTORABLE } from './json-body.ts';
@@ -15,7 +14,8 @@ import { registerIdempotency } from './idempotency.ts';
 import { registerRateLimit } from './rate-limit.ts';
 import { decorateRequestsForAuth } from './auth.ts';
 import { flushPeriodically, registerAccessLog, stdoutDestination, type LogStream } from './access-log.ts';
-import { nativeApi, nativeDialect } from './native/index.ts';
+import { nativeApi } from './native/index.ts';
+import { nativeDialect } from './native/dialect.ts';
 import { retellApi } from './retell/index.ts';
 import { synthflowApi } from './synthflow/index.ts';
 import { topcallsApi } from './topcalls/index.ts';
@@ -242,19 +242,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   }
   registerMetrics(app, options.services, { token: options.config.METRICS_TOKEN });
 
-  // Before any error handler (every dialect has its own): a 503 for an unavailable store says when to retry.
-  app.addHook('onError', (_request, reply, error, done) => {
-    if (isStoreUnavailable(error)) reply.header('retry-after', String(STORE_RETRY_AFTER_SECONDS));
-    done();
-  });
   useDialect(app, nativeDialect);
-
-  // A carrier that failed or timed out (502/504) may well answer a little later; every dialect's
-  // error handler renders its own envelope, so the hint is added here once for all of them.
-  app.addHook('onSend', (_request, reply, payload, done) => {
-    if ((reply.statusCode === 502 || reply.statusCode === 504) && !reply.hasHeader('retry-after')) reply.header('retry-after', CARRIER_RETRY_AFTER_SECONDS);
-    done(null, payload);
-  });
   await app.register(healthRoutes, { services: options.services, isReady: options.isReady });
   await app.register(nativeApi, { prefix: '/v1', services: options.services });
   await app.register(routingApi, { prefix: '/v1', services: options.services });
@@ -266,6 +254,3 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }
-
-/** What a client is told to wait after a carrier failure (502/504). */
-const CARRIER_RETRY_AFTER_SECONDS = '5';

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { FieldIssue } from '../services/errors.ts';
-import { toProblem, type Problem } from './problem.ts';
+import { STORE_RETRY_AFTER_SECONDS, toProblem, type Problem, type ProblemCode } from './problem.ts';
 
 /**
  * The dialect kit. Every API the server speaks (native, Retell, Synthflow, TopCalls) fails the
@@ -45,12 +45,23 @@ export function useFieldNames(request: FastifyRequest, names: FieldNames): void 
   requestFieldNames.set(request, names);
 }
 
+/** Seconds a client is asked to wait (`Retry-After`) before retrying a failure that may well pass then. */
+const RETRY_AFTER_SECONDS: Partial<Record<ProblemCode, number>> = {
+  STORE_UNAVAILABLE: STORE_RETRY_AFTER_SECONDS,
+  // A carrier that failed or timed out may well answer a little later.
+  PROVIDER_AUTH_FAILED: 5,
+  PROVIDER_UNAVAILABLE: 5,
+  PROVIDER_TIMEOUT: 5,
+};
+
 /** Registers the dialect's envelope and its error and not-found handlers on a plugin (or the root app). */
 export function useDialect(app: FastifyInstance, dialect: Dialect): void {
   app.addSchema(dialect.errorSchema);
   app.setErrorHandler((error, request, reply) => {
     const problem = toProblem(error);
     if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
+    const retryAfter = RETRY_AFTER_SECONDS[problem.code];
+    if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
     return dialect.sendError(request, reply, inDialect(dialect, request, problem));
   });
   app.setNotFoundHandler((request, reply) =>

@@ -2,7 +2,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { Services } from '../services/index.ts';
 import { literals } from './schemas/common.ts';
-import { problemResponses } from './problem.ts';
+import { errorResponses } from './dialect.ts';
+import { nativeDialect } from './native/dialect.ts';
 
 const Health = Type.Object({
   status: literals(['ok', 'unavailable']),
@@ -54,19 +55,20 @@ export const healthRoutes: FastifyPluginAsync<{ services: Services; isReady?: Re
           'other instances on the same PostgreSQL are heard; while `reconnecting` decisions read from the store as well. ' +
           'See also `/livez` and `/readyz`.',
         security: [],
-        response: { 200: Health, 503: Health, ...problemResponses(429) },
+        response: { 200: Health, 503: Health, ...errorResponses(nativeDialect, 429) },
       },
     },
     async (_request, reply) => {
       const checks = await storeChecks(isReady);
       const ready = checks.migrations === 'applied';
-      const sync = services.feed.health();
+      const feed = services.feed.health();
       return reply.code(ready ? 200 : 503).send({
         status: ready ? 'ok' : 'unavailable',
         store: services.installation.storeEngine,
         routing_index: services.routing.indexState,
-        routing_sync: sync.state,
-        routing_sync_seconds_since_live: sync.secondsSinceLive,
+        // The public word here predates `/readyz`'s: `live` covers SQLite's `local`, `reconnecting` is `down`.
+        routing_sync: feed.state === 'down' ? 'reconnecting' : 'live',
+        routing_sync_seconds_since_live: feed.secondsSinceLive,
       });
     },
   );
@@ -78,7 +80,7 @@ export const healthRoutes: FastifyPluginAsync<{ services: Services; isReady?: Re
         operationId: 'getLiveness',
         summary: 'Liveness: the process answers (touches nothing else; restart the process when this fails)',
         security: [],
-        response: { 200: Type.Object({ status: Type.Literal('ok') }), ...problemResponses(429) },
+        response: { 200: Type.Object({ status: Type.Literal('ok') }), ...errorResponses(nativeDialect, 429) },
       },
     },
     async () => ({ status: 'ok' as const }),
@@ -94,13 +96,13 @@ export const healthRoutes: FastifyPluginAsync<{ services: Services; isReady?: Re
           'Route traffic here only while this is 200. `change_feed` is `local` on SQLite (one process) and `live` while this ' +
           'instance hears other instances\' changes on PostgreSQL; `down` (reconnecting) makes it 503.',
         security: [],
-        response: { 200: Readiness, 503: Readiness, ...problemResponses(429) },
+        response: { 200: Readiness, 503: Readiness, ...errorResponses(nativeDialect, 429) },
       },
     },
     async (_request, reply) => {
-      const change_feed = services.routing.changeFeedState;
+      const change_feed = services.feed.state;
       const checks = { ...(await storeChecks(isReady)), change_feed };
-      const ready = checks.store === 'ok' && checks.migrations === 'applied' && (change_feed === 'local' || change_feed === 'live');
+      const ready = checks.store === 'ok' && checks.migrations === 'applied' && change_feed !== 'down';
       return reply.code(ready ? 200 : 503).send({
         status: ready ? 'ok' : 'unavailable',
         store: services.installation.storeEngine,

@@ -4,7 +4,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { Services } from '../services/index.ts';
 import { requireScope } from '../services/context.ts';
 import { actorOf, bearerToken } from './auth.ts';
-import { problemResponses } from './problem.ts';
+import { errorResponses } from './dialect.ts';
+import { nativeDialect } from './native/dialect.ts';
 
 export interface MetricsOptions {
   /** A bearer token that may scrape besides an `admin` key (METRICS_TOKEN). */
@@ -68,7 +69,7 @@ export function registerMetrics(app: FastifyInstance, services: Services, option
     'switchboard_change_feed_state',
     'Change feed between instances: 1 for the current state (local: SQLite, one process; live; down: reconnecting)',
     ['local', 'live', 'down'],
-    () => services.routing.changeFeedState,
+    () => services.feed.state,
   );
   new Gauge({
     name: 'switchboard_store_pool_connections',
@@ -110,7 +111,7 @@ export function registerMetrics(app: FastifyInstance, services: Services, option
         description: 'Scraped with an API key of scope `admin`, or the `METRICS_TOKEN` bearer token.',
         response: {
           200: { description: 'The metrics', content: { 'text/plain': { schema: { type: 'string' } } } },
-          ...problemResponses(401, 403),
+          ...errorResponses(nativeDialect, 401, 403),
         },
       },
     },

@@ -202,7 +202,3 @@ export function problemDocument(request: FastifyRequest, problem: Problem) {
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, problem: Problem) {
   return reply.code(problem.status).type('application/problem+json').send(problemDocument(request, problem));
 }
-
-export function problemResponses(...statuses: number[]) {
-  return Object.fromEntries(statuses.map((status) => [status, Type.Ref(ProblemSchema)]));
-}

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import type { Static } from '@sinclair/typebox';
 import { fullFormats } from 'ajv-formats/dist/formats.js';
 import type { Kysely } from 'kysely';
 import { jsonColumn, type CarrierRow, type Tables } from '../db/tables.ts';
@@ -8,6 +9,7 @@ import { ConflictError, NotFoundError } from './errors.ts';
 import { IssueCollector } from './phone-numbers/validate.ts';
 import { decodeCursor, pageOf, type Page } from './pages.ts';
 import { inTransaction } from './transactions.ts';
+import type { CarrierChangesSchema, CarrierCreateSchema, CarrierSchema, GatewayInputSchema, GatewaySchema, InboundAuthInputSchema, RegistrationInputSchema } from './carrier-schema.ts';
 
 /**
  * BYOC carriers (SIP trunks), jambonz style: a trunk type, the carrier's SIP gateways, and the
@@ -25,65 +27,19 @@ export const CARRIER_LIMITS = {
 };
 export const GATEWAY_DEFAULTS = { port: 5060, inbound: true, outbound: true, netmask: 32 };
 
-export interface SipGateway {
-  /** Stable while the gateway keeps its address and port (TopCalls' `sip_gateway_sid`). */
-  id: string;
-  address: string;
-  port: number;
-  inbound: boolean;
-  outbound: boolean;
-  netmask: number;
-}
+/** A gateway as stored (with its stable id). */
+export type SipGateway = Static<typeof GatewaySchema>;
 
-export interface Carrier {
-  id: string;
-  workspace_id: string;
-  name: string;
-  description: string | null;
-  trunk_type: TrunkType;
-  gateways: SipGateway[];
-  registration: { username: string; realm: string | null; has_password: boolean } | null;
-  inbound_auth: { username: string; has_password: boolean } | null;
-  created_at: string;
-  updated_at: string;
-}
+export type Carrier = Static<typeof CarrierSchema>;
 
-export interface GatewayInput {
-  address: string;
-  port?: number;
-  inbound?: boolean;
-  outbound?: boolean;
-  netmask?: number;
-}
+export type GatewayInput = Static<typeof GatewayInputSchema>;
+export type RegistrationInput = Static<typeof RegistrationInputSchema>;
+export type InboundAuthInput = Static<typeof InboundAuthInputSchema>;
 
-export interface RegistrationInput {
-  username?: string;
-  /** Write-only. */
-  password?: string;
-  realm?: string | null;
-}
+/** On create an absent field takes its default; on update absent keeps, null clears (nested objects merge; `gateways` replaces the whole list, a gateway keeping its id when its address and port stay the same). */
+export type CarrierChanges = Static<typeof CarrierChangesSchema>;
 
-export interface InboundAuthInput {
-  username?: string;
-  /** Write-only. */
-  password?: string;
-}
-
-/** On create an absent field takes its default; on update absent keeps, null clears (nested objects merge). */
-export interface CarrierChanges {
-  name?: string;
-  description?: string | null;
-  trunk_type?: TrunkType;
-  /** Replaces the whole list; a gateway keeps its id when its address and port stay the same. */
-  gateways?: GatewayInput[];
-  registration?: RegistrationInput | null;
-  inbound_auth?: InboundAuthInput | null;
-}
-
-export interface CarrierInput extends CarrierChanges {
-  name: string;
-  gateways: GatewayInput[];
-}
+export type CarrierInput = Static<typeof CarrierCreateSchema>;
 
 export interface CarrierCredentials {
   registration_password: string | null;

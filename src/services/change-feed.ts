@@ -1,13 +1,26 @@
 import type pg from 'pg';
 import type { PhoneNumber } from './phone-numbers/model.ts';
 import type { WriteNotice } from '../db/single-writes.ts';
-import { PgSync, type SyncHealth } from './routing/sync.ts';
+import { PgSync } from './routing/sync.ts';
 
 export interface NumberChange {
   /** The record before the change (null on create). */
   before: PhoneNumber | null;
   /** The record after the change (null on delete). */
   after: PhoneNumber | null;
+}
+
+/**
+ * Whether other instances' changes reach this one: `local` on SQLite (one process, the in-process
+ * feed only), `live` while listening on PostgreSQL, `down` while (re)connecting (everything cached
+ * is reloaded before it is `live` again).
+ */
+export type FeedState = 'local' | 'live' | 'down';
+
+export interface FeedHealth {
+  state: FeedState;
+  /** Seconds since the feed was last live (0 while it is, and always on SQLite). */
+  secondsSinceLive: number;
 }
 
 /** Told of committed number changes (the other instances were told by the writes themselves). */
@@ -29,9 +42,13 @@ export class ChangeFeed {
     this.remote = pool ? new PgSync(pool) : null;
   }
 
-  /** Whether other instances' changes are heard right now (always on SQLite: there are none). */
-  health(): SyncHealth {
-    return this.remote?.health() ?? { state: 'live', secondsSinceLive: 0 };
+  /** The one answer to "are other instances' changes heard": probes, metrics and caches all read it. */
+  get state(): FeedState {
+    return this.remote?.state ?? 'local';
+  }
+
+  health(): FeedHealth {
+    return { state: this.state, secondsSinceLive: this.remote?.secondsSinceLive() ?? 0 };
   }
 
   onNumbers(listener: NumberListener): () => void {

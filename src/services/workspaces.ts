@@ -97,7 +97,7 @@ export class WorkspaceService {
 
   /** The cache is used only while every revocation elsewhere would be heard (always on SQLite). */
   private get cacheTrusted(): boolean {
-    return this.feed.remote === null || this.feed.remote.state === 'live';
+    return this.feed.state !== 'down';
   }
 
   private get db() {

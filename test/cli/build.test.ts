@@ -4,12 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { RUN_ENTRY } from '../../scripts/run-entry.mjs';
 import { killHard, startServer } from '../hardening/server-process.ts';
 
 const run = promisify(execFile);
-const RUN_ENTRY =
-  'const { runCli } = await import(process.argv[1]); ' +
-  'process.exitCode = await runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() });';
 const root = path.resolve(import.meta.dirname, '../..');
 
 // The compiled CLI (what `npm ci` builds and `npm start` / `npx switchboard` run), built into a

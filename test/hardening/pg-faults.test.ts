@@ -133,6 +133,10 @@ test.skipIf(!onPostgres)('the database refusing connections for 3 s: afterwards 
   const health = (await second.request('GET', '/healthz')).json();
   expect(health.routing_sync).toBe('reconnecting');
   expect(health.routing_sync_seconds_since_live).toBeGreaterThanOrEqual(2);
+  // The readiness probe reads the same feed: down, so not ready.
+  const readiness = await second.request('GET', '/readyz');
+  expect(readiness.status).toBe(503);
+  expect(readiness.json().checks.change_feed).toBe('down');
   await admin.query(`ALTER DATABASE ${database} ALLOW_CONNECTIONS true`);
   await traffic.stop();
   expect([...traffic.statuses.keys()].every((status) => (status >= 200 && status < 300) || status === 503), JSON.stringify([...traffic.statuses])).toBe(true);

@@ -261,6 +261,29 @@ describe('caller-ID pools', () => {
     expect((await h.request('DELETE', `/v1/number-pools/${pool.id}`, { key: ws.admin })).status).toBe(204);
     expect((await h.request('GET', `/v1/number-pools/${pool.id}`, { key: ws.admin })).status).toBe(404);
   });
+
+  test('a pool name taken in the workspace is 409 on `name`, on create and on rename, and changes nothing', async () => {
+    const ws = await routingWorkspace(h);
+    const one = await ws.importNumber({});
+    const two = await ws.importNumber({});
+    const west = await poolOf(ws, [one.id], { name: 'west' });
+    const east = await poolOf(ws, [two.id], { name: 'east' });
+    const conflict = { code: 'CONFLICT', errors: [{ field: 'name', message: 'already used by another pool' }] };
+
+    const created = await h.request('POST', '/v1/number-pools', { key: ws.admin, json: { name: ' west ', members: [two.id] } });
+    expect(created.status).toBe(409);
+    expect(created.json()).toMatchObject(conflict);
+    const renamed = await h.request('PATCH', `/v1/number-pools/${east.id}`, { key: ws.admin, json: { name: 'west', members: [one.id, two.id] } });
+    expect(renamed.status).toBe(409);
+    expect(renamed.json()).toMatchObject(conflict);
+    // Neither write left anything behind: no third pool, east's name and members as they were.
+    const pools = (await h.request('GET', '/v1/number-pools', { key: ws.admin })).json().data;
+    expect(pools.map((p: { id: string; name: string; members: string[] }) => [p.id, p.name, p.members]).sort()).toEqual(
+      [[west.id, 'west', [one.id]], [east.id, 'east', [two.id]]].sort(),
+    );
+    // Names are per workspace.
+    expect((await h.request('POST', '/v1/number-pools', { key: (await routingWorkspace(h)).admin, json: { name: 'west' } })).status).toBe(201);
+  });
 });
 
 describe('agent-only outbound (Synthflow attachments)', () => {

@@ -3,7 +3,8 @@ import { Type } from '@sinclair/typebox';
 import { SCOPES } from '../../services/context.ts';
 import type { Services } from '../../services/index.ts';
 import { Id, Nullable, Timestamp } from '../schemas/common.ts';
-import { problemResponses } from '../problem.ts';
+import { errorResponses } from '../dialect.ts';
+import { nativeDialect } from './dialect.ts';
 
 const Scope = Type.Union(SCOPES.map((scope) => Type.Literal(scope)));
 const ApiKey = Type.Object({
@@ -30,7 +31,7 @@ export const apiKeyRoutes: FastifyPluginAsync<{ services: Services }> = async (a
           { name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })), scopes: Type.Array(Scope, { minItems: 1, uniqueItems: true }) },
           { additionalProperties: false },
         ),
-        response: { 201: CreatedApiKey, ...problemResponses(400, 401, 403) },
+        response: { 201: CreatedApiKey, ...errorResponses(nativeDialect, 400, 401, 403) },
       },
     },
     async (request, reply) => {
@@ -41,7 +42,7 @@ export const apiKeyRoutes: FastifyPluginAsync<{ services: Services }> = async (a
   );
   app.get(
     '/api-keys',
-    { schema: { tags, operationId: 'listApiKeys', summary: 'List the workspace\'s API keys (never the secrets)', response: { 200: Type.Object({ data: Type.Array(ApiKey) }), ...problemResponses(401, 403) } } },
+    { schema: { tags, operationId: 'listApiKeys', summary: 'List the workspace\'s API keys (never the secrets)', response: { 200: Type.Object({ data: Type.Array(ApiKey) }), ...errorResponses(nativeDialect, 401, 403) } } },
     async (request) => ({ data: await services.workspaces.listKeys(request.actor) }),
   );
   app.get(
@@ -52,14 +53,14 @@ export const apiKeyRoutes: FastifyPluginAsync<{ services: Services }> = async (a
         operationId: 'getCurrentApiKey',
         summary: 'The API key making this request (any scope): its name and scopes',
         description: 'Lets a client (the web console) offer only what the key may do; the server still enforces every scope.',
-        response: { 200: ApiKey, ...problemResponses(401) },
+        response: { 200: ApiKey, ...errorResponses(nativeDialect, 401) },
       },
     },
     async (request) => services.workspaces.currentKey(request.actor),
   );
   app.delete(
     '/api-keys/:id',
-    { schema: { tags, operationId: 'revokeApiKey', summary: 'Revoke an API key', params: Type.Object({ id: Type.String() }), response: { 204: Type.Null(), ...problemResponses(401, 403, 404) } } },
+    { schema: { tags, operationId: 'revokeApiKey', summary: 'Revoke an API key', params: Type.Object({ id: Type.String() }), response: { 204: Type.Null(), ...errorResponses(nativeDialect, 401, 403, 404) } } },
     async (request, reply) => {
       await services.workspaces.revokeKey((request.params as { id: string }).id, request.actor);
       return reply.code(204).send();

@@ -4,7 +4,8 @@ import { Type } from '@sinclair/typebox';
 import type { Services } from '../../services/index.ts';
 import { RELEASE_STATES } from '../../services/inventory/releases.ts';
 import { Id, ListLimit, Nullable, Timestamp } from '../schemas/common.ts';
-import { problemResponses } from '../problem.ts';
+import { errorResponses } from '../dialect.ts';
+import { nativeDialect } from './dialect.ts';
 
 const SyncBody = Type.Object(
   {
@@ -59,7 +60,7 @@ export const carrierNumberRoutes: FastifyPluginAsync<{ services: Services }> = a
         description:
           'Pages through the account\'s numbers (Twilio IncomingPhoneNumbers, Telnyx phone_numbers) and imports the ones not registered yet, with the carrier as `source`, its id as `provider_sid` and its capabilities. Repeating it changes nothing. A number registered in another workspace is counted as `owned_elsewhere` and left alone. Synced numbers are never released at the carrier when deleted.',
         body: SyncBody,
-        response: { 200: SyncSummarySchema, ...problemResponses(400, 401, 403, 502, 504) },
+        response: { 200: SyncSummarySchema, ...errorResponses(nativeDialect, 400, 401, 403, 502, 504) },
       },
     },
     async (request) => services.carrierSync.sync(request.actor, request.body.provider, { dryRun: request.body.dry_run ?? false }),
@@ -81,7 +82,7 @@ export const carrierNumberRoutes: FastifyPluginAsync<{ services: Services }> = a
         }),
         response: {
           200: Type.Object({ data: Type.Array(Type.Ref(CarrierReleaseSchema)), has_more: Type.Boolean(), next_cursor: Nullable(Type.String()) }),
-          ...problemResponses(400, 401, 403),
+          ...errorResponses(nativeDialect, 400, 401, 403),
         },
       },
     },
@@ -96,7 +97,7 @@ export const carrierNumberRoutes: FastifyPluginAsync<{ services: Services }> = a
         operationId: 'retryCarrierRelease',
         summary: 'Try a failed release again now',
         params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }),
-        response: { 200: Type.Ref(CarrierReleaseSchema), ...problemResponses(400, 401, 403, 404) },
+        response: { 200: Type.Ref(CarrierReleaseSchema), ...errorResponses(nativeDialect, 400, 401, 403, 404) },
       },
     },
     async (request) => services.releases.retry(request.actor, request.params.id),

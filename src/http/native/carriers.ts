@@ -4,7 +4,8 @@ import { Type } from '@sinclair/typebox';
 import type { Services } from '../../services/index.ts';
 import { ListLimit, Nullable } from '../schemas/common.ts';
 import { CarrierChangesSchema, CarrierCreateSchema, CarrierSchema } from '../schemas/carrier.ts';
-import { problemResponses } from '../problem.ts';
+import { errorResponses } from '../dialect.ts';
+import { nativeDialect } from './dialect.ts';
 
 const CarrierId = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 
@@ -26,7 +27,7 @@ export const carrierRoutes: FastifyPluginAsync<{ services: Services }> = async (
         description:
           'An inbound gateway must be an IPv4 address (inbound calls are matched to their carrier by source IP). `trunk_type` `reg` needs `registration`, `auth` needs `inbound_auth`, each with `username` and `password`. Passwords are write-only: stored encrypted, shown only as `has_password`.',
         body: CarrierCreateSchema,
-        response: { 201: Type.Ref(CarrierSchema), ...problemResponses(400, 401, 403, 409, 422) },
+        response: { 201: Type.Ref(CarrierSchema), ...errorResponses(nativeDialect, 400, 401, 403, 409, 422) },
       },
     },
     async (request, reply) => {
@@ -48,7 +49,7 @@ export const carrierRoutes: FastifyPluginAsync<{ services: Services }> = async (
         ),
         response: {
           200: Type.Object({ data: Type.Array(Type.Ref(CarrierSchema)), has_more: Type.Boolean(), next_cursor: Nullable(Type.String()) }),
-          ...problemResponses(400, 401, 403),
+          ...errorResponses(nativeDialect, 400, 401, 403),
         },
       },
     },
@@ -63,7 +64,7 @@ export const carrierRoutes: FastifyPluginAsync<{ services: Services }> = async (
         operationId: 'getCarrier',
         summary: 'Get a carrier',
         params: CarrierId,
-        response: { 200: Type.Ref(CarrierSchema), ...problemResponses(401, 403, 404) },
+        response: { 200: Type.Ref(CarrierSchema), ...errorResponses(nativeDialect, 401, 403, 404) },
       },
     },
     async (request) => carriers.get(request.actor, request.params.id),
@@ -80,7 +81,7 @@ export const carrierRoutes: FastifyPluginAsync<{ services: Services }> = async (
           '`gateways` replaces the whole list (a gateway keeps its id while its address and port stay). `registration` and `inbound_auth` merge: send only `password` to rotate it, `null` to remove the credentials.',
         params: CarrierId,
         body: CarrierChangesSchema,
-        response: { 200: Type.Ref(CarrierSchema), ...problemResponses(400, 401, 403, 404) },
+        response: { 200: Type.Ref(CarrierSchema), ...errorResponses(nativeDialect, 400, 401, 403, 404) },
       },
     },
     async (request) => carriers.update(request.actor, request.params.id, request.body),
@@ -94,7 +95,7 @@ export const carrierRoutes: FastifyPluginAsync<{ services: Services }> = async (
         operationId: 'deleteCarrier',
         summary: 'Delete a carrier (409 while live numbers use it)',
         params: CarrierId,
-        response: { 204: Type.Null(), ...problemResponses(401, 403, 404, 409) },
+        response: { 204: Type.Null(), ...errorResponses(nativeDialect, 401, 403, 404, 409) },
       },
     },
     async (request, reply) => {

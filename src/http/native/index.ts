@@ -1,19 +1,11 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Services } from '../../services/index.ts';
 import { requireApiKey } from '../auth.ts';
-import type { Dialect } from '../dialect.ts';
-import { ProblemSchema, sendProblem } from '../problem.ts';
 import { phoneNumberRoutes } from './phone-numbers.ts';
 import { apiKeyRoutes } from './api-keys.ts';
 import { carrierRoutes } from './carriers.ts';
 import { purchaseRoutes } from './purchase.ts';
 import { carrierNumberRoutes } from './carrier-numbers.ts';
-
-/**
- * RFC 9457 problem+json in the core's own field names. Installed on the root app, so it also
- * answers for the routing API, health, the API docs and unknown paths.
- */
-export const nativeDialect: Dialect = { errorSchema: ProblemSchema, sendError: sendProblem };
 
 /** The native API under /v1: our own resource model, by opaque id, with problem+json errors. */
 export const nativeApi: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {

@@ -7,12 +7,14 @@ import type { PhoneNumber } from '../../services/phone-numbers/model.ts';
 import type { DecodedImport, PhoneNumberService } from '../../services/phone-numbers/service.ts';
 import { CountryCode, ListLimit, Nullable } from '../schemas/common.ts';
 import { NumberEventSchema, PhoneNumberChangesSchema, PhoneNumberImportSchema, PhoneNumberSchema } from '../schemas/phone-number.ts';
-import { problemResponses, ERROR_STATUS } from '../problem.ts';
+import { ERROR_STATUS } from '../problem.ts';
 import { RecordJson, sendJson } from '../record-json.ts';
 import { bodyFingerprints, IDEMPOTENCY_HEADER } from '../idempotency.ts';
 import { deferredBodies, deferredUrlIssues, registerJsonBodies } from '../json-body.ts';
 import { validatedBodies } from '../validators.ts';
 import { BulkImportBody, DEFER_BULK_BODY_BYTES, type BulkBodyRequest } from './bulk-body.ts';
+import { errorResponses } from '../dialect.ts';
+import { nativeDialect } from './dialect.ts';
 
 const IdOrNumber = Type.Object({
   id: Type.String({ minLength: 1, maxLength: 64, description: 'The number\'s id, or the number itself (`+14157774444`, `%2B14157774444` or `14157774444`)' }),
@@ -138,7 +140,7 @@ export const phoneNumberRoutes: FastifyPluginAsync<{ services: Services }> = asy
         summary: 'Import a phone number',
         description: 'Creates the record for a number you own. One live record per number in the whole installation: a second import is 409.',
         body: PhoneNumberImportSchema,
-        response: { 201: Type.Ref(PhoneNumberSchema), ...problemResponses(400, 401, 403, 409) },
+        response: { 201: Type.Ref(PhoneNumberSchema), ...errorResponses(nativeDialect, 400, 401, 403, 409) },
       },
     },
     async (request, reply) => {
@@ -162,7 +164,7 @@ export const phoneNumberRoutes: FastifyPluginAsync<{ services: Services }> = asy
         querystring: ListQuery,
         response: {
           200: ListResponse,
-          ...problemResponses(400, 401, 403),
+          ...errorResponses(nativeDialect, 400, 401, 403),
         },
       },
     },
@@ -181,7 +183,7 @@ export const phoneNumberRoutes: FastifyPluginAsync<{ services: Services }> = asy
         operationId: 'getPhoneNumber',
         summary: 'Get a phone number by id or by number',
         params: IdOrNumber,
-        response: { 200: Type.Ref(PhoneNumberSchema), ...problemResponses(401, 403, 404) },
+        response: { 200: Type.Ref(PhoneNumberSchema), ...errorResponses(nativeDialect, 401, 403, 404) },
       },
     },
     async (request, reply) => {
@@ -201,7 +203,7 @@ export const phoneNumberRoutes: FastifyPluginAsync<{ services: Services }> = asy
         params: IdOrNumber,
         headers: Type.Object({ 'if-match': Type.Optional(Type.String({ maxLength: 64 })) }),
         body: PhoneNumberChangesSchema,
-        response: { 200: Type.Ref(PhoneNumberSchema), ...problemResponses(400, 401, 403, 404, 412) },
+        response: { 200: Type.Ref(PhoneNumberSchema), ...errorResponses(nativeDialect, 400, 401, 403, 404, 412) },
       },
     },
     async (request, reply) => {
@@ -219,7 +221,7 @@ export const phoneNumberRoutes: FastifyPluginAsync<{ services: Services }> = asy
         operationId: 'deletePhoneNumber',
         summary: 'Delete a phone number (soft delete; the number can be imported again)',
         params: IdOrNumber,
-        response: { 204: Type.Null(), ...problemResponses(401, 403, 404) },
+        response: { 204: Type.Null(), ...errorResponses(nativeDialect, 401, 403, 404) },
       },
     },
     async (request, reply) => {
@@ -238,7 +240,7 @@ export const phoneNumberRoutes: FastifyPluginAsync<{ services: Services }> = asy
         description:
           'Every create, update and delete, oldest first: the acting API key, the changed fields and the record before and after (the trunk password never appears; `sip.has_password` tells whether one is set). By id the trail stays readable after the number is deleted.',
         params: IdOrNumber,
-        response: { 200: Type.Object({ data: Type.Array(NumberEventSchema) }), ...problemResponses(401, 403, 404) },
+        response: { 200: Type.Object({ data: Type.Array(NumberEventSchema) }), ...errorResponses(nativeDialect, 401, 403, 404) },
       },
     },
     async (request) => ({ data: await numbers.events(request.actor, request.params.id) }),
@@ -300,7 +302,7 @@ const bulkImportRoute: FastifyPluginAsync<{ numbers: PhoneNumberService }> = asy
         body: BulkImportBody,
         response: {
           200: BulkResponse,
-          ...problemResponses(400, 401, 403, 413),
+          ...errorResponses(nativeDialect, 400, 401, 403, 413),
         },
       },
     },

@@ -4,8 +4,9 @@ import { Type } from '@sinclair/typebox';
 import type { Services } from '../../services/index.ts';
 import { CountryCode, E164Input } from '../schemas/common.ts';
 import { PhoneNumberChangesSchema, PhoneNumberSchema } from '../schemas/phone-number.ts';
-import { problemResponses } from '../problem.ts';
 import { etagOf } from './phone-numbers.ts';
+import { errorResponses } from '../dialect.ts';
+import { nativeDialect } from './dialect.ts';
 
 const PurchaseSchema = Type.Composite(
   [
@@ -39,7 +40,7 @@ export const purchaseRoutes: FastifyPluginAsync<{ services: Services }> = async 
         description:
           'Buys a number matching every given criterion from `provider` (a configured carrier, else inventory stock recorded with it), else `NUMBER_PROVIDER_DEFAULT`, else the first with a match (Twilio, Telnyx, then the inventory), and registers it with the given settings. Two concurrent purchases never get the same number. No match → 422 `no-number-available`; carrier credentials rejected → 502 `PROVIDER_AUTH_FAILED`; carrier timeout → 504 `PROVIDER_TIMEOUT`. Deleting the number releases it at its carrier (see GET /v1/carrier-releases) or returns it to the stock.',
         body: PurchaseSchema,
-        response: { 201: Type.Ref(PhoneNumberSchema), ...problemResponses(400, 401, 403, 422, 502, 504) },
+        response: { 201: Type.Ref(PhoneNumberSchema), ...errorResponses(nativeDialect, 400, 401, 403, 422, 502, 504) },
       },
     },
     async (request, reply) => {

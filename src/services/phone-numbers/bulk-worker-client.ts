@@ -5,7 +5,7 @@ import type { Actor } from '../context.ts';
 import { ServiceError } from '../errors.ts';
 import { LoopBudget } from '../loop-budget.ts';
 import type { WorkerError, WorkerReply, WorkerRequest, WorkerSetup } from './bulk-worker-protocol.ts';
-import type { BulkItemResult, ImportOptions } from './service.ts';
+import type { BulkItemResult, ImportOptions } from './imports.ts';
 
 /** Items per message to the worker, and results per message back: each a few milliseconds to encode or decode. */
 const SLICE = 250;

@@ -1,5 +1,5 @@
 import type { ErrorCode, FieldIssue } from '../errors.ts';
-import type { ImportOptions } from './service.ts';
+import type { ImportOptions } from './imports.ts';
 
 /** What the bulk-import worker is started with (its `workerData`). */
 export interface WorkerSetup {

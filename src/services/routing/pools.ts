@@ -1,12 +1,11 @@
-import type { Kysely, Transaction } from 'kysely';
-import { isUniqueViolation } from '../../db/database.ts';
+import type { Transaction } from 'kysely';
 import type { NumberPoolRow, Tables } from '../../db/tables.ts';
 import { isId, newId } from '../../domain/ids.ts';
 import { requireScope, type Actor } from '../context.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
-import { inTransaction } from '../transactions.ts';
 import type { CallingHours } from '../phone-numbers/model.ts';
 import { IssueCollector, validateCallingHours } from '../phone-numbers/validate.ts';
+import { inTransaction, onUniqueViolation, type Db } from '../transactions.ts';
 import { CONTROL_CHARACTERS, type RoutingContext } from './context.ts';
 import type { IndexLoader } from './index-loader.ts';
 import { POOL_STRATEGIES, type PoolState, type PoolStrategy } from './router.ts';
@@ -74,10 +73,14 @@ export class Pools {
       created_at: now,
       updated_at: now,
     };
-    await this.write(async (trx) => {
-      await trx.insertInto('number_pools').values(row).execute();
-      await insertMembers(trx, actor.workspaceId, row.id, members, now);
-    }, row.id).catch(nameTaken);
+    await onUniqueViolation(
+      () =>
+        this.write(async (trx) => {
+          await trx.insertInto('number_pools').values(row).execute();
+          await insertMembers(trx, actor.workspaceId, row.id, members, now);
+        }, row.id),
+      nameTaken,
+    );
     return this.changed(row.id);
   }
 
@@ -90,22 +93,26 @@ export class Pools {
     const members = input.members ? await this.checkMembers(actor, issues, 'members', input.members) : null;
     issues.throwIfAny();
     const now = this.context.nowIso();
-    await this.write(async (trx) => {
-      await trx
-        .updateTable('number_pools')
-        .set({
-          updated_at: now,
-          ...(input.name !== undefined ? { name: input.name.trim() } : {}),
-          ...(input.strategy !== undefined ? { strategy: input.strategy } : {}),
-          ...(hours !== undefined ? { calling_hours: hours === null ? null : JSON.stringify(hours) } : {}),
-        })
-        .where('id', '=', pool.id)
-        .execute();
-      if (members) {
-        await trx.deleteFrom('number_pool_members').where('pool_id', '=', pool.id).execute();
-        await insertMembers(trx, actor.workspaceId, pool.id, members, now);
-      }
-    }, pool.id).catch(nameTaken);
+    await onUniqueViolation(
+      () =>
+        this.write(async (trx) => {
+          await trx
+            .updateTable('number_pools')
+            .set({
+              updated_at: now,
+              ...(input.name !== undefined ? { name: input.name.trim() } : {}),
+              ...(input.strategy !== undefined ? { strategy: input.strategy } : {}),
+              ...(hours !== undefined ? { calling_hours: hours === null ? null : JSON.stringify(hours) } : {}),
+            })
+            .where('id', '=', pool.id)
+            .execute();
+          if (members) {
+            await trx.deleteFrom('number_pool_members').where('pool_id', '=', pool.id).execute();
+            await insertMembers(trx, actor.workspaceId, pool.id, members, now);
+          }
+        }, pool.id),
+      nameTaken,
+    );
     return this.changed(pool.id);
   }
 
@@ -233,7 +240,7 @@ function checkPoolFields(issues: IssueCollector, input: PoolInput): void {
 }
 
 /** A pool's members in the given order, positions from 0 (the pool's member rows must be empty). */
-async function insertMembers(trx: Kysely<Tables>, workspaceId: string, poolId: string, members: string[], now: string): Promise<void> {
+async function insertMembers(trx: Db, workspaceId: string, poolId: string, members: string[], now: string): Promise<void> {
   for (let start = 0; start < members.length; start += MEMBER_CHUNK) {
     await trx
       .insertInto('number_pool_members')
@@ -247,9 +254,6 @@ async function insertMembers(trx: Kysely<Tables>, workspaceId: string, poolId: s
 }
 
 /** Pool names are unique per workspace: the store's constraint decides, answered as a conflict on `name`. */
-function nameTaken(error: unknown): never {
-  if (isUniqueViolation(error)) {
-    throw new ConflictError('a number pool with this name already exists', [{ field: 'name', message: 'already used by another pool' }]);
-  }
-  throw error;
+function nameTaken(): never {
+  throw new ConflictError('a number pool with this name already exists', [{ field: 'name', message: 'already used by another pool' }]);
 }

@@ -77,11 +77,6 @@ export class RoutingService {
     return this.context.router.index.size;
   }
 
-  /** Whether other instances' changes reach this one (see StateSync.feedState). */
-  get changeFeedState(): 'local' | 'live' | 'down' {
-    return this.state.feedState;
-  }
-
   /** Resolves when the background load of the index has finished (or was stopped). */
   async indexLoaded(): Promise<void> {
     await this.start();

@@ -53,16 +53,6 @@ export class StateSync {
     if (numberIds.length > 0) await this.reloadLeases([...numberIds]);
   }
 
-  /**
-   * Whether changes made by other instances reach this one: `local` on SQLite (one process, the
-   * in-process feed only), `live` while listening on PostgreSQL, `down` while (re)connecting (a
-   * reload of everything follows).
-   */
-  get feedState(): 'local' | 'live' | 'down' {
-    if (!this.sync) return 'local';
-    return this.sync.state === 'live' ? 'live' : 'down';
-  }
-
   async stop(): Promise<void> {
     await this.sync?.stop();
     await this.reloads.catch(() => {});

@@ -15,8 +15,8 @@ export interface ChangeNotice {
 
 const NOTICE_KINDS = ['numbers', 'workspaces', 'pools', 'leases', 'revokedKeys'] as const;
 
-/** Whether this instance hears every other instance's writes right now. */
-export type SyncState = 'live' | 'reconnecting';
+/** Whether this instance hears every other instance's writes right now (`down`: reconnecting). */
+export type SyncState = 'live' | 'down';
 
 export interface SyncListener {
   /** A notice from another instance, with the seconds since it was sent (when the sender said). */
@@ -28,12 +28,6 @@ export interface SyncListener {
    * feed reports `live` only once every listener's resync has finished.
    */
   resync?(): Promise<void>;
-}
-
-export interface SyncHealth {
-  state: SyncState;
-  /** Seconds since the feed was last live (0 while it is). */
-  secondsSinceLive: number;
 }
 
 const READY = Promise.resolve();
@@ -61,7 +55,7 @@ function sleep(ms: number): Promise<void> {
  * Cross-instance invalidation over PostgreSQL LISTEN/NOTIFY. The channel name is derived from
  * the database and schema, so installations (and parallel test schemas) never hear each other.
  *
- * The listening connection is never given up: when it is lost the feed reports `reconnecting`
+ * The listening connection is never given up: when it is lost the feed reports `down`
  * (listeners' `down`), reconnects with capped exponential backoff and jitter for as long as it
  * takes, then has every listener resynchronise before it reports `live` again. Notices are sent
  * by the writes themselves (`noticesFor`), never afterwards: a process that dies between its
@@ -77,7 +71,7 @@ export class PgSync {
   private listening: Promise<void> | null = null;
   private reconnecting = false;
   private stopped = false;
-  private currentState: SyncState = 'reconnecting';
+  private currentState: SyncState = 'down';
   /** When the feed was last live; null before it ever was. */
   private lastLiveMs: number | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
@@ -93,9 +87,10 @@ export class PgSync {
     return this.currentState;
   }
 
-  health(nowMs = Date.now()): SyncHealth {
-    if (this.currentState === 'live') return { state: 'live', secondsSinceLive: 0 };
-    return { state: 'reconnecting', secondsSinceLive: this.lastLiveMs === null ? 0 : Math.round((nowMs - this.lastLiveMs) / 100) / 10 };
+  /** Seconds since the feed was last live, to a tenth (0 while it is, and before it ever was). */
+  secondsSinceLive(nowMs = Date.now()): number {
+    if (this.currentState === 'live' || this.lastLiveMs === null) return 0;
+    return Math.round((nowMs - this.lastLiveMs) / 100) / 10;
   }
 
   /** Starts listening (idempotent); rejects when the first connection fails. */
@@ -163,7 +158,7 @@ export class PgSync {
     if (this.heartbeat) clearTimeout(this.heartbeat);
     client.end().catch(() => {});
     if (this.currentState === 'live') this.lastLiveMs = Date.now();
-    this.currentState = 'reconnecting';
+    this.currentState = 'down';
     for (const listener of this.listeners) listener.down?.();
     void this.reconnect();
   }

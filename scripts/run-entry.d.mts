@@ -1,0 +1,2 @@
+/** See run-entry.mjs. */
+export declare const RUN_ENTRY: string;
