@@ -1,10 +1,13 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
 
+import { backupSqlite, type BackupSummary } from './db/backup.ts';
 import { openDatabase, parseDatabaseUrl, type Database, type OpenOptions } from './db/database.ts';
 import { hasInstallation, isMigrated, migrateToLatest } from './db/migrate.ts';
-import { resolveSecretKey, SecretBox } from './domain/secrets.ts';
+import { describeStore } from './db/url.ts';
+import { resolveSecretKey, secretKeyFile, SecretBox } from './domain/secrets.ts';
 import { checkSecretKey } from './services/secret-key-check.ts';
 import type { AppOptions } from './http/app.ts';
 import type { ServiceDeps } from './services/context.ts';
@@ -124,6 +127,32 @@ export async function storeIsInstalled(config: Config): Promise<boolean> {
   } finally {
     await database.close();
   }
+}
+
+/**
+ * An online copy of the configured embedded SQLite database at `destination` (`backupSqlite`),
+ * and where the key that seals its passwords comes from. PostgreSQL has its own tools; an
+ * in-memory store or a file no installation is in has nothing to copy.
+ */
+export async function backUpStore(
+  config: Config,
+  destination: string,
+  { replace = false, announce = () => {} }: { replace?: boolean; announce?: () => void } = {},
+): Promise<BackupSummary & { keySource: string }> {
+  const location = parseDatabaseUrl(config.DATABASE_URL);
+  if (location.engine === 'postgres') {
+    throw new Error('backup copies an embedded SQLite database; for PostgreSQL use its own tools, e.g. pg_dump -Fc "$DATABASE_URL" > switchboard.dump');
+  }
+  if (location.file === ':memory:') throw new Error('sqlite::memory: holds nothing to back up');
+  if (!(await storeIsInstalled(config))) throw new Error(`no Switchboard database at ${describeStore(location)}; nothing to back up`);
+  announce();
+  let summary: BackupSummary;
+  try {
+    summary = backupSqlite(location.file, destination, { replace });
+  } catch (error) {
+    throw new Error(`backup failed: ${(error as Error).message}`);
+  }
+  return { ...summary, keySource: config.SWITCHBOARD_SECRET_KEY ? 'SWITCHBOARD_SECRET_KEY' : secretKeyFile(path.dirname(location.file)) };
 }
 
 /** How shutdown ended: everything finished, or requests still running at the deadline had their connections closed. */

@@ -48,6 +48,11 @@ export interface SecretKey {
   source: string;
 }
 
+/** Where embedded mode keeps the key it generated: beside the database file. */
+export function secretKeyFile(dataDir: string): string {
+  return path.join(dataDir, 'secret.key');
+}
+
 /**
  * The configured key, or in embedded mode the key in `<dataDir>/secret.key`, generated on first
  * start (mode 0600). PostgreSQL installations must configure one explicitly: several instances
@@ -58,7 +63,7 @@ export function resolveSecretKey(configured: string | undefined, dataDir: string
   if (!dataDir) {
     throw new Error('SWITCHBOARD_SECRET_KEY is required with PostgreSQL (openssl rand -base64 32)');
   }
-  const file = path.join(dataDir, 'secret.key');
+  const file = secretKeyFile(dataDir);
   if (!fs.existsSync(file)) {
     fs.mkdirSync(dataDir, { recursive: true });
     fs.writeFileSync(file, crypto.randomBytes(32).toString('base64') + '\n', { mode: 0o600, flag: 'wx' });

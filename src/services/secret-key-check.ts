@@ -28,9 +28,11 @@ export class WrongSecretKeyError extends Error {
  */
 export async function checkSecretKey(database: Database, secrets: SecretBox, keySource: string, now: () => Date = () => new Date()): Promise<void> {
   const db = database.db;
+  // AES-GCM: another key fails the tag check, and `open` throws.
   const opens = (sealed: string): boolean => {
     try {
-      return secrets.open(sealed) !== undefined;
+      secrets.open(sealed);
+      return true;
     } catch {
       return false;
     }
